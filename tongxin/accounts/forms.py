@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tongxin.accounts.models import Organisation, User
+from tongxin.accounts.roles import Role
+from tongxin.geo.models import Division
+from tongxin.geo.scope import scope_q
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(
+        label=_("6-digit code from your authenticator app"),
+        regex=r"^\d{6}$",
+        error_messages={"invalid": _("Enter the 6 digits your app shows.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class _UserFieldsForm(forms.Form):
+    name = forms.CharField(label=_("Full name"), max_length=50, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    division = forms.ModelChoiceField(label=_("Division"), queryset=Division.objects.none())
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = Division.objects.visible_to(actor)  # type: ignore[attr-defined]
+        self.fields["organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            scope_q(actor, "division__code")
+        ).select_related("division")
+
+
+class UserCreateForm(_UserFieldsForm):
+    username = forms.RegexField(
+        label=_("Username"),
+        max_length=150,
+        regex=r"^[A-Za-z0-9_.@+-]+$",
+        error_messages={"invalid": _("Letters, digits and . @ + - _ only.")},
+    )
+    password = forms.CharField(
+        label=_("Initial password"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_("Leave empty to generate one; it is shown once."),
+    )
+    field_order = ["username", "name", "phone", "role", "division", "organisation", "password"]
+
+
+class UserUpdateForm(_UserFieldsForm):
+    is_active = forms.BooleanField(label=_("Active"), required=False)

@@ -1,0 +1,179 @@
+"""Users (用户), their role and division, and the organisations (单位) they work for."""
+
+from __future__ import annotations
+
+import uuid
+from functools import cached_property
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tongxin.accounts.roles import (
+    AUDIT_READER_ROLES,
+    CHILD_FILE_ROLES,
+    READ_ONLY_ROLES,
+    SECOND_FACTOR_ROLES,
+    USER_ADMIN_ROLES,
+    Role,
+)
+from tongxin.geo.models import Division, code_prefix
+from tongxin.geo.scope import scope_q
+
+
+class Department(models.TextChoices):
+    """The seventeen units that signed the county action plan (实施方案), by function."""
+
+    CIVIL_AFFAIRS = "civil_affairs", _("Civil Affairs Bureau")
+    CYBERSPACE = "cyberspace", _("Cyberspace Affairs Office")
+    COURT = "court", _("People's Court")
+    PROCURATORATE = "procuratorate", _("People's Procuratorate")
+    EDUCATION = "education", _("Education Bureau")
+    POLICE = "police", _("Public Security Bureau")
+    JUSTICE = "justice", _("Justice Bureau")
+    FINANCE = "finance", _("Finance Bureau")
+    HUMAN_RESOURCES = "human_resources", _("Human Resources and Social Security Bureau")
+    HEALTH = "health", _("Health Commission")
+    EMERGENCY = "emergency", _("Emergency Management Bureau")
+    WATER = "water", _("Water Affairs Bureau")
+    WOMEN_CHILDREN_COMMITTEE = "women_children_committee", _("Women and Children Working Committee")
+    YOUTH_LEAGUE = "youth_league", _("Communist Youth League")
+    WOMENS_FEDERATION = "womens_federation", _("Women's Federation")
+    DISABLED_FEDERATION = "disabled_federation", _("Disabled Persons' Federation")
+    FIRE_RESCUE = "fire_rescue", _("Fire and Rescue Brigade")
+
+
+class OrganisationKind(models.TextChoices):
+    DEPARTMENT = "department", _("County department")
+    TOWN_GOVERNMENT = "town_government", _("Town government")
+    VILLAGE_COMMITTEE = "village_committee", _("Village or community committee")
+    INSTITUTION = "institution", _("Institution (school, hospital …)")
+
+
+class Organisation(models.Model):
+    """A unit people work for (单位): a county department that signed the plan, a town
+    government, a village committee, or an institution with a duty to report (school,
+    kindergarten, hospital …)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    department = models.CharField(
+        _("department"), max_length=30, choices=Department.choices, blank=True
+    )
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["division_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "name"], name="organisation_unique_name"),
+            models.UniqueConstraint(
+                fields=["division", "department"],
+                condition=~models.Q(department=""),
+                name="organisation_one_department_per_division",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def visible_to(self, user: User) -> UserQuerySet:
+        """Accounts a user administrator may see: those attached inside their division."""
+        if not user.is_authenticated or user.role not in USER_ADMIN_ROLES:
+            return self.none()
+        return self.filter(scope_q(user, "division__code"))
+
+
+class TongxinUserManager(UserManager["User"]):
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def visible_to(self, user: User) -> UserQuerySet:
+        return self.get_queryset().visible_to(user)
+
+
+class User(AbstractUser):
+    """A person who signs in: a civil servant, a town supervisor (儿童督导员), a village child
+    director (儿童主任), a department officer, a mandatory reporter, an auditor, or a system
+    administrator. The role and the division together decide what they see."""
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("full name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("division"),
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+    )
+    # Demo accounts skip the second factor, and only while settings.TONGXIN_DEMO is on.
+    is_demo = models.BooleanField(default=False, editable=False)
+
+    objects: ClassVar[TongxinUserManager] = TongxinUserManager()
+
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        indexes = [models.Index(fields=["division", "role"])]
+
+    def __str__(self) -> str:
+        return self.name or self.username
+
+    @cached_property
+    def scope_prefix(self) -> str | None:
+        """The code prefix of the user's division (None: no division, sees nothing)."""
+        if self.division_id is None:
+            return None
+        level = Division.objects.values_list("level", flat=True).get(code=self.division_id)
+        return code_prefix(self.division_id, level)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Sign-in needs a TOTP code: the role asks for it, unless this is a demo account on a
+        demo installation (settings.TONGXIN_DEMO)."""
+        if self.is_demo and settings.TONGXIN_DEMO:
+            return False
+        return self.role in SECOND_FACTOR_ROLES
+
+    @property
+    def reads_child_files(self) -> bool:
+        return self.role in CHILD_FILE_ROLES
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role in READ_ONLY_ROLES
+
+    @property
+    def manages_users(self) -> bool:
+        return self.role in USER_ADMIN_ROLES
+
+    @property
+    def reads_audit(self) -> bool:
+        return self.role in AUDIT_READER_ROLES
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("scope_prefix", None)
+        super().refresh_from_db(*args, **kwargs)

@@ -1,0 +1,265 @@
+"""Account writes and sign-in events. Each write records its audit entry in the same
+transaction."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from tongxin.accounts.models import Organisation, User
+from tongxin.accounts.roles import ROLE_LEVELS, Role
+from tongxin.audit.models import Result
+from tongxin.audit.services import audit_record
+from tongxin.geo.models import Division
+from tongxin.geo.scope import in_scope
+
+if TYPE_CHECKING:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+def generate_password(length: int = 14) -> str:
+    """A random password that passes the validators (four character classes)."""
+    alphabet = string.ascii_letters + string.digits + "-_.!@#"
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(length))
+        if (
+            any(c.islower() for c in pw)
+            and any(c.isupper() for c in pw)
+            and any(c.isdigit() for c in pw)
+            and any(not c.isalnum() for c in pw)
+        ):
+            return pw
+
+
+def _check_assignment(
+    *, actor: User | None, role: str, division: Division, organisation: Organisation | None
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if role not in Role.values:
+        errors["role"] = [_("Unknown role: %(role)s") % {"role": role}]
+    elif division.level not in ROLE_LEVELS[role]:
+        errors["division"] = [
+            _("A %(role)s is attached to a division of another level, not a %(level)s.")
+            % {"role": Role(role).label, "level": division.get_level_display()}
+        ]
+    if role == Role.DEPARTMENT_OFFICER and (organisation is None or not organisation.department):
+        errors["organisation"] = [_("A department officer needs a department.")]
+    if role == Role.REPORTER and organisation is None:
+        errors["organisation"] = [_("A mandatory reporter needs the institution they report for.")]
+    if organisation is not None and not (
+        organisation.division.contains(division.code) or division.contains(organisation.division_id)
+    ):
+        errors.setdefault("organisation", []).append(
+            _("The organisation lies outside the division.")
+        )
+    if actor is not None and not in_scope(actor, division.code):
+        # Same words as "not there": an administrator learns nothing outside their county.
+        errors["division"] = [_("No such division.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    password: str
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    role: str,
+    division: Division,
+    organisation: Organisation | None = None,
+    name: str = "",
+    phone: str = "",
+    password: str | None = None,
+    is_demo: bool = False,
+    request: HttpRequest | None = None,
+) -> CreatedUser:
+    """Create an account. ``actor`` None means the command line (an operator with shell access).
+    Without a password, a random one is generated and returned once."""
+    if actor is not None and not actor.manages_users:
+        raise PermissionDenied
+    _check_assignment(actor=actor, role=role, division=division, organisation=organisation)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": [_("This username is taken.")]})
+    user = User(
+        username=username,
+        role=role,
+        division=division,
+        organisation=organisation,
+        name=name,
+        phone=phone,
+        is_demo=is_demo,
+    )
+    password = password or generate_password()
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    audit_record(
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=division.code,
+        request=request,
+        detail={"role": role},
+    )
+    return CreatedUser(user=user, password=password)
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    request: HttpRequest | None = None,
+    **changes: Any,
+) -> User:
+    """Change an account's role, division, organisation, name, phone or active flag. A role or
+    division change is audited as such, with the old and new role."""
+    allowed = {"role", "division", "organisation", "name", "phone", "is_active"}
+    if not actor.manages_users:
+        raise PermissionDenied
+    if unknown := set(changes) - allowed:
+        raise ValueError(f"not changeable here: {sorted(unknown)}")
+    changed = [k for k, v in changes.items() if getattr(user, k) != v]
+    if not changed:
+        return user
+    if user.pk == actor.pk and {"role", "division", "is_active"} & set(changed):
+        raise ValidationError(_("You cannot change your own role, division or access."))
+    old_role = user.role
+    new = {k: changes.get(k, getattr(user, k)) for k in ("role", "division", "organisation")}
+    _check_assignment(actor=actor, **new)
+    for key in changed:
+        setattr(user, key, changes[key])
+    user.save(update_fields=changed)
+    user.__dict__.pop("scope_prefix", None)
+    audit_record(
+        actor=actor,
+        action="user.update",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
+        detail={"fields": sorted(changed)},
+    )
+    if "role" in changed or "division" in changed:
+        audit_record(
+            actor=actor,
+            action="user.role_change",
+            object_type="user",
+            object_code=str(user.public_id),
+            division_code=user.division_id or "",
+            request=request,
+            detail={"old_role": old_role, "new_role": user.role},
+        )
+    return user
+
+
+@transaction.atomic
+def user_set_password(
+    *, actor: User, user: User, password: str, request: HttpRequest | None = None
+) -> None:
+    if actor.pk != user.pk and not actor.manages_users:
+        raise PermissionDenied
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=actor,
+        action="user.password_change",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
+    )
+
+
+def login_succeeded(*, request: HttpRequest, user: User, channel: str = "web") -> None:
+    audit_record(
+        actor=user,
+        action="auth.login",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
+        detail={"channel": channel},
+    )
+
+
+def login_failed(
+    *, request: HttpRequest, username: str, locked: bool, channel: str = "web"
+) -> None:
+    """A refused sign-in. The typed name is kept only when it is a real account (a password
+    typed into the name field must not land in the audit trail)."""
+    user = User.objects.filter(username=username).first()
+    audit_record(
+        actor=None,
+        action="auth.lockout" if locked else "auth.login_failed",
+        object_type="user" if user else "",
+        object_code=str(user.public_id) if user else "",
+        division_code=(user.division_id or "") if user else "",
+        request=request,
+        result=Result.LOCKED if locked else Result.FAILED,
+        detail={"channel": channel, "known_user": user is not None},
+    )
+
+
+def second_factor_failed(*, request: HttpRequest, user: User, channel: str = "web") -> None:
+    audit_record(
+        actor=user,
+        action="auth.second_factor_failed",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
+        result=Result.FAILED,
+        detail={"channel": channel},
+    )
+
+
+@transaction.atomic
+def second_factor_enrol(*, request: HttpRequest, user: User, device: TOTPDevice) -> None:
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    user.totpdevice_set.exclude(pk=device.pk).delete()  # type: ignore[attr-defined]
+    audit_record(
+        actor=user,
+        action="auth.second_factor_enrolled",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
+    )
+
+
+def logout_recorded(*, request: HttpRequest, user: User) -> None:
+    audit_record(
+        actor=user,
+        action="auth.logout",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
+    )
+
+
+def lockout_passthrough(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes hook: our sign-in views already answered the lockout in their own words."""
+    if original_response is None:
+        return HttpResponse(_("Too many failed sign-ins. Try again later."), status=429)
+    return original_response

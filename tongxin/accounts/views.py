@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tongxin.accounts import services
+from tongxin.accounts.decorators import staff_view
+from tongxin.accounts.forms import LoginForm, TokenForm, UserCreateForm, UserUpdateForm
+from tongxin.accounts.models import User
+from tongxin.accounts.roles import Role
+from tongxin.geo.scope import get_for_user_or_404
+
+# One message for a wrong password and for a name that does not exist, and one for a lockout
+# whether or not the name exists: a stranger learns nothing about which accounts there are.
+BAD_CREDENTIALS = gettext_lazy("Wrong username or password.")
+LOCKED_OUT = gettext_lazy("Too many failed sign-ins: this account is locked for 30 minutes.")
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("home")
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("home")
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if isinstance(user, User):
+            login(request, user)
+            services.login_succeeded(request=request, user=user)
+            return redirect(_safe_next(request))
+        locked = bool(getattr(request, "axes_locked_out", False))
+        services.login_failed(request=request, username=username, locked=locked)
+        form.add_error(None, str(LOCKED_OUT if locked else BAD_CREDENTIALS))
+        status = 429 if locked else 200
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if isinstance(request.user, User):
+        services.logout_recorded(request=request, user=request.user)
+    logout(request)
+    return redirect("login")
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """Verify the TOTP code, or enrol a first authenticator when the user has none."""
+    user = request.user
+    assert isinstance(user, User)
+    if user.is_verified():  # type: ignore[attr-defined]
+        return redirect("home")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = device is None
+    if device is None:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            if enrolling:
+                services.second_factor_enrol(request=request, user=user, device=device)
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        services.second_factor_failed(request=request, user=user)
+        form.add_error("token", _("That code is not right, or has expired."))
+    context: dict[str, object] = {"form": form, "enrolling": enrolling}
+    if enrolling:
+        context["qr"] = segno.make(device.config_url, micro=False).svg_data_uri(scale=4)
+        context["secret"] = _base32(device.bin_key)
+    return render(request, "accounts/second_factor.html", context)
+
+
+def _base32(key: bytes) -> str:
+    import base64
+
+    return base64.b32encode(key).decode().rstrip("=")
+
+
+@staff_view(allow=lambda u: u.manages_users)
+def user_list(request: HttpRequest) -> HttpResponse:
+    users = User.objects.visible_to(request.user).select_related("division", "organisation")  # type: ignore[arg-type]
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        users = users.filter(role=role)
+    if q := request.GET.get("q", "").strip():
+        users = users.filter(username__icontains=q) | users.filter(name__icontains=q)
+    page = Paginator(users.order_by("division_id", "username"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"page": page, "roles": Role.choices, "role": role, "q": q},
+    )
+
+
+@staff_view(allow=lambda u: u.manages_users, write=True)
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    assert isinstance(actor, User)
+    form = UserCreateForm(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = services.user_create(
+                actor=actor,
+                request=request,
+                username=data["username"],
+                role=data["role"],
+                division=data["division"],
+                organisation=data["organisation"],
+                name=data["name"],
+                phone=data["phone"],
+                password=data["password"] or None,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return render(
+                request,
+                "accounts/user_created.html",
+                {"created": created.user, "password": created.password},
+            )
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+@staff_view(allow=lambda u: u.manages_users, write=True)
+@require_http_methods(["GET", "POST"])
+def user_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    actor = request.user
+    assert isinstance(actor, User)
+    target = get_for_user_or_404(User.objects.visible_to(actor), public_id=public_id)
+    initial = {
+        "name": target.name,
+        "phone": target.phone,
+        "role": target.role,
+        "division": target.division,
+        "organisation": target.organisation,
+        "is_active": target.is_active,
+    }
+    form = UserUpdateForm(request.POST or None, actor=actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(actor=actor, user=target, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("accounts:user_detail", public_id=target.public_id)
+    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+
+
+def _add_errors(form: UserCreateForm | UserUpdateForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

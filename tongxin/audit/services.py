@@ -1,0 +1,48 @@
+"""Writing the audit trail. Services call ``audit_record`` inside their own transaction, so the
+change and its audit entry are committed together or not at all."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest
+
+from tongxin.audit.models import AuditEvent, Result
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from tongxin.accounts.models import User
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The peer address. Behind a reverse proxy, set it to pass REMOTE_ADDR through."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    actor: User | AnonymousUser | None,
+    action: str,
+    object_type: str = "",
+    object_code: str = "",
+    division_code: str = "",
+    request: HttpRequest | None = None,
+    result: str = Result.OK,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    user = actor if actor is not None and actor.is_authenticated else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_username=user.username if user else "",
+        actor_role=user.role if user else "",
+        action=action,
+        object_type=object_type,
+        object_code=str(object_code),
+        division_code=division_code,
+        ip=client_ip(request),
+        result=result,
+        detail=detail or {},
+    )

@@ -1,0 +1,194 @@
+"""Test support shared by every app: the stock actors and the access checker.
+
+The stock world is built once per test database (see ``conftest.py``): one county with two
+towns, villages in each, and one account per role, plus the actors that must be refused
+(a director of another village, an officer of another department, an admin of another county).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
+from tongxin.accounts.roles import Role
+from tongxin.geo.models import Division, Level
+
+PASSWORD = "Stock-Password-42"
+
+# code, name, level, parent
+STOCK_DIVISIONS: list[tuple[str, str, str, str | None]] = [
+    ("620000000000", "甘肃省", Level.PROVINCE, None),
+    ("620700000000", "张掖市", Level.CITY, "620000000000"),
+    ("620724000000", "高台县", Level.COUNTY, "620700000000"),
+    ("620724100000", "城关镇", Level.TOWN, "620724000000"),
+    ("620724100001", "城关镇社区", Level.COMMUNITY, "620724100000"),
+    ("620724100201", "东村", Level.VILLAGE, "620724100000"),
+    ("620724100202", "西村", Level.VILLAGE, "620724100000"),
+    ("620724101000", "宣化镇", Level.TOWN, "620724000000"),
+    ("620724101201", "南村", Level.VILLAGE, "620724101000"),
+    ("620702000000", "甘州区", Level.COUNTY, "620700000000"),
+    ("620702100000", "梁家墩镇", Level.TOWN, "620702000000"),
+]
+
+# key: (role, division, organisation key)
+STOCK_ACTORS: dict[str, tuple[str, str, str | None]] = {
+    "county_admin": (Role.COUNTY_ADMIN, "620724000000", "civil_affairs"),
+    "town_supervisor": (Role.TOWN_SUPERVISOR, "620724100000", None),
+    "village_director": (Role.VILLAGE_DIRECTOR, "620724100201", None),
+    "other_village_director": (Role.VILLAGE_DIRECTOR, "620724100202", None),
+    "other_town_director": (Role.VILLAGE_DIRECTOR, "620724101201", None),
+    "department_officer": (Role.DEPARTMENT_OFFICER, "620724000000", "police"),
+    "other_department_officer": (Role.DEPARTMENT_OFFICER, "620724000000", "education"),
+    "reporter": (Role.REPORTER, "620724100000", "school"),
+    "auditor": (Role.AUDITOR, "620724000000", None),
+    "system_admin": (Role.SYSTEM_ADMIN, "620724000000", None),
+    "other_county_admin": (Role.COUNTY_ADMIN, "620702000000", "other_civil_affairs"),
+}
+
+STOCK_ORGANISATIONS: dict[str, tuple[str, str, str, str]] = {
+    # key: (name, kind, department, division)
+    "civil_affairs": (
+        "高台县民政局",
+        OrganisationKind.DEPARTMENT,
+        Department.CIVIL_AFFAIRS,
+        "620724000000",
+    ),
+    "police": ("高台县公安局", OrganisationKind.DEPARTMENT, Department.POLICE, "620724000000"),
+    "education": (
+        "高台县教育局",
+        OrganisationKind.DEPARTMENT,
+        Department.EDUCATION,
+        "620724000000",
+    ),
+    "school": ("城关镇中心小学", OrganisationKind.INSTITUTION, "", "620724100000"),
+    "other_civil_affairs": (
+        "甘州区民政局",
+        OrganisationKind.DEPARTMENT,
+        Department.CIVIL_AFFAIRS,
+        "620702000000",
+    ),
+}
+
+
+def build_stock_world() -> None:
+    """Create the stock divisions, organisations and actors (idempotent)."""
+    for code, name, level, parent in STOCK_DIVISIONS:
+        Division.objects.update_or_create(
+            code=code, defaults={"name": name, "level": level, "parent_id": parent}
+        )
+    orgs = {}
+    for key, (name, kind, department, division) in STOCK_ORGANISATIONS.items():
+        orgs[key], _ = Organisation.objects.get_or_create(
+            name=name, division_id=division, defaults={"kind": kind, "department": department}
+        )
+    for username, (role, division, org) in STOCK_ACTORS.items():
+        if User.objects.filter(username=username).exists():
+            continue
+        user = User(
+            username=username,
+            name=username.replace("_", " "),
+            role=role,
+            division_id=division,
+            organisation=orgs[org] if org else None,
+        )
+        user.set_password(PASSWORD)
+        user.save()
+        if role in (Role.COUNTY_ADMIN, Role.SYSTEM_ADMIN):
+            TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+
+
+@dataclass
+class Actors:
+    """Lazy access to the stock actors by key: ``actors.village_director``."""
+
+    _cache: dict[str, User] = field(default_factory=dict)
+
+    def __getattr__(self, key: str) -> User:
+        if key.startswith("_") or key not in STOCK_ACTORS:
+            raise AttributeError(key)
+        if key not in self._cache:
+            self._cache[key] = User.objects.get(username=key)
+        return self._cache[key]
+
+
+def web_client(user: User | None) -> Client:
+    """A browser session signed in as ``user`` (second factor passed where the role needs it)."""
+    client = Client()
+    if user is None:
+        return client
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def api_client(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        _, token = AuthToken.objects.create(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@dataclass(frozen=True)
+class Access:
+    """One URL and who must (and must not) reach it.
+
+    ``allowed`` reach it; ``outsiders`` get 404 (the same as for a URL that is not there);
+    ``read_only`` get 403 (writes only). Anonymous users are sent to sign in (HTML) or get
+    401 (API).
+    """
+
+    url: str
+    method: str = "get"
+    data: dict[str, Any] | None = None
+    api: bool = False
+    allowed: tuple[str, ...] = ()
+    outsiders: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
+    public: bool = False
+
+
+def _request(client: Client, access: Access) -> Any:
+    call = getattr(client, access.method)
+    if access.api and access.data is not None:
+        return call(access.url, access.data, format="json")
+    return call(access.url, access.data or {})
+
+
+def check_access(access: Access, actors: Actors) -> list[str]:
+    """Every way ``access`` is not honoured, as readable lines (empty: all good)."""
+    failures: list[str] = []
+    make = api_client if access.api else web_client
+    anonymous = _request(make(None), access)
+    if access.public:
+        if anonymous.status_code in (401, 403, 404) or anonymous.status_code >= 500:
+            failures.append(f"anonymous: {anonymous.status_code}, expected the public page")
+    elif access.api:
+        if anonymous.status_code != 401:
+            failures.append(f"anonymous: {anonymous.status_code}, expected 401")
+    elif not (anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]):
+        failures.append(f"anonymous: {anonymous.status_code}, expected a redirect to sign in")
+    for key in access.allowed:
+        status = _request(make(getattr(actors, key)), access).status_code
+        if status in (401, 403, 404) or status >= 500:
+            failures.append(f"{key}: {status}, expected access")
+    for key in access.outsiders:
+        status = _request(make(getattr(actors, key)), access).status_code
+        if status != 404:
+            failures.append(f"{key} (outsider): {status}, expected 404")
+    for key in access.read_only:
+        status = _request(make(getattr(actors, key)), access).status_code
+        if status != 403:
+            failures.append(f"{key} (read-only): {status}, expected 403")
+    return [f"{access.method.upper()} {access.url} — {f}" for f in failures]

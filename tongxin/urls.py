@@ -1,0 +1,19 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from tongxin import views
+from tongxin.accounts import views as accounts_views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", accounts_views.login_view, name="login"),
+    path("accounts/logout/", accounts_views.logout_view, name="logout"),
+    path("accounts/2fa/", accounts_views.second_factor, name="second_factor"),
+    path("accounts/", include("tongxin.accounts.urls")),
+    path("divisions/", include("tongxin.geo.urls")),
+    path("audit/", include("tongxin.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("tongxin.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+]
