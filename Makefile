@@ -55,8 +55,8 @@ test-postgres: setup
 test: lint typecheck checks test-sqlite test-postgres
 
 messages: setup
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file
-	$(PY) manage.py compilemessages -l zh_Hans
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file -i ".venv/*" -i "node_modules/*" -i "var/*"
+	cd tongxin && ../$(PY) ../manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -1,0 +1,137 @@
+"""The Gaotai demo: divisions, the plan's seventeen departments, town governments, village
+committees, a few institutions, and one account per role. Every person is synthetic.
+
+Loading is idempotent: a second run creates nothing and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
+from tongxin.accounts.roles import Role
+from tongxin.accounts.services import user_create
+from tongxin.geo.models import Division, Level
+from tongxin.geo.services import divisions_load
+
+GAOTAI = "620724000000"
+DIVISIONS_FILE = Path(__file__).resolve().parent / "geo" / "data" / "620724.csv"
+
+# The signatories of the action plan, in the order the plan lists them.
+DEPARTMENTS: list[tuple[Department, str]] = [
+    (Department.CIVIL_AFFAIRS, "高台县民政局"),
+    (Department.CYBERSPACE, "中共高台县委网信办"),
+    (Department.COURT, "高台县人民法院"),
+    (Department.PROCURATORATE, "高台县人民检察院"),
+    (Department.EDUCATION, "高台县教育局"),
+    (Department.POLICE, "高台县公安局"),
+    (Department.JUSTICE, "高台县司法局"),
+    (Department.FINANCE, "高台县财政局"),
+    (Department.HUMAN_RESOURCES, "高台县人力资源和社会保障局"),
+    (Department.HEALTH, "高台县卫生健康局"),
+    (Department.EMERGENCY, "高台县应急管理局"),
+    (Department.WATER, "高台县水务局"),
+    (Department.WOMEN_CHILDREN_COMMITTEE, "高台县妇儿工委办公室"),
+    (Department.YOUTH_LEAGUE, "共青团高台县委"),
+    (Department.WOMENS_FEDERATION, "高台县妇女联合会"),
+    (Department.DISABLED_FEDERATION, "高台县残疾人联合会"),
+    (Department.FIRE_RESCUE, "高台县消防救援大队"),
+]
+
+# Institutions with a duty to report (强制报告责任主体), synthetic, in 城关镇.
+INSTITUTIONS = ["城关镇中心小学", "城关镇中心幼儿园", "高台县第二人民医院"]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    name: str
+    division: str  # "county", "town" or "village": the first of its level in the demo
+    organisation: str | None
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("demo_county", Role.COUNTY_ADMIN, "王丽华", "county", "高台县民政局"),
+    DemoAccount("demo_town", Role.TOWN_SUPERVISOR, "李建国", "town", None),
+    DemoAccount("demo_village", Role.VILLAGE_DIRECTOR, "张秀英", "village", None),
+    DemoAccount("demo_police", Role.DEPARTMENT_OFFICER, "赵明", "county", "高台县公安局"),
+    DemoAccount("demo_school", Role.REPORTER, "陈静", "town", "城关镇中心小学"),
+    DemoAccount("demo_auditor", Role.AUDITOR, "刘洋", "county", None),
+    DemoAccount("demo_sysadmin", Role.SYSTEM_ADMIN, "周涛", "county", None),
+]
+
+
+@dataclass
+class DemoReport:
+    divisions: dict[str, int] = field(default_factory=dict)
+    organisations_created: int = 0
+    accounts: list[tuple[DemoAccount, str | None]] = field(default_factory=list)
+
+
+def _committee_name(place: Division) -> str:
+    """东村 → 东村村民委员会, 城北社区 → 城北社区居民委员会."""
+    return place.name + ("居民委员会" if place.level == Level.COMMUNITY else "村民委员会")
+
+
+@transaction.atomic
+def demo_load() -> DemoReport:
+    report = DemoReport()
+    result = divisions_load(source=DIVISIONS_FILE)
+    report.divisions = {
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+    }
+    county = Division.objects.get(code=GAOTAI)
+    towns = list(Division.objects.filter(parent=county, level=Level.TOWN).order_by("code"))
+    local = list(
+        Division.objects.filter(parent__in=towns, level__in=[Level.VILLAGE, Level.COMMUNITY])
+    )
+
+    wanted: list[Organisation] = [
+        Organisation(name=name, kind=OrganisationKind.DEPARTMENT, department=dep, division=county)
+        for dep, name in DEPARTMENTS
+    ]
+    wanted += [
+        Organisation(name=f"{t.name}人民政府", kind=OrganisationKind.TOWN_GOVERNMENT, division=t)
+        for t in towns
+    ]
+    wanted += [
+        Organisation(name=_committee_name(v), kind=OrganisationKind.VILLAGE_COMMITTEE, division=v)
+        for v in local
+    ]
+    wanted += [
+        Organisation(name=name, kind=OrganisationKind.INSTITUTION, division=towns[0])
+        for name in INSTITUTIONS
+    ]
+    existing = set(Organisation.objects.values_list("division_id", "name"))
+    new = [o for o in wanted if (o.division_id, o.name) not in existing]
+    Organisation.objects.bulk_create(new)
+    report.organisations_created = len(new)
+
+    first_village = Division.objects.filter(parent=towns[0], level=Level.VILLAGE).order_by("code")[
+        0
+    ]
+    places = {"county": county, "town": towns[0], "village": first_village}
+    for account in DEMO_ACCOUNTS:
+        if User.objects.filter(username=account.username).exists():
+            report.accounts.append((account, None))
+            continue
+        organisation = (
+            Organisation.objects.get(name=account.organisation) if account.organisation else None
+        )
+        created = user_create(
+            actor=None,
+            username=account.username,
+            role=account.role,
+            name=account.name,
+            division=places[account.division],
+            organisation=organisation,
+            is_demo=True,
+        )
+        report.accounts.append((account, created.password))
+    return report

@@ -1,0 +1,79 @@
+"""End-to-end support: the app in its own process, on its own SQLite file, with the demo loaded,
+and Debian's Chromium driven by Playwright. Used by tests marked ``e2e``.
+
+The server runs in a separate process (not pytest-django's ``live_server``): the audit table is
+append-only, so the table-emptying that ``live_server`` needs is refused by design.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS = BASE_DIR / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    url: str
+    passwords: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def demo_server(var_dir: Path) -> Iterator[DemoServer]:
+    """Migrate a fresh SQLite database in ``var_dir``, load the demo, serve it; stop at exit."""
+    env = {
+        **os.environ,
+        "TONGXIN_VAR_DIR": str(var_dir),
+        "TONGXIN_DEMO": "1",
+        "DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "tongxin.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=BASE_DIR)
+    out = subprocess.run(
+        [*manage, "load_demo"], env=env, check=True, cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout
+    passwords = dict(re.findall(r"^\s+(demo_\w+)\s+\w+\s+(\S+)$", out, re.M))
+    port = _free_port()
+    server = subprocess.Popen(
+        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/accounts/login/", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the demo server did not start") from None
+                time.sleep(0.3)
+        yield DemoServer(url=url, passwords=passwords)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
