@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = BASE_DIR / "test-artifacts"
@@ -38,8 +40,39 @@ def _free_port() -> int:
 
 
 @contextmanager
+def _scratch_database() -> Iterator[str | None]:
+    """Under DATABASE_URL (PostgreSQL), a new empty database on the same server, dropped after;
+    otherwise None (the server then uses SQLite in its own var folder)."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = f"tongxin_e2e_{secrets.token_hex(4)}"
+    admin = urlsplit(url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlsplit(url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@contextmanager
 def demo_server(var_dir: Path) -> Iterator[DemoServer]:
-    """Migrate a fresh SQLite database in ``var_dir``, load the demo, serve it; stop at exit."""
+    """Migrate a fresh database, load the demo, serve it; stop at exit. The database is
+    SQLite in ``var_dir``, or a scratch PostgreSQL database when DATABASE_URL is set."""
+    with _scratch_database() as database_url, _serve(var_dir, database_url) as server:
+        yield server
+
+
+@contextmanager
+def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
     env = {
         **os.environ,
         "TONGXIN_VAR_DIR": str(var_dir),
@@ -48,6 +81,8 @@ def demo_server(var_dir: Path) -> Iterator[DemoServer]:
         "DJANGO_SETTINGS_MODULE": "tongxin.settings",
     }
     env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=BASE_DIR)
     out = subprocess.run(
