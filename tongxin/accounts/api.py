@@ -74,13 +74,15 @@ def token_create(request: Request) -> Response:
     data.is_valid(raise_exception=True)
     username = data.validated_data["username"]
     django_request = request._request
+    locked_before = services.sign_in_locked(django_request, username)
     user = authenticate(django_request, username=username, password=data.validated_data["password"])
     if not isinstance(user, User):
+        # As on the sign-in page: the attempt that reaches the limit answers like the others.
         locked = bool(getattr(django_request, "axes_locked_out", False))
         services.login_failed(
             request=django_request, username=username, locked=locked, channel="api"
         )
-        if locked:
+        if locked_before:
             return Response({"detail": str(LOCKED_OUT)}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         return Response({"detail": str(BAD_CREDENTIALS)}, status=status.HTTP_400_BAD_REQUEST)
     if user.needs_second_factor:

@@ -8,6 +8,7 @@ import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -92,6 +93,10 @@ def user_create(
     if actor is not None and not actor.manages_users:
         raise PermissionDenied
     _check_assignment(actor=actor, role=role, division=division, organisation=organisation)
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.messages}) from exc
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": [_("This username is taken.")]})
     user = User(
@@ -130,7 +135,9 @@ def user_update(
     """Change an account's role, division, organisation, name, phone or active flag. A role or
     division change is audited as such, with the old and new role."""
     allowed = {"role", "division", "organisation", "name", "phone", "is_active"}
-    if not actor.manages_users:
+    if not actor.manages_users or not in_scope(actor, user.division_id or ""):
+        # The views fetch the account through ``User.objects.visible_to``; this guards every
+        # other caller: an administrator never touches an account outside their division.
         raise PermissionDenied
     if unknown := set(changes) - allowed:
         raise ValueError(f"not changeable here: {sorted(unknown)}")
@@ -139,7 +146,7 @@ def user_update(
         return user
     if user.pk == actor.pk and {"role", "division", "is_active"} & set(changed):
         raise ValidationError(_("You cannot change your own role, division or access."))
-    old_role = user.role
+    old_role, old_division = user.role, user.division_id or ""
     new = {k: changes.get(k, getattr(user, k)) for k in ("role", "division", "organisation")}
     _check_assignment(actor=actor, **new)
     for key in changed:
@@ -163,7 +170,12 @@ def user_update(
             object_code=str(user.public_id),
             division_code=user.division_id or "",
             request=request,
-            detail={"old_role": old_role, "new_role": user.role},
+            detail={
+                "old_role": old_role,
+                "new_role": user.role,
+                "old_division": old_division,
+                "new_division": user.division_id or "",
+            },
         )
     return user
 
@@ -197,6 +209,15 @@ def login_succeeded(*, request: HttpRequest, user: User, channel: str = "web") -
         request=request,
         detail={"channel": channel},
     )
+
+
+def sign_in_locked(request: HttpRequest, username: str) -> bool:
+    """Whether sign-in under ``username`` is refused before the password is even checked.
+
+    Ask this before ``authenticate``: django-axes flags the request as locked out already on
+    the failure that reaches the limit, yet that attempt must answer like the ones before it
+    (wrong password); only the attempts after it answer "locked"."""
+    return not AxesProxyHandler.is_allowed(request, {"username": username})
 
 
 def login_failed(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import segno
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -8,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,7 +32,9 @@ LOCKED_OUT = gettext_lazy("Too many failed sign-ins: this account is locked for 
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse("home")
 
@@ -43,15 +47,24 @@ def login_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
+        locked_before = services.sign_in_locked(request, username)
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if isinstance(user, User):
             login(request, user)
             services.login_succeeded(request=request, user=user)
-            return redirect(_safe_next(request))
+            target = _safe_next(request)
+            if user.needs_second_factor:
+                # Straight to the second step (the middleware would send them there anyway),
+                # keeping where they were going.
+                query = "" if target == reverse("home") else "?" + urlencode({"next": target})
+                return redirect(reverse("second_factor") + query)
+            return redirect(target)
+        # The attempt that reaches the limit locks the name (audited as the lockout) but
+        # answers like the ones before it; later attempts answer "locked".
         locked = bool(getattr(request, "axes_locked_out", False))
         services.login_failed(request=request, username=username, locked=locked)
-        form.add_error(None, str(LOCKED_OUT if locked else BAD_CREDENTIALS))
-        status = 429 if locked else 200
+        form.add_error(None, str(LOCKED_OUT if locked_before else BAD_CREDENTIALS))
+        status = 429 if locked_before else 200
     return render(
         request,
         "accounts/login.html",
@@ -74,8 +87,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     """Verify the TOTP code, or enrol a first authenticator when the user has none."""
     user = request.user
     assert isinstance(user, User)
-    if user.is_verified():  # type: ignore[attr-defined]
-        return redirect("home")
+    if not user.needs_second_factor or user.is_verified():  # type: ignore[attr-defined]
+        # Roles without a second factor have nothing to enrol: no stray device rows.
+        return redirect(_safe_next(request))
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
     if device is None:
@@ -99,8 +113,6 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 
 
 def _base32(key: bytes) -> str:
-    import base64
-
     return base64.b32encode(key).decode().rstrip("=")
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -30,9 +30,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(object_code=filters["object"])
     if filters["result"] in Result.values:
         events = events.filter(result=filters["result"])
-    if since := parse_date(filters["since"]):
+    if since := _day(filters["since"]):
         events = events.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
-    if until := parse_date(filters["until"]):
+    if until := _day(filters["until"]):
         events = events.filter(at__lte=timezone.make_aware(datetime.combine(until, time.max)))
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "audit/event_list.html#results" if request.htmx else "audit/event_list.html"  # type: ignore[attr-defined]
@@ -41,3 +41,12 @@ def event_list(request: HttpRequest) -> HttpResponse:
         template,
         {"page": page, "filters": filters, "results": Result.choices},
     )
+
+
+def _day(value: str) -> date | None:
+    """A filter date, or None when it is empty or no real date (``2024-13-45``): a hand-edited
+    address shows the unfiltered list rather than an error page."""
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
