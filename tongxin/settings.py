@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tongxin.geo",
     "tongxin.accounts",
     "tongxin.audit",
+    "tongxin.registry",
 ]
 
 MIDDLEWARE = [
