@@ -133,7 +133,7 @@ def user_update(
     **changes: Any,
 ) -> User:
     """Change an account's role, division, organisation, name, phone or active flag. A role or
-    division change is audited as such, with the old and new role."""
+    division change is audited as such, with the old and new role and division."""
     allowed = {"role", "division", "organisation", "name", "phone", "is_active"}
     if not actor.manages_users or not in_scope(actor, user.division_id or ""):
         # The views fetch the account through ``User.objects.visible_to``; this guards every
@@ -235,6 +235,18 @@ def login_failed(
         request=request,
         result=Result.LOCKED if locked else Result.FAILED,
         detail={"channel": channel, "known_user": user is not None},
+    )
+
+
+def second_factor_passed(*, request: HttpRequest, user: User) -> None:
+    """The second step of a web sign-in succeeded: from here the session reaches the pages."""
+    audit_record(
+        actor=user,
+        action="auth.second_factor",
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
     )
 
 

@@ -101,6 +101,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["token"]):
             if enrolling:
                 services.second_factor_enrol(request=request, user=user, device=device)
+            else:
+                services.second_factor_passed(request=request, user=user)
             otp_login(request, device)
             return redirect(_safe_next(request))
         services.second_factor_failed(request=request, user=user)
@@ -122,7 +124,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
     role = request.GET.get("role", "")
     if role in Role.values:
         users = users.filter(role=role)
-    if q := request.GET.get("q", "").strip():
+    # NUL never matches a name, and PostgreSQL refuses it in a query: drop it.
+    if q := request.GET.get("q", "").replace("\x00", "").strip():
         users = users.filter(username__icontains=q) | users.filter(name__icontains=q)
     page = Paginator(users.order_by("division_id", "username"), 50).get_page(
         request.GET.get("page")

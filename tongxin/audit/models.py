@@ -40,6 +40,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events cannot be updated")
 
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> NoReturn:
+        # Refused before Django opens its transaction, so the caller's transaction survives.
+        raise AppendOnlyError("audit events cannot be updated")
+
     def delete(self) -> NoReturn:
         raise AppendOnlyError("audit events cannot be deleted")
 

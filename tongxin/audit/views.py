@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, datetime, time
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -18,8 +18,9 @@ PAGE_SIZE = 50
 def event_list(request: HttpRequest) -> HttpResponse:
     """The audit trail in the reader's division, filterable; newest first."""
     events = AuditEvent.objects.visible_to(request.user)  # type: ignore[arg-type]
+    # NUL never matches anything, and PostgreSQL refuses it in a query: drop it.
     filters = {
-        k: request.GET.get(k, "").strip()
+        k: request.GET.get(k, "").replace("\x00", "").strip()
         for k in ("action", "user", "object", "result", "since", "until")
     }
     if filters["action"]:
@@ -30,10 +31,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(object_code=filters["object"])
     if filters["result"] in Result.values:
         events = events.filter(result=filters["result"])
-    if since := _day(filters["since"]):
-        events = events.filter(at__gte=timezone.make_aware(datetime.combine(since, time.min)))
-    if until := _day(filters["until"]):
-        events = events.filter(at__lte=timezone.make_aware(datetime.combine(until, time.max)))
+    if since := _day_bound(filters["since"], time.min):
+        events = events.filter(at__gte=since)
+    if until := _day_bound(filters["until"], time.max):
+        events = events.filter(at__lte=until)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "audit/event_list.html#results" if request.htmx else "audit/event_list.html"  # type: ignore[attr-defined]
     return render(
@@ -43,10 +44,14 @@ def event_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _day(value: str) -> date | None:
-    """A filter date, or None when it is empty or no real date (``2024-13-45``): a hand-edited
-    address shows the unfiltered list rather than an error page."""
+def _day_bound(value: str, at: time) -> datetime | None:
+    """The start (``time.min``) or end (``time.max``) of a filter day, or None when the value is
+    empty or no usable date (``2024-13-45``; ``0001-01-01``, which has no UTC equivalent): a
+    hand-edited address shows the unfiltered list rather than an error page."""
     try:
-        return parse_date(value)
-    except ValueError:
+        day = parse_date(value)
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day, at)).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None

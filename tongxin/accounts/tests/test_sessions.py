@@ -1,0 +1,58 @@
+"""Sessions die after 30 idle minutes: every request pushes the end back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from tongxin.accounts.tests.support import sign_in
+from tongxin.testing import Actors
+
+START = datetime(2030, 3, 4, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def test_it_configures_a_thirty_minute_idle_timeout() -> None:
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+
+
+def _expiry(client: Client) -> datetime:
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_it_renews_the_session_on_every_request(actors: Actors) -> None:
+    client = Client()
+    with time_machine.travel(START, tick=False) as traveller:
+        sign_in(client, "village_director")
+        assert _expiry(client) == START + timedelta(minutes=30)
+        for minutes in (20, 40, 60):
+            traveller.shift(timedelta(minutes=20))
+            assert client.get("/").status_code == 200
+            assert _expiry(client) == START + timedelta(minutes=minutes + 30)
+
+
+def test_it_signs_out_a_session_idle_for_thirty_one_minutes(actors: Actors) -> None:
+    client = Client()
+    with time_machine.travel(START, tick=False) as traveller:
+        sign_in(client, "village_director")
+        traveller.shift(timedelta(minutes=29))
+        assert client.get("/").status_code == 200
+        traveller.shift(timedelta(minutes=31))
+        response = client.get("/")
+        assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/")
+
+
+def test_it_does_not_authenticate_an_expired_session_row(actors: Actors) -> None:
+    client = Client()
+    sign_in(client, "village_director")
+    key = client.session.session_key
+    Session.objects.filter(session_key=key).update(
+        expire_date=datetime.now(tz=ZoneInfo("UTC")) - timedelta(seconds=1)
+    )
+    assert client.get("/").status_code == 302
