@@ -68,7 +68,7 @@ class Division(models.Model):
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self",
-        verbose_name=_("parent"),
+        verbose_name=_("parent division"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
