@@ -106,6 +106,26 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "api:me": [Access(reverse("api:me"), api=True, allowed=EVERYONE_IN_GAOTAI)],
+        "api:classify": [
+            Access(
+                reverse("api:classify"),
+                method="post",
+                data={
+                    "as_of": "2024-06-30",
+                    "birth_date": "2012-05-01",
+                    "lives_in": "village",
+                    "father": {"status": "alive", "capacity": "full", "migrations": []},
+                    "mother": {"status": "deceased", "capacity": "full", "migrations": []},
+                    "parents_divorced": False,
+                    "dibao": False,
+                    "tekun": False,
+                    "disability_grade": None,
+                    "serious_illness": False,
+                },
+                api=True,
+                allowed=EVERYONE_IN_GAOTAI,
+            )
+        ],
     }
 
 
