@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 
 import pytest
@@ -46,7 +47,8 @@ def test_it_creates_a_user_and_prints_the_password_once(
     assert (user.role, user.division_id, user.name) == ("county_admin", COUNTY, "王芳")
     assert user.organisation is not None
     assert user.organisation.name == "高台县民政局"
-    password = out.strip().split()[-1]
+    # The last line ends with the password, after a colon (full-width in Chinese).
+    password = re.split(r"[\s:：]", out.strip())[-1]
     assert user.check_password(password)
     assert out.count(password) == 1
     event = AuditEvent.objects.get(action="user.create")
