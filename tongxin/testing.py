@@ -192,3 +192,10 @@ def check_access(access: Access, actors: Actors) -> list[str]:
         if status != 403:
             failures.append(f"{key} (read-only): {status}, expected 403")
     return [f"{access.method.upper()} {access.url} — {f}" for f in failures]
+
+
+def signed_in(client: Client) -> bool:
+    """Whether ``client`` reaches its home page as a signed-in user (the address "/" shows the
+    sign-in page to everyone else, and holds a user awaiting the second factor at the 2FA page)."""
+    response = client.get("/")
+    return response.status_code == 200 and bool(response.wsgi_request.user.is_authenticated)

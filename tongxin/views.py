@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.accounts.views import login_view
 
 
 @dataclass
@@ -57,8 +58,15 @@ HOME_PANELS: dict[str, list[tuple[str, Promise, Promise]]] = {
 }
 
 
-@staff_view()
 def home(request: HttpRequest) -> HttpResponse:
+    """Signed in: my work. Not signed in: the sign-in page itself, at the address people type."""
+    if not request.user.is_authenticated:
+        return login_view(request)
+    return _my_work(request)
+
+
+@staff_view()
+def _my_work(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     panels = [WorkList(key, title, empty) for key, title, empty in HOME_PANELS.get(user.role, [])]

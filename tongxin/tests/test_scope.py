@@ -35,7 +35,7 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
         "api:auth_token": [
             Access(reverse("api:auth_token"), method="post", data={}, api=True, public=True)
         ],
-        "home": [Access(reverse("home"), allowed=EVERYONE_IN_GAOTAI)],
+        "home": [Access(reverse("home"), allowed=EVERYONE_IN_GAOTAI, public=True)],
         "second_factor": [
             Access(reverse("second_factor"), allowed=("county_admin", "village_director"))
         ],
