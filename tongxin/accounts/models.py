@@ -12,8 +12,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.roles import (
+    ACCESS_LOG_ROLES,
     AUDIT_READER_ROLES,
     CHILD_FILE_ROLES,
+    CHILD_FILE_WRITER_ROLES,
+    ID_REVEAL_ROLES,
     READ_ONLY_ROLES,
     SECOND_FACTOR_ROLES,
     USER_ADMIN_ROLES,
@@ -161,6 +164,18 @@ class User(AbstractUser):
     @property
     def reads_child_files(self) -> bool:
         return self.role in CHILD_FILE_ROLES
+
+    @property
+    def keeps_child_files(self) -> bool:
+        return self.role in CHILD_FILE_WRITER_ROLES
+
+    @property
+    def reveals_id_numbers(self) -> bool:
+        return self.role in ID_REVEAL_ROLES
+
+    @property
+    def reads_access_log(self) -> bool:
+        return self.role in ACCESS_LOG_ROLES
 
     @property
     def is_read_only(self) -> bool:

@@ -19,16 +19,19 @@ class Role(models.TextChoices):
 # Roles whose sign-in needs a second factor (TOTP).
 SECOND_FACTOR_ROLES = frozenset({Role.COUNTY_ADMIN, Role.SYSTEM_ADMIN})
 # Roles that may read children's files (inside their scope). The system administrator manages
-# accounts and may not (separation of duties); a reporter sees only what it submitted.
+# accounts and may not (separation of duties); a reporter sees only what it submitted; a
+# department officer sees only what a referral shares with their department.
 CHILD_FILE_ROLES = frozenset(
-    {
-        Role.COUNTY_ADMIN,
-        Role.TOWN_SUPERVISOR,
-        Role.VILLAGE_DIRECTOR,
-        Role.DEPARTMENT_OFFICER,
-        Role.AUDITOR,
-    }
+    {Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.VILLAGE_DIRECTOR, Role.AUDITOR}
 )
+# Roles that keep children's files: register, edit, transfer.
+CHILD_FILE_WRITER_ROLES = frozenset(
+    {Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.VILLAGE_DIRECTOR}
+)
+# Roles that may reveal a full ID number (one at a time, audited).
+ID_REVEAL_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.VILLAGE_DIRECTOR})
+# Roles that see a file's access log.
+ACCESS_LOG_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDITOR})
 # Roles that read but never write (a write answers 403).
 READ_ONLY_ROLES = frozenset({Role.AUDITOR})
 # Roles that manage user accounts inside their scope.

@@ -6,12 +6,13 @@ from django.shortcuts import render
 
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.accounts.roles import Role
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404
 
 
 def _reads_divisions(user: User) -> bool:
-    return user.reads_child_files or user.manages_users
+    return user.reads_child_files or user.manages_users or user.role == Role.DEPARTMENT_OFFICER
 
 
 @staff_view(allow=_reads_divisions)

@@ -1,0 +1,235 @@
+"""Reads of the child's file: scoped fetches, the facts the rules take, the change history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import pairwise
+from typing import Any
+
+from django.db.models import Model, Prefetch
+from django.utils import timezone
+
+from tongxin.accounts.models import User
+from tongxin.geo.models import Level
+from tongxin.geo.scope import get_for_user_or_404
+from tongxin.lib.idcard import mask
+from tongxin.registry import rules
+from tongxin.registry.models import Child, Household, Migration, Parent, ParentRole
+
+_FILE_PREFETCH = (
+    Prefetch("household__parents", queryset=Parent.objects.prefetch_related("migrations")),
+)
+
+
+def get_child_for_user(user: User, public_id: Any) -> Child:
+    """One child's file, or 404 alike for "not there" and "not yours"."""
+    queryset = Child.objects.visible_to(user).select_related("household", "village")
+    return get_for_user_or_404(queryset.prefetch_related(*_FILE_PREFETCH), public_id=public_id)
+
+
+def get_household_for_user(user: User, public_id: Any) -> Household:
+    return get_for_user_or_404(
+        Household.objects.visible_to(user).select_related("village"), public_id=public_id
+    )
+
+
+# --- facts for the rules -------------------------------------------------------------------
+
+_ABSENT_PARENT = rules.ParentFacts(rules.ParentStatus.UNKNOWN, rules.Capacity.FULL)
+
+
+def spell_facts(m: Migration) -> rules.MigrationSpell:
+    return rules.MigrationSpell(
+        left_on=m.left_on,
+        returned_on=m.returned_on,
+        destination=rules.Destination(m.destination),
+        known_since=m.known_since,
+    )
+
+
+def parent_facts(parent: Parent | None, spells: list[Migration]) -> rules.ParentFacts:
+    """A parent nobody recorded counts as status unknown (e.g. father unknown)."""
+    if parent is None:
+        return _ABSENT_PARENT
+    return rules.ParentFacts(
+        status=rules.ParentStatus(parent.status),
+        capacity=rules.Capacity(parent.capacity),
+        migrations=tuple(spell_facts(m) for m in spells),
+    )
+
+
+def child_facts(
+    child: Child,
+    household: Household,
+    parents: dict[str, Parent],
+    spells: dict[int, list[Migration]],
+    village_level: str,
+) -> rules.ChildFacts:
+    father, mother = parents.get(ParentRole.FATHER), parents.get(ParentRole.MOTHER)
+    return rules.ChildFacts(
+        birth_date=child.birth_date,
+        lives_in=rules.Residence.VILLAGE
+        if village_level == Level.VILLAGE
+        else rules.Residence.COMMUNITY,
+        father=parent_facts(father, spells.get(father.pk, []) if father else []),
+        mother=parent_facts(mother, spells.get(mother.pk, []) if mother else []),
+        parents_divorced=household.parents_divorced,
+        dibao=household.dibao,
+        tekun=household.tekun,
+        disability_grade=child.disability_grade,
+        serious_illness=child.serious_illness,
+    )
+
+
+def current_facts(child: Child) -> rules.ChildFacts:
+    """The facts as recorded now (3 queries; fewer when the file was fetched with its parents)."""
+    household = child.household
+    parents = {p.role: p for p in household.parents.all()}
+    spells = {p.pk: list(p.migrations.all()) for p in parents.values()}
+    return child_facts(child, household, parents, spells, child.village.level)
+
+
+def facts_timeline(child: Child) -> list[tuple[date, rules.ChildFacts]]:
+    """The child's facts as recorded over time: one version per day on which the child, the
+    household or a parent was changed, read from their history. Facts entered at registration
+    count from the registration date; later changes from the day they were recorded. Migration
+    spells carry their own dates, so each version holds the spells as they are known now."""
+    household = child.household
+    village_level = child.village.level
+    parents_now = list(household.parents.all())
+    spells = {p.pk: list(p.migrations.all()) for p in parents_now}
+    child_hist = list(child.history.order_by("history_date", "history_id"))
+    household_hist = list(household.history.order_by("history_date", "history_id"))
+    parent_hist = list(
+        Parent.history.filter(household_id=household.pk).order_by("history_date", "history_id")
+    )
+    days = sorted(
+        {timezone.localdate(h.history_date) for h in [*child_hist, *household_hist, *parent_hist]}
+    )
+    if not days:
+        return [(child.registered_on, current_facts(child))]
+    versions: list[tuple[date, rules.ChildFacts]] = []
+    for day in days:
+        c = _as_of(child_hist, day)
+        h = _as_of(household_hist, day)
+        if c is None or h is None:
+            continue
+        by_parent: dict[int, Any] = {}
+        for record in parent_hist:
+            if timezone.localdate(record.history_date) <= day:
+                by_parent[record.id] = record
+        parents = {r.role: r for r in by_parent.values() if r.history_type != "-"}
+        facts = child_facts(c, h, parents, spells, village_level)
+        since = day if versions else min(child.registered_on, day)
+        if versions and versions[-1][1] == facts:
+            continue
+        versions.append((since, facts))
+    return versions
+
+
+def _as_of(records: list[Any], day: date) -> Any:
+    found = None
+    for r in records:
+        if timezone.localdate(r.history_date) > day:
+            break
+        found = r
+    if found is not None and found.history_type == "-":
+        return None
+    return found
+
+
+# --- the change history, as people read it ---------------------------------------------------
+
+# Fields never shown as values in the history (they are encrypted or derived).
+_HIDDEN = {"id_number_enc", "id_number_hash", "caregiver_id_enc", "version", "categories"}
+_MASKED = {"id_number_enc"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field of one record, as the file's history shows it."""
+
+    at: datetime
+    by: str
+    record: str
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+def _display(model: type[Model], field: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    f = model._meta.get_field(field)
+    choices = dict(getattr(f, "flatchoices", None) or [])
+    if value in choices:
+        return str(choices[value])
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+def record_changes(
+    model: type[Model], records: list[Any], record_label: str, since_version: int | None = None
+) -> list[FieldChange]:
+    """Field changes between consecutive history records (oldest first in, newest first out).
+    With ``since_version``, only changes that produced a version above it."""
+    changes: list[FieldChange] = []
+    users = {u.pk: u for u in User.objects.filter(pk__in={r.history_user_id for r in records})}
+    for older, newer in pairwise(records):
+        if since_version is not None and getattr(newer, "version", 0) <= since_version:
+            continue
+        delta = newer.diff_against(older)
+        who = users.get(newer.history_user_id)
+        for c in delta.changes:
+            if c.field in _HIDDEN and c.field not in _MASKED:
+                continue
+            if c.field == "id_number_enc":
+                old, new = "（已加密，已变更）", "（已加密，已变更）"
+            else:
+                old, new = _display(model, c.field, c.old), _display(model, c.field, c.new)
+            changes.append(
+                FieldChange(
+                    at=newer.history_date,
+                    by=str(who) if who else "—",
+                    record=record_label,
+                    field=c.field,
+                    label=str(getattr(model._meta.get_field(c.field), "verbose_name", c.field)),
+                    old=old,
+                    new=new,
+                )
+            )
+    return sorted(changes, key=lambda ch: ch.at, reverse=True)
+
+
+def child_changes(child: Child, since_version: int | None = None) -> list[FieldChange]:
+    records = list(child.history.order_by("history_date", "history_id"))
+    return record_changes(Child, records, str(Child._meta.verbose_name), since_version)
+
+
+def household_changes(household: Household, since_version: int | None = None) -> list[FieldChange]:
+    records = list(household.history.order_by("history_date", "history_id"))
+    changes = record_changes(Household, records, str(Household._meta.verbose_name), since_version)
+    if since_version is None:
+        by_parent: dict[int, list[Any]] = defaultdict(list)
+        for r in Parent.history.filter(household_id=household.pk).order_by("history_date"):
+            by_parent[r.id].append(r)
+        for records_ in by_parent.values():
+            label = str(ParentRole(records_[-1].role).label)
+            changes += record_changes(Parent, records_, label)
+        changes.sort(key=lambda ch: ch.at, reverse=True)
+    return changes
+
+
+def masked_id(enc: bytes | memoryview | None) -> str:
+    """The masked form of a stored ID number (decrypts in memory only)."""
+    if not enc:
+        return ""
+    from tongxin.lib.crypto import decrypt
+
+    return mask(decrypt(enc))

@@ -1,0 +1,616 @@
+"""Writes to the child's file. Each runs in one transaction with its audit entry; each edit
+names the version it was based on and is refused when someone else's edit came first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongxin.accounts.models import User
+from tongxin.audit.models import Result
+from tongxin.audit.services import audit_record
+from tongxin.geo.models import Division, Level
+from tongxin.geo.scope import in_scope
+from tongxin.lib import crypto, idcard
+from tongxin.lib.pinyin import name_keys
+from tongxin.registry import policy, rules
+from tongxin.registry.models import (
+    CategorySpan,
+    Child,
+    ChildStatus,
+    Household,
+    ManualDecision,
+    Migration,
+    Parent,
+    ParentRole,
+)
+from tongxin.registry.selectors import (
+    FieldChange,
+    child_changes,
+    current_facts,
+    facts_timeline,
+    household_changes,
+)
+
+
+class StaleEdit(Exception):
+    """The edit was based on an older version: someone else saved in between."""
+
+    def __init__(self, current_version: int, changes: list[FieldChange]) -> None:
+        super().__init__("stale edit")
+        self.current_version = current_version
+        self.changes = changes
+
+
+class DuplicateIdNumber(Exception):
+    """The ID number is already on a file. ``child`` is that file when the user may see it,
+    else None: the user learns only that the child is registered elsewhere."""
+
+    def __init__(self, child: Child | None) -> None:
+        super().__init__("duplicate ID number")
+        self.child = child
+
+
+def _check_writer(actor: User, village_code: str) -> None:
+    if actor.is_read_only or not actor.keeps_child_files or not in_scope(actor, village_code):
+        raise PermissionDenied
+
+
+def _audit(
+    actor: User | None,
+    action: str,
+    obj: Child | Household,
+    request: HttpRequest | None,
+    **detail: Any,
+) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.model_name or "",
+        object_code=str(obj.public_id),
+        division_code=obj.village_id,
+        request=request,
+        detail=detail,
+    )
+
+
+def _set_history_user(obj: Model, actor: User | None) -> None:
+    obj._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+
+
+# --- ID numbers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    """A checked ID number ready to store: normalised, encrypted, hashed, with its warnings."""
+
+    normalised: str
+    encrypted: bytes
+    lookup: str
+    warnings: tuple[str, ...]
+
+
+def id_number_prepare(
+    raw: str, *, birth_date: date | None = None, gender: str | None = None
+) -> IdNumber:
+    """Validate an ID number (GB 11643): hard errors raise ValidationError on ``id_number``;
+    soft warnings travel with the result for the form to show."""
+    check = idcard.validate(
+        raw, today=timezone.localdate(), birth_date=birth_date, gender=gender, known_region=None
+    )
+    if check.errors:
+        raise ValidationError({"id_number": list(check.errors)})
+    return IdNumber(
+        normalised=check.number,
+        encrypted=crypto.encrypt(check.number),
+        lookup=crypto.lookup_hash(check.number),
+        warnings=check.warnings,
+    )
+
+
+def _check_unique_id(actor: User, lookup: str, exclude_pk: int | None = None) -> None:
+    others = Child.objects.filter(id_number_hash=lookup)
+    existing = (others.exclude(pk=exclude_pk) if exclude_pk else others).first()
+    if existing is None:
+        return
+    visible = Child.objects.visible_to(actor).filter(pk=existing.pk).exists()
+    raise DuplicateIdNumber(existing if visible else None)
+
+
+def id_number_reveal(*, actor: User, child: Child, request: HttpRequest | None = None) -> str:
+    """The full ID number, for a role allowed to see it; every reveal is audited."""
+    if not actor.reveals_id_numbers or not in_scope(actor, child.village_id):
+        raise PermissionDenied
+    if not child.id_number_enc:
+        return ""
+    number = crypto.decrypt(child.id_number_enc)
+    _audit(actor, "child.id_reveal", child, request)
+    return number
+
+
+# --- classification --------------------------------------------------------------------------
+
+
+def _store_classification(child: Child, facts: rules.ChildFacts, as_of: date) -> bool:
+    """Set the child's current categories from ``facts``; True when they changed."""
+    result = rules.classify(facts, as_of, policy.thresholds())
+    categories = [{"code": str(c.code), "reason": c.reason} for c in result.categories]
+    codes = {c["code"] for c in categories}
+    changed = [c["code"] for c in child.categories] != [c["code"] for c in categories]
+    child.categories = categories
+    child.left_behind = rules.CategoryCode.LEFT_BEHIND in codes
+    child.in_difficulty = result.in_difficulty
+    child.classified_on = as_of
+    return changed
+
+
+def child_reclassify(child: Child, *, as_of: date | None = None) -> bool:
+    """Recompute the child's categories and their history from the recorded facts. Called by
+    every service that changes a fact, and daily by ``manage.py reclassify``."""
+    as_of = as_of or timezone.localdate()
+    changed = _store_classification(child, current_facts(child), as_of)
+    Child.objects.filter(pk=child.pk).update(
+        categories=child.categories,
+        left_behind=child.left_behind,
+        in_difficulty=child.in_difficulty,
+        classified_on=as_of,
+    )
+    category_history_rebuild(child, until=as_of)
+    return changed
+
+
+def category_history_rebuild(child: Child, *, until: date) -> None:
+    spans = rules.category_history(
+        facts_timeline(child), child.registered_on, until, policy.thresholds()
+    )
+    CategorySpan.objects.filter(child=child).delete()
+    CategorySpan.objects.bulk_create(
+        CategorySpan(child=child, code=str(s.code), start=s.start, end=s.end) for s in spans
+    )
+
+
+def _reclassify_household(household: Household) -> None:
+    for child in household.children.select_related("village", "household"):
+        child_reclassify(child)
+
+
+# --- households ------------------------------------------------------------------------------
+
+HOUSEHOLD_FIELDS = {
+    "address",
+    "phone",
+    "parents_divorced",
+    "dibao",
+    "dibao_since",
+    "tekun",
+    "tekun_since",
+    "income_source",
+    "assistance",
+    "caregiver_name",
+    "caregiver_relation",
+    "caregiver_birth_year",
+    "caregiver_health",
+    "caregiver_capacity",
+    "caregiver_phone",
+    "grandparents",
+}
+PARENT_FIELDS = {"name", "birth_date", "phone", "status", "capacity", "capacity_note"}
+
+
+def _check_village(village: Division) -> None:
+    if village.level not in (Level.VILLAGE, Level.COMMUNITY):
+        raise ValidationError({"village": [_("Choose a village or community.")]})
+
+
+def _undated_since(obj: Household, changes: dict[str, Any]) -> None:
+    """An undated benefit switched on counts from the day it was recorded, unless given."""
+    today = timezone.localdate()
+    for flag in ("dibao", "tekun"):
+        if changes.get(flag) and not getattr(obj, flag) and not changes.get(f"{flag}_since"):
+            changes[f"{flag}_since"] = today
+
+
+@transaction.atomic
+def household_create(
+    *,
+    actor: User,
+    village: Division,
+    fields: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> Household:
+    _check_village(village)
+    _check_writer(actor, village.code)
+    fields = dict(fields or {})
+    if unknown := set(fields) - HOUSEHOLD_FIELDS:
+        raise ValueError(f"not household fields: {sorted(unknown)}")
+    household = Household(village=village, **fields)
+    _set_history_user(household, actor)
+    household.save()
+    _audit(actor, "household.create", household, request)
+    return household
+
+
+@transaction.atomic
+def household_update(
+    *,
+    actor: User,
+    household: Household,
+    version: int,
+    changes: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> Household:
+    """Change facts of the household; every child of it is reclassified."""
+    _check_writer(actor, household.village_id)
+    if unknown := set(changes) - HOUSEHOLD_FIELDS:
+        raise ValueError(f"not household fields: {sorted(unknown)}")
+    _undated_since(household, changes)
+    changed = [k for k, v in changes.items() if getattr(household, k) != v]
+    _bump(Household, household, version, changed, lambda: household_changes(household, version))
+    if not changed:
+        return household
+    for key in changed:
+        setattr(household, key, changes[key])
+    household.version = version + 1
+    _set_history_user(household, actor)
+    household.save(update_fields=[*changed, "version", "updated_at"])
+    _audit(actor, "household.update", household, request, fields=sorted(changed))
+    _reclassify_household(household)
+    return household
+
+
+def _bump(
+    model: type[Child] | type[Household],
+    obj: Child | Household,
+    version: int,
+    changed: list[str],
+    meanwhile: Any,
+) -> None:
+    """Refuse the edit when the stored version is not the one it was based on. The row is
+    locked until the transaction ends (SQLite: the IMMEDIATE transaction serialises writers),
+    so two edits based on the same version cannot both pass."""
+    current = (
+        model.objects.select_for_update()
+        .filter(pk=obj.pk)
+        .values_list("version", flat=True)
+        .first()
+    )
+    if current != version:
+        raise StaleEdit(int(current or 0), meanwhile())
+
+
+@transaction.atomic
+def parent_save(
+    *,
+    actor: User,
+    household: Household,
+    role: str,
+    fields: dict[str, Any],
+    id_number: str | None = None,
+    request: HttpRequest | None = None,
+) -> Parent:
+    """Create or change the father's or mother's record; the children are reclassified."""
+    _check_writer(actor, household.village_id)
+    if unknown := set(fields) - PARENT_FIELDS:
+        raise ValueError(f"not parent fields: {sorted(unknown)}")
+    parent = Parent.objects.filter(household=household, role=role).first() or Parent(
+        household=household, role=ParentRole(role)
+    )
+    for key, value in fields.items():
+        setattr(parent, key, value)
+    if id_number:
+        prepared = id_number_prepare(id_number, birth_date=fields.get("birth_date"))
+        parent.id_number_enc = prepared.encrypted
+        parent.id_number_hash = prepared.lookup
+    _set_history_user(parent, actor)
+    parent.save()
+    _audit(actor, "household.parent_save", household, request, role=role, fields=sorted(fields))
+    _reclassify_household(household)
+    return parent
+
+
+@transaction.atomic
+def migration_save(
+    *,
+    actor: User,
+    parent: Parent,
+    migration: Migration | None = None,
+    fields: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> Migration:
+    household = parent.household
+    _check_writer(actor, household.village_id)
+    m = migration or Migration(parent=parent)
+    for key, value in fields.items():
+        setattr(m, key, value)
+    if m.left_on is None and m.known_since is None:
+        m.known_since = timezone.localdate()
+    if m.left_on and m.returned_on and m.returned_on < m.left_on:
+        raise ValidationError({"returned_on": [_("The return cannot come before the departure.")]})
+    _set_history_user(m, actor)
+    m.save()
+    _audit(actor, "household.migration_save", household, request, role=parent.role)
+    _reclassify_household(household)
+    return m
+
+
+@transaction.atomic
+def household_transfer(
+    *,
+    actor: User,
+    household: Household,
+    village: Division,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> Household:
+    """The family moved: the old village loses the file, the new one gains it. Both the
+    household's and its children's village change here, and nowhere else."""
+    _check_village(village)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Give the reason for the transfer.")]})
+    _check_writer(actor, household.village_id)
+    if not in_scope(actor, village.code):
+        # A town supervisor moves within the town; wider moves go through the county.
+        raise ValidationError({"village": [_("No such division.")]})
+    old = household.village_id
+    household.village = village
+    household.version += 1
+    _set_history_user(household, actor)
+    household.save(update_fields=["village", "version", "updated_at"])
+    children = list(household.children.all())
+    for child in children:
+        child.village = village
+        child.version += 1
+        _set_history_user(child, actor)
+        child.save(update_fields=["village", "version", "updated_at"])
+    for division in (old, village.code):
+        audit_record(
+            actor=actor,
+            action="household.transfer",
+            object_type="household",
+            object_code=str(household.public_id),
+            division_code=division,
+            request=request,
+            detail={"from": old, "to": village.code, "children": len(children), "reason": reason},
+        )
+    _reclassify_household(household)
+    return household
+
+
+# --- children --------------------------------------------------------------------------------
+
+CHILD_FIELDS = {
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_missing_reason",
+    "hukou_registered",
+    "hukou_place",
+    "phone",
+    "school",
+    "grade",
+    "school_stage",
+    "enrolment",
+    "boarding",
+    "health",
+    "disability_type",
+    "disability_grade",
+    "disability_certificate",
+    "disability_certificate_expiry",
+    "disability_since",
+    "serious_illness",
+    "illness",
+    "illness_since",
+    "guardianship_assessment",
+    "registered_on",
+}
+
+
+@dataclass(frozen=True)
+class Registered:
+    child: Child
+    warnings: tuple[str, ...]
+
+
+@transaction.atomic
+def child_register(
+    *,
+    actor: User,
+    household: Household,
+    fields: dict[str, Any],
+    id_number: str = "",
+    request: HttpRequest | None = None,
+) -> Registered:
+    """Open a file for a child of ``household`` (registration date may be in the past)."""
+    _check_writer(actor, household.village_id)
+    if unknown := set(fields) - CHILD_FIELDS:
+        raise ValueError(f"not child fields: {sorted(unknown)}")
+    fields = dict(fields)
+    today = timezone.localdate()
+    fields.setdefault("registered_on", today)
+    if fields["registered_on"] > today:
+        raise ValidationError(
+            {"registered_on": [_("The registration date cannot be in the future.")]}
+        )
+    child = Child(household=household, village_id=household.village_id, **fields)
+    child.status_since = child.registered_on
+    child.name_pinyin, child.name_initials = name_keys(child.name)
+    warnings: tuple[str, ...] = ()
+    if id_number.strip():
+        prepared = id_number_prepare(id_number, birth_date=child.birth_date, gender=child.gender)
+        _check_unique_id(actor, prepared.lookup)
+        child.id_number_enc, child.id_number_hash = prepared.encrypted, prepared.lookup
+        child.id_missing_reason = ""
+        warnings = prepared.warnings
+    elif not child.id_missing_reason:
+        raise ValidationError(
+            {"id_missing_reason": [_("Give the ID number, or the reason there is none.")]}
+        )
+    child.created_by = actor
+    _set_history_user(child, actor)
+    child.save()
+    _audit(actor, "child.register", child, request)
+    child_reclassify(child)
+    return Registered(child=child, warnings=warnings)
+
+
+@transaction.atomic
+def child_update(
+    *,
+    actor: User,
+    child: Child,
+    version: int,
+    changes: dict[str, Any],
+    id_number: str | None = None,
+    request: HttpRequest | None = None,
+) -> Registered:
+    """Change the child's own facts, based on ``version``; refused with what changed meanwhile
+    when someone else saved first. ``id_number`` None leaves the number as it is."""
+    _check_writer(actor, child.village_id)
+    if unknown := set(changes) - CHILD_FIELDS:
+        raise ValueError(f"not child fields: {sorted(unknown)}")
+    changes = dict(changes)
+    today = timezone.localdate()
+    if changes.get("disability_grade") and not child.disability_grade:
+        changes.setdefault("disability_since", today)
+    if changes.get("serious_illness") and not child.serious_illness:
+        changes.setdefault("illness_since", today)
+    changed = [k for k, v in changes.items() if getattr(child, k) != v]
+    warnings: tuple[str, ...] = ()
+    new_id: IdNumber | None = None
+    if id_number is not None and id_number.strip():
+        new_id = id_number_prepare(
+            id_number,
+            birth_date=changes.get("birth_date", child.birth_date),
+            gender=changes.get("gender", child.gender),
+        )
+        warnings = new_id.warnings
+        if new_id.lookup != child.id_number_hash:
+            _check_unique_id(actor, new_id.lookup, exclude_pk=child.pk)
+            changed.append("id_number")
+    _bump(Child, child, version, changed, lambda: child_changes(child, version))
+    if not changed:
+        return Registered(child=child, warnings=warnings)
+    update_fields = [k for k in changed if k != "id_number"]
+    for key in update_fields:
+        setattr(child, key, changes[key])
+    if new_id is not None and "id_number" in changed:
+        child.id_number_enc, child.id_number_hash = new_id.encrypted, new_id.lookup
+        child.id_missing_reason = ""
+        update_fields += ["id_number_enc", "id_number_hash", "id_missing_reason"]
+    if "name" in changed:
+        child.name_pinyin, child.name_initials = name_keys(child.name)
+        update_fields += ["name_pinyin", "name_initials"]
+    child.version = version + 1
+    _set_history_user(child, actor)
+    child.save(update_fields=[*set(update_fields), "version", "updated_at"])
+    _audit(actor, "child.update", child, request, fields=sorted(changed))
+    child_reclassify(child)
+    return Registered(child=child, warnings=warnings)
+
+
+@transaction.atomic
+def child_set_status(
+    *,
+    actor: User,
+    child: Child,
+    version: int,
+    status: str,
+    reason: str,
+    since: date,
+    request: HttpRequest | None = None,
+) -> Child:
+    """Close, transfer out, age out or record a death, with the reason and the date it took
+    effect (which may be in the past)."""
+    _check_writer(actor, child.village_id)
+    if status not in ChildStatus.values:
+        raise ValidationError({"status": [_("Unknown status.")]})
+    if status != ChildStatus.ACTIVE and not reason.strip():
+        raise ValidationError({"status_reason": [_("Give the reason.")]})
+    if since > timezone.localdate():
+        raise ValidationError({"status_since": [_("The date cannot be in the future.")]})
+    _bump(Child, child, version, ["status"], lambda: child_changes(child, version))
+    child.status, child.status_reason, child.status_since = status, reason, since
+    child.version = version + 1
+    _set_history_user(child, actor)
+    child.save(update_fields=["status", "status_reason", "status_since", "version", "updated_at"])
+    _audit(actor, "child.status", child, request, status=status)
+    return child
+
+
+@transaction.atomic
+def manual_decision_record(
+    *,
+    actor: User,
+    child: Child,
+    code: str,
+    include: bool,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> ManualDecision:
+    """An officer's decision on a category; the computed result stays beside it."""
+    if actor.role != "county_admin" or not in_scope(actor, child.village_id):
+        raise PermissionDenied
+    if code not in {c.value for c in rules.CategoryCode}:
+        raise ValidationError({"code": [_("Unknown category.")]})
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Give the reason.")]})
+    ManualDecision.objects.filter(child=child, code=code, withdrawn_at__isnull=True).update(
+        withdrawn_at=timezone.now()
+    )
+    decision = ManualDecision.objects.create(
+        child=child, code=code, include=include, reason=reason, decided_by=actor
+    )
+    _audit(actor, "child.manual_decision", child, request, code=code, include=include)
+    return decision
+
+
+def child_file_opened(*, actor: User, child: Child, request: HttpRequest | None = None) -> None:
+    """Every opening of a file is attributable: one audit row per read."""
+    _audit(actor, "child.view", child, request)
+
+
+def child_access_denied(*, actor: User, request: HttpRequest | None, code: str) -> None:
+    audit_record(
+        actor=actor,
+        action="child.view",
+        object_type="child",
+        object_code=code,
+        request=request,
+        result=Result.DENIED,
+    )
+
+
+def reclassify_all(*, as_of: date, batch: int = 2000) -> dict[str, int]:
+    """The daily run: catch category changes that come from time alone (a 16th birthday, a
+    spell reaching 3 months). Only children whose categories change are written."""
+    seen = changed = 0
+    queryset = (
+        Child.objects.filter(status=ChildStatus.ACTIVE)
+        .select_related("household", "village")
+        .prefetch_related("household__parents__migrations")
+        .order_by("pk")
+    )
+    for child in queryset.iterator(chunk_size=batch):
+        seen += 1
+        facts = current_facts(child)
+        if _store_classification(child, facts, as_of):
+            with transaction.atomic():
+                Child.objects.filter(pk=child.pk).update(
+                    categories=child.categories,
+                    left_behind=child.left_behind,
+                    in_difficulty=child.in_difficulty,
+                    classified_on=as_of,
+                )
+                category_history_rebuild(child, until=as_of)
+            changed += 1
+    return {"children": seen, "changed": changed}
