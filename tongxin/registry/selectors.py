@@ -233,3 +233,90 @@ def masked_id(enc: bytes | memoryview | None) -> str:
     from tongxin.lib.crypto import decrypt
 
     return mask(decrypt(enc))
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildFilters:
+    """What a list of children can be narrowed by (the list page, its export, the API)."""
+
+    division: str = ""  # a town or village code inside the user's scope
+    category: str = ""  # a category code, or "left_behind" / "in_difficulty"
+    risk: str = ""  # filled by the visits app (risk levels)
+    status: str = "active"  # "" for any
+    age_from: int | None = None
+    age_to: int | None = None  # inclusive: age_to=5 keeps children not yet 6
+    enrolment: str = ""
+    q: str = ""  # a name, its pinyin or initials, or a full ID number
+
+    @classmethod
+    def from_params(cls, params: Any) -> ChildFilters:
+        """From a QueryDict or dict; bad values are dropped, never an error."""
+
+        def number(key: str) -> int | None:
+            value = str(params.get(key, "") or "").strip()
+            return int(value) if value.isdigit() and int(value) < 30 else None
+
+        return cls(
+            division=str(params.get("division", "") or "").strip()[:12],
+            category=str(params.get("category", "") or "").strip(),
+            risk=str(params.get("risk", "") or "").strip(),
+            status=str(params.get("status", "active") if "status" in params else "active"),
+            age_from=number("age_from"),
+            age_to=number("age_to"),
+            enrolment=str(params.get("enrolment", "") or "").strip(),
+            q=str(params.get("q", "") or "").replace("\x00", "").strip()[:50],
+        )
+
+
+def children_for_list(user: User, filters: ChildFilters, *, today: date | None = None) -> Any:
+    """The children a user may see, narrowed by ``filters``: one query, in the database."""
+    from django.db.models import Q
+
+    from tongxin.lib import crypto, idcard
+    from tongxin.lib.pinyin import name_keys
+    from tongxin.registry.models import CategoryCode
+
+    today = today or timezone.localdate()
+    qs = Child.objects.visible_to(user)
+    if filters.division:
+        # A division code: keep what lies inside it (scope still applies on top).
+        from tongxin.geo.models import Division
+
+        division = Division.objects.filter(code=filters.division).first()
+        qs = qs.filter(village__code__startswith=division.prefix) if division else qs.none()
+    if filters.category == "in_difficulty":
+        qs = qs.filter(in_difficulty=True)
+    elif filters.category == "left_behind":
+        qs = qs.filter(left_behind=True)
+    elif filters.category in CategoryCode.values:
+        qs = qs.filter(category_spans__code=filters.category, category_spans__end__isnull=True)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.enrolment:
+        qs = qs.filter(enrolment=filters.enrolment)
+    if filters.age_from is not None:
+        qs = qs.filter(birth_date__lte=_years_before(today, filters.age_from))
+    if filters.age_to is not None:
+        qs = qs.filter(birth_date__gt=_years_before(today, filters.age_to + 1))
+    if filters.q:
+        number = idcard.normalise(filters.q)
+        if len(number) == 18 and number[:17].isdigit():
+            qs = qs.filter(id_number_hash=crypto.lookup_hash(number))
+        elif filters.q.isascii():
+            key = filters.q.lower().replace(" ", "")
+            qs = qs.filter(Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key))
+        else:
+            full, _ = name_keys(filters.q)
+            qs = qs.filter(Q(name__contains=filters.q) | Q(name_pinyin__startswith=full))
+    return qs.distinct() if filters.category in CategoryCode.values else qs
+
+
+def _years_before(today: date, years: int) -> date:
+    """The date ``years`` before ``today`` (29 Feb → 28 Feb in a common year)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)

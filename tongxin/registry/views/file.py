@@ -1,0 +1,5 @@
+"""Registry views (file)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Registry views (lists)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
