@@ -68,6 +68,28 @@ def _check_assignment(
         raise ValidationError(errors)
 
 
+def _audit_account(
+    action: str,
+    user: User,
+    *,
+    actor: User | None,
+    request: HttpRequest | None,
+    result: str = Result.OK,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An audit entry about one account (its public code and division, never its name)."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="user",
+        object_code=str(user.public_id),
+        division_code=user.division_id or "",
+        request=request,
+        result=result,
+        detail=detail,
+    )
+
+
 @dataclass(frozen=True)
 class CreatedUser:
     user: User
@@ -112,15 +134,7 @@ def user_create(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save()
-    audit_record(
-        actor=actor,
-        action="user.create",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=division.code,
-        request=request,
-        detail={"role": role},
-    )
+    _audit_account("user.create", user, actor=actor, request=request, detail={"role": role})
     return CreatedUser(user=user, password=password)
 
 
@@ -153,22 +167,14 @@ def user_update(
         setattr(user, key, changes[key])
     user.save(update_fields=changed)
     user.__dict__.pop("scope_prefix", None)
-    audit_record(
-        actor=actor,
-        action="user.update",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
-        request=request,
-        detail={"fields": sorted(changed)},
+    _audit_account(
+        "user.update", user, actor=actor, request=request, detail={"fields": sorted(changed)}
     )
     if "role" in changed or "division" in changed:
-        audit_record(
+        _audit_account(
+            "user.role_change",
+            user,
             actor=actor,
-            action="user.role_change",
-            object_type="user",
-            object_code=str(user.public_id),
-            division_code=user.division_id or "",
             request=request,
             detail={
                 "old_role": old_role,
@@ -189,26 +195,11 @@ def user_set_password(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(
-        actor=actor,
-        action="user.password_change",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
-        request=request,
-    )
+    _audit_account("user.password_change", user, actor=actor, request=request)
 
 
 def login_succeeded(*, request: HttpRequest, user: User, channel: str = "web") -> None:
-    audit_record(
-        actor=user,
-        action="auth.login",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
-        request=request,
-        detail={"channel": channel},
-    )
+    _audit_account("auth.login", user, actor=user, request=request, detail={"channel": channel})
 
 
 def sign_in_locked(request: HttpRequest, username: str) -> bool:
@@ -240,23 +231,14 @@ def login_failed(
 
 def second_factor_passed(*, request: HttpRequest, user: User) -> None:
     """The second step of a web sign-in succeeded: from here the session reaches the pages."""
-    audit_record(
-        actor=user,
-        action="auth.second_factor",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
-        request=request,
-    )
+    _audit_account("auth.second_factor", user, actor=user, request=request)
 
 
 def second_factor_failed(*, request: HttpRequest, user: User, channel: str = "web") -> None:
-    audit_record(
+    _audit_account(
+        "auth.second_factor_failed",
+        user,
         actor=user,
-        action="auth.second_factor_failed",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
         request=request,
         result=Result.FAILED,
         detail={"channel": channel},
@@ -268,25 +250,11 @@ def second_factor_enrol(*, request: HttpRequest, user: User, device: TOTPDevice)
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     user.totpdevice_set.exclude(pk=device.pk).delete()  # type: ignore[attr-defined]
-    audit_record(
-        actor=user,
-        action="auth.second_factor_enrolled",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
-        request=request,
-    )
+    _audit_account("auth.second_factor_enrolled", user, actor=user, request=request)
 
 
 def logout_recorded(*, request: HttpRequest, user: User) -> None:
-    audit_record(
-        actor=user,
-        action="auth.logout",
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
-        request=request,
-    )
+    _audit_account("auth.logout", user, actor=user, request=request)
 
 
 def lockout_passthrough(
