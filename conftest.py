@@ -1,13 +1,25 @@
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tongxin.privacy_guard import guard
 from tongxin.testing import Actors, build_stock_world
 
 
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_full_id_numbers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test: no full ID number in a page, an API answer or a log record."""
+    if request.node.get_closest_marker("no_privacy_guard"):
+        yield
+        return
+    with guard():
+        yield
 
 
 @pytest.fixture(scope="session")
