@@ -1,0 +1,890 @@
+"""Contact cadence (任务9) and risk levels: pure rules over plain data (issue 4).
+
+No ORM, no request, no Django. The worklist and compliance selectors compute the same answers in
+the database; these functions are the reference the SQL is tested against, and what the
+property tests pin down.
+
+Obligations (``Obligation``, ``OBLIGATIONS``)
+    ``monthly_contact``: the village director (``village_director``), any kind, per child, each
+    calendar month. ``quarterly_home_visit``: the village director, a home visit, per child,
+    each calendar quarter. ``yearly_family_contact``: the town supervisor (``town_supervisor``),
+    any kind, per household, each calendar year. A contact qualifies only when its author held
+    the obligation's role at the time (``ContactFact.author_role`` is that role, not today's)
+    and, for the home visit, its kind is ``home_visit``. A household visit is credited to each
+    sibling by the caller, which passes the same contact with each child. Contacts dated after
+    ``as_of`` are ignored everywhere (backfilled paper records judged "as of" a date).
+
+Periods (``Period``, ``period_of``, ``parse_period``)
+    Calendar months, quarters and years, ``end`` inclusive; written ``2024-06``, ``2024-Q2``,
+    ``2024``.
+
+Policy versions (``CadencePolicy``, ``policy_on``)
+    Each version holds from its ``effective_from`` until the next one. A calendar period is judged
+    by the version in force on its first day: a change made mid-period applies from the next
+    period, so no period is judged by two versions and a month is never re-judged by a rule made
+    after it began. The worklist's own numbers (``due_soon_days``, the rolling intervals) are
+    those in force on ``as_of``. A policy that switches an obligation off removes it for the
+    periods it governs: they are not counted, and the worklist has no line for that code
+    (rolling included). A raised-risk interval must be shorter than the calendar period it
+    tightens (contact ≤ 27 days, home visit ≤ 89 days): higher risk raises the frequency, never
+    lowers it, and then the rolling line is never less urgent than the calendar one (tested).
+    ``policy_on`` raises ``ValueError`` on a day before every version: start the list at
+    ``date.min`` (as ``DEFAULT_POLICIES`` does).
+
+Who counts (``ChildWindow``, ``HouseholdWindow``)
+    A child counts for a period when it was registered on or before the period's first day and,
+    on the period's last day (on ``as_of`` for the current period), it is active (before
+    ``active_until``, the day it left scope) and in at least one category. A household counts
+    when at least one of its children counts.
+
+Calendar status (``calendar_status``)
+    No line (``None``) unless the child is active and in a category on ``as_of`` and the
+    obligation is on for the current period. Otherwise, with ``last`` the last qualifying contact
+    on or before ``as_of``:
+
+    - ``done``: the current period counts and ``last`` lies in it; due = its end.
+    - ``overdue``: a counted period has ended since ``last`` (or since registration) — that is,
+      the last counted period ended unmet and nothing qualifying happened since. Due = the end
+      of the *first* such period: when several periods were missed in a row, the line is overdue
+      since the first miss, so the oldest neglect sorts first and "overdue by N days" (the
+      escalation rule) measures the whole gap, not the last month of it.
+    - otherwise ``due`` / ``due_soon`` (days left ≤ ``due_soon_days``, 7 by default; 0 on the last
+      day), due = the end of the current period; or, when the current period is not counted
+      because the child was registered after its first day, the end of the next period (the
+      first counted one; no line if the policy switches the obligation off there).
+
+Rolling status (``rolling_status``)
+    Due = the last qualifying contact + the interval, or the registration date + the interval
+    when there is none yet. ``overdue`` once ``as_of`` is past the due date, ``due_soon`` within
+    ``due_soon_days`` of it, else ``due``; never ``done``.
+
+Worklist (``worklist_lines``)
+    One line per obligation code and child: ``monthly_contact`` and ``quarterly_home_visit``.
+    Low risk: the calendar lines. Medium: the home visit line is the rolling one (every 60 days).
+    High: both are rolling (a contact every 15 days, a home visit every 30 days). A rolling line
+    replaces the calendar line of the same code, keeping the code, so the API contract (one line
+    per code) holds; by the interval limits above the rolling line is never less urgent. The
+    supervisor's per-household line is ``family_line``. ``urgency`` orders lines most urgent
+    first.
+
+Compliance (``compliance``)
+    The plan's minimums only (calendar obligations; risk plays no part). For a report period as
+    long as the obligation's or longer (monthly contacts over a quarter or a year, home visits
+    over a year), each obligation period inside it is judged separately (``by_period``); a child
+    is counted when it counts for at least one of them and met when it met every one it counted
+    for, so ``counted``, ``met`` and ``unmet`` are in children (households for the yearly
+    contact), and the misses list names every child who missed at least one month. For a
+    shorter report period (the yearly contact in a quarter report), the obligation period
+    containing it is judged as of the report period's end: progress so far. With ``as_of``,
+    periods that have not started are left out, and the current one is judged on ``as_of``.
+
+Risk (``risk_level``, ``apply_override``)
+    The plan's factors, each with a Chinese reason. Any one of no guardian (无人监护), a
+    guardianship assessment of 差, an open problem of high severity, or school dropout makes the
+    risk high on its own: each says the child's care or schooling is failing now. The others
+    (both parents away ≥ 12 months, a parent's serious physical or intellectual disability, the
+    child's disability, psychological or behavioural problems, a missing or expired care
+    agreement for a left-behind child) make it medium one at a time and high two at a time
+    (``RiskThresholds.factors_for_high``). An officer's override holds through its end date
+    (inclusive); the computed risk stays alongside it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import NamedTuple
+
+from tongxin.registry.rules import add_months, cn_date
+
+# --- vocabulary ------------------------------------------------------------------------------
+
+# Role keys, as in tongxin.accounts.roles.Role (kept as strings: this module stays Django-free).
+VILLAGE_DIRECTOR = "village_director"
+TOWN_SUPERVISOR = "town_supervisor"
+
+
+class Obligation(StrEnum):
+    MONTHLY_CONTACT = "monthly_contact"
+    QUARTERLY_HOME_VISIT = "quarterly_home_visit"
+    YEARLY_FAMILY_CONTACT = "yearly_family_contact"
+
+
+class ContactKind(StrEnum):
+    PHONE = "phone"
+    VIDEO = "video"
+    HOME_VISIT = "home_visit"  # 入户走访
+    SCHOOL_VISIT = "school_visit"
+    OTHER = "other"
+
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class Status(StrEnum):
+    DONE = "done"
+    DUE = "due"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class ObligationSpec(NamedTuple):
+    role: str
+    period: PeriodKind
+    home_visit_only: bool
+    per_household: bool
+
+
+OBLIGATIONS: dict[Obligation, ObligationSpec] = {
+    Obligation.MONTHLY_CONTACT: ObligationSpec(VILLAGE_DIRECTOR, PeriodKind.MONTH, False, False),
+    Obligation.QUARTERLY_HOME_VISIT: ObligationSpec(
+        VILLAGE_DIRECTOR, PeriodKind.QUARTER, True, False
+    ),
+    Obligation.YEARLY_FAMILY_CONTACT: ObligationSpec(TOWN_SUPERVISOR, PeriodKind.YEAR, False, True),
+}
+# The obligations on a child's worklist; the yearly one is per household (``family_line``).
+CHILD_OBLIGATIONS = (Obligation.MONTHLY_CONTACT, Obligation.QUARTERLY_HOME_VISIT)
+
+_URGENCY = {Status.OVERDUE: 0, Status.DUE_SOON: 1, Status.DUE: 2, Status.DONE: 3}
+_PERIOD_RANK = {PeriodKind.MONTH: 0, PeriodKind.QUARTER: 1, PeriodKind.YEAR: 2}
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+class Period(NamedTuple):
+    """A calendar month, quarter or year; ``end`` is its last day."""
+
+    start: date
+    end: date
+    kind: PeriodKind
+
+    def __str__(self) -> str:
+        return format_period(self)
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def _index(day: date, kind: PeriodKind) -> int:
+    """Periods of one kind numbered consecutively (month and quarter counts since year 0)."""
+    if kind is PeriodKind.MONTH:
+        return day.year * 12 + day.month - 1
+    if kind is PeriodKind.QUARTER:
+        return day.year * 4 + (day.month - 1) // 3
+    return day.year
+
+
+@lru_cache(maxsize=4096)
+def _period_at(index: int, kind: PeriodKind) -> Period:
+    if kind is PeriodKind.MONTH:
+        year, month0 = divmod(index, 12)
+        first, last = month0 + 1, month0 + 1
+    elif kind is PeriodKind.QUARTER:
+        year, quarter0 = divmod(index, 4)
+        first, last = 3 * quarter0 + 1, 3 * quarter0 + 3
+    else:
+        year, first, last = index, 1, 12
+    return Period(date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]), kind)
+
+
+def period_of(day: date, kind: PeriodKind | str) -> Period:
+    """The calendar period of ``kind`` that contains ``day``."""
+    kind = PeriodKind(kind)
+    return _period_at(_index(day, kind), kind)
+
+
+def shift_period(period: Period, by: int) -> Period:
+    """The period ``by`` periods later (earlier when negative)."""
+    return _period_at(_index(period.start, period.kind) + by, period.kind)
+
+
+def periods_in(period: Period, kind: PeriodKind | str) -> tuple[Period, ...]:
+    """The periods of ``kind`` that make up ``period`` (``kind`` no longer than it)."""
+    kind = PeriodKind(kind)
+    if _PERIOD_RANK[kind] > _PERIOD_RANK[period.kind]:
+        raise ValueError(f"a {period.kind} is not made of {kind}s")
+    first, last = _index(period.start, kind), _index(period.end, kind)
+    return tuple(_period_at(i, kind) for i in range(first, last + 1))
+
+
+_PERIOD_RE = re.compile(r"(\d{4})(?:-(?:(\d{2})|Q([1-4])))?")
+
+
+def parse_period(text: str) -> Period:
+    """``2024-06`` (month), ``2024-Q2`` (quarter) or ``2024`` (year); ValueError otherwise."""
+    match = _PERIOD_RE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not a period (2024-06, 2024-Q2 or 2024): {text!r}")
+    year = int(match[1])
+    if year < 1:
+        raise ValueError(f"not a period: {text!r}")
+    if match[2] is not None:
+        month = int(match[2])
+        if not 1 <= month <= 12:
+            raise ValueError(f"not a month: {text!r}")
+        return period_of(date(year, month, 1), PeriodKind.MONTH)
+    if match[3] is not None:
+        return period_of(date(year, 3 * int(match[3]) - 2, 1), PeriodKind.QUARTER)
+    return period_of(date(year, 1, 1), PeriodKind.YEAR)
+
+
+def format_period(period: Period) -> str:
+    year = period.start.year
+    if period.kind is PeriodKind.MONTH:
+        return f"{year:04d}-{period.start.month:02d}"
+    if period.kind is PeriodKind.QUARTER:
+        return f"{year:04d}-Q{(period.start.month - 1) // 3 + 1}"
+    return f"{year:04d}"
+
+
+# --- policy ----------------------------------------------------------------------------------
+
+MAX_CONTACT_INTERVAL = 27  # the shortest month (28 days) less one
+MAX_VISIT_INTERVAL = 89  # the shortest quarter (90 days) less one
+
+
+@dataclass(frozen=True, slots=True)
+class CadencePolicy:
+    """One version of the contact policy (任务9), in force from ``effective_from``."""
+
+    effective_from: date
+    monthly_contact: bool = True
+    quarterly_home_visit: bool = True
+    yearly_family_contact: bool = True
+    high_contact_days: int = 15
+    high_visit_days: int = 30
+    medium_visit_days: int = 60
+    due_soon_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.high_contact_days <= MAX_CONTACT_INTERVAL:
+            raise ValueError(
+                f"high_contact_days must be 1–{MAX_CONTACT_INTERVAL} (shorter than a month): "
+                f"{self.high_contact_days}"
+            )
+        for name in ("high_visit_days", "medium_visit_days"):
+            value = getattr(self, name)
+            if not 1 <= value <= MAX_VISIT_INTERVAL:
+                raise ValueError(
+                    f"{name} must be 1–{MAX_VISIT_INTERVAL} (shorter than a quarter): {value}"
+                )
+        if self.due_soon_days < 0:
+            raise ValueError(f"due_soon_days must not be negative: {self.due_soon_days}")
+
+    def applies(self, obligation: Obligation) -> bool:
+        if obligation is Obligation.MONTHLY_CONTACT:
+            return self.monthly_contact
+        if obligation is Obligation.QUARTERLY_HOME_VISIT:
+            return self.quarterly_home_visit
+        return self.yearly_family_contact
+
+
+DEFAULT_POLICIES: tuple[CadencePolicy, ...] = (CadencePolicy(effective_from=date.min),)
+
+
+def policy_on(policies: Sequence[CadencePolicy], day: date) -> CadencePolicy:
+    """The version in force on ``day``: the latest ``effective_from`` on or before it (of two
+    with the same date, the later given). ValueError when none is in force yet."""
+    found: CadencePolicy | None = None
+    for policy in policies:
+        if policy.effective_from <= day and (
+            found is None or policy.effective_from >= found.effective_from
+        ):
+            found = policy
+    if found is None:
+        raise ValueError(f"no cadence policy is in force on {day}")
+    return found
+
+
+def check_policies(policies: Iterable[CadencePolicy]) -> tuple[CadencePolicy, ...]:
+    """The versions sorted by date; ValueError when there are none or two share a date."""
+    ordered = tuple(sorted(policies, key=lambda policy: policy.effective_from))
+    if not ordered:
+        raise ValueError("at least one cadence policy is needed")
+    dates = [policy.effective_from for policy in ordered]
+    if len(set(dates)) != len(dates):
+        raise ValueError("two cadence policies take effect on the same day")
+    return ordered
+
+
+# --- facts -----------------------------------------------------------------------------------
+
+
+class ContactFact(NamedTuple):
+    """A contact as the rules see it: when, what kind, and the author's role at the time."""
+
+    day: date
+    kind: str
+    author_role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChildWindow:
+    """When a child is in scope.
+
+    ``active_until``: the day it left scope (transferred, aged out, closed), exclusive; None while
+    active. ``categorised``: spans ``(start, end)`` in at least one category (``end`` exclusive,
+    None when open: as ``registry.rules.CategorySpan``), or a predicate on a day; None means
+    always in a category.
+    """
+
+    registered_on: date
+    active_until: date | None = None
+    categorised: Sequence[tuple[date, date | None]] | Callable[[date], bool] | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.registered_on <= day and (self.active_until is None or day < self.active_until)
+
+    def categorised_on(self, day: date) -> bool:
+        spans = self.categorised
+        if spans is None:
+            return True
+        if callable(spans):
+            return spans(day)
+        return any(start <= day and (end is None or day < end) for start, end in spans)
+
+    def in_scope(self, day: date) -> bool:
+        """Active and in a category on ``day``: it has worklist lines."""
+        return self.active_on(day) and self.categorised_on(day)
+
+    def counts(self, period_start: date, day: date) -> bool:
+        """Counted for the period starting ``period_start``, judged on ``day`` (its last day, or
+        ``as_of`` for the current period)."""
+        return self.registered_on <= period_start and self.in_scope(day)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdWindow:
+    """A household (for the yearly family contact): counted when one of its children is."""
+
+    children: tuple[ChildWindow, ...]
+
+    def __post_init__(self) -> None:
+        if not self.children:
+            raise ValueError("a household window needs at least one child")
+
+    @property
+    def registered_on(self) -> date:
+        return min(child.registered_on for child in self.children)
+
+    def in_scope(self, day: date) -> bool:
+        return any(child.in_scope(day) for child in self.children)
+
+    def counts(self, period_start: date, day: date) -> bool:
+        return any(child.counts(period_start, day) for child in self.children)
+
+
+type Window = ChildWindow | HouseholdWindow
+
+
+class Line(NamedTuple):
+    """One worklist line. ``interval_days``: the rolling interval, None for a calendar line."""
+
+    obligation: Obligation
+    last_contact: date | None
+    due: date
+    status: Status
+    interval_days: int | None = None
+
+
+def urgency(line: Line) -> tuple[int, date]:
+    """Sort key, most urgent first: overdue, due soon, due, done; then by due date."""
+    return _URGENCY[line.status], line.due
+
+
+def qualifies(obligation: Obligation, contact: ContactFact) -> bool:
+    spec = OBLIGATIONS[obligation]
+    return contact.author_role == spec.role and (
+        not spec.home_visit_only or contact.kind == ContactKind.HOME_VISIT
+    )
+
+
+def last_qualifying(
+    obligation: Obligation, contacts: Iterable[ContactFact], as_of: date
+) -> date | None:
+    """The day of the last contact on or before ``as_of`` that satisfies ``obligation``."""
+    spec = OBLIGATIONS[obligation]
+    role, home_only = spec.role, spec.home_visit_only
+    home_visit = ContactKind.HOME_VISIT
+    last: date | None = None
+    for day, kind, author_role in contacts:
+        if (
+            day <= as_of
+            and author_role == role
+            and (not home_only or kind == home_visit)
+            and (last is None or day > last)
+        ):
+            last = day
+    return last
+
+
+# --- calendar and rolling status -------------------------------------------------------------
+
+
+def calendar_status(
+    obligation: Obligation,
+    contacts: Iterable[ContactFact],
+    window: Window,
+    as_of: date,
+    policies: Sequence[CadencePolicy] = DEFAULT_POLICIES,
+) -> Line | None:
+    """The calendar line of ``obligation`` on ``as_of``; None when nothing is owed (module doc)."""
+    if not window.in_scope(as_of):
+        return None
+    last = last_qualifying(obligation, contacts, as_of)
+    return _calendar(obligation, last, window, as_of, policies)
+
+
+def _calendar(
+    obligation: Obligation,
+    last: date | None,
+    window: Window,
+    as_of: date,
+    policies: Sequence[CadencePolicy],
+) -> Line | None:
+    kind = OBLIGATIONS[obligation].period
+    current_index = _index(as_of, kind)
+    current = _period_at(current_index, kind)
+    if not policy_on(policies, current.start).applies(obligation):
+        return None
+    counted = window.counts(current.start, as_of)
+    if counted and last is not None and last >= current.start:
+        return Line(obligation, last, current.end, Status.DONE)
+    missed = _first_missed(obligation, kind, last, window, current_index, policies)
+    if missed is not None:
+        return Line(obligation, last, missed.end, Status.OVERDUE)
+    if counted:
+        due = current.end
+    else:
+        # In scope today but not counted: registered after the period began. The first counted
+        # period is the next one.
+        following = _period_at(current_index + 1, kind)
+        if not policy_on(policies, following.start).applies(obligation):
+            return None
+        due = following.end
+    soon = (due - as_of).days <= policy_on(policies, as_of).due_soon_days
+    return Line(obligation, last, due, Status.DUE_SOON if soon else Status.DUE)
+
+
+def _first_missed(
+    obligation: Obligation,
+    kind: PeriodKind,
+    last: date | None,
+    window: Window,
+    current_index: int,
+    policies: Sequence[CadencePolicy],
+) -> Period | None:
+    """The first counted period that ended before the current one and began after ``last``
+    (each such period is unmet, and nothing qualifying has happened since it began)."""
+    registered_on = window.registered_on
+    index = _index(registered_on, kind)
+    if _period_at(index, kind).start < registered_on:
+        index += 1
+    if last is not None:
+        index = max(index, _index(last, kind) + 1)
+    while index < current_index:
+        period = _period_at(index, kind)
+        if window.counts(period.start, period.end) and policy_on(policies, period.start).applies(
+            obligation
+        ):
+            return period
+        index += 1
+    return None
+
+
+def rolling_status(
+    obligation: Obligation,
+    contacts: Iterable[ContactFact],
+    window: Window,
+    as_of: date,
+    interval_days: int,
+    due_soon_days: int = 7,
+) -> Line | None:
+    """The rolling line: due ``interval_days`` after the last qualifying contact (or after the
+    registration date); None when the child is not in scope on ``as_of``."""
+    if not window.in_scope(as_of):
+        return None
+    last = last_qualifying(obligation, contacts, as_of)
+    return _rolling(obligation, last, window.registered_on, as_of, interval_days, due_soon_days)
+
+
+def _rolling(
+    obligation: Obligation,
+    last: date | None,
+    registered_on: date,
+    as_of: date,
+    interval_days: int,
+    due_soon_days: int,
+) -> Line:
+    due = (registered_on if last is None else last) + timedelta(days=interval_days)
+    if as_of > due:
+        status = Status.OVERDUE
+    elif (due - as_of).days <= due_soon_days:
+        status = Status.DUE_SOON
+    else:
+        status = Status.DUE
+    return Line(obligation, last, due, status, interval_days)
+
+
+def worklist_lines(
+    contacts: Iterable[ContactFact],
+    window: ChildWindow,
+    risk: RiskLevel | str,
+    as_of: date,
+    policies: Sequence[CadencePolicy] = DEFAULT_POLICIES,
+) -> tuple[Line, ...]:
+    """A child's lines for its village director: ``monthly_contact`` then
+    ``quarterly_home_visit``, rolling in place of calendar where the risk raises the cadence."""
+    if not window.in_scope(as_of):
+        return ()
+    # One pass over the contacts for both obligations (both are the village director's).
+    last_any: date | None = None
+    last_home: date | None = None
+    director, home_visit = VILLAGE_DIRECTOR, ContactKind.HOME_VISIT
+    for day, kind, role in contacts:
+        if day > as_of or role != director:
+            continue
+        if last_any is None or day > last_any:
+            last_any = day
+        if kind == home_visit and (last_home is None or day > last_home):
+            last_home = day
+    today = policy_on(policies, as_of)
+    if risk == RiskLevel.HIGH:
+        intervals: tuple[int | None, int | None] = (today.high_contact_days, today.high_visit_days)
+    elif risk == RiskLevel.MEDIUM:
+        intervals = (None, today.medium_visit_days)
+    else:
+        intervals = (None, None)
+    lines = []
+    for obligation, last, interval in zip(
+        CHILD_OBLIGATIONS, (last_any, last_home), intervals, strict=True
+    ):
+        line = _calendar(obligation, last, window, as_of, policies)
+        if line is None:
+            continue
+        if interval is not None:
+            line = _rolling(
+                obligation, last, window.registered_on, as_of, interval, today.due_soon_days
+            )
+        lines.append(line)
+    return tuple(lines)
+
+
+def family_line(
+    contacts: Iterable[ContactFact],
+    window: HouseholdWindow,
+    as_of: date,
+    policies: Sequence[CadencePolicy] = DEFAULT_POLICIES,
+) -> Line | None:
+    """The town supervisor's yearly line for a household (contacts: any child's)."""
+    return calendar_status(Obligation.YEARLY_FAMILY_CONTACT, contacts, window, as_of, policies)
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+
+class PeriodCount(NamedTuple):
+    period: Period
+    counted: int
+    met: int
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance[K]:
+    obligation: Obligation
+    period: Period
+    counted: int
+    met: int
+    unmet: tuple[K, ...]
+    by_period: tuple[PeriodCount, ...]
+
+    @property
+    def rate(self) -> float | None:
+        return self.met / self.counted if self.counted else None
+
+
+def judged_periods(
+    obligation: Obligation,
+    period: Period,
+    policies: Sequence[CadencePolicy] = DEFAULT_POLICIES,
+    as_of: date | None = None,
+) -> tuple[tuple[Period, date], ...]:
+    """The obligation periods a report on ``period`` judges, each with the day it is judged on
+    (its last day, or ``as_of``, or the report's end for a longer obligation period)."""
+    kind = OBLIGATIONS[obligation].period
+    if _PERIOD_RANK[kind] > _PERIOD_RANK[period.kind]:
+        candidates = [(period_of(period.start, kind), period.end)]
+    else:
+        candidates = [(sub, sub.end) for sub in periods_in(period, kind)]
+    judged = []
+    for sub, until in candidates:
+        if as_of is not None:
+            if sub.start > as_of:
+                continue
+            until = min(until, as_of)
+        if policy_on(policies, sub.start).applies(obligation):
+            judged.append((sub, until))
+    return tuple(judged)
+
+
+def compliance[K](
+    obligation: Obligation,
+    period: Period,
+    units: Iterable[tuple[K, Window, Iterable[ContactFact]]],
+    policies: Sequence[CadencePolicy] = DEFAULT_POLICIES,
+    as_of: date | None = None,
+) -> Compliance[K]:
+    """Counted and met children (households for the yearly contact) for a report period.
+
+    ``units``: ``(key, window, contacts)``; for the yearly contact a ``HouseholdWindow`` with
+    the contacts of all its children. See the module doc for longer and shorter periods.
+    """
+    judged = judged_periods(obligation, period, policies, as_of)
+    spec = OBLIGATIONS[obligation]
+    counted = [0] * len(judged)
+    met = [0] * len(judged)
+    counted_total = met_total = 0
+    unmet: list[K] = []
+    for key, window, contacts in units:
+        days = [
+            c.day
+            for c in contacts
+            if c.author_role == spec.role
+            and (not spec.home_visit_only or c.kind == ContactKind.HOME_VISIT)
+        ]
+        was_counted = missed = False
+        for i, (sub, until) in enumerate(judged):
+            if not window.counts(sub.start, until):
+                continue
+            was_counted = True
+            counted[i] += 1
+            start = sub.start
+            if any(start <= day <= until for day in days):
+                met[i] += 1
+            else:
+                missed = True
+        if was_counted:
+            counted_total += 1
+            if missed:
+                unmet.append(key)
+            else:
+                met_total += 1
+    return Compliance(
+        obligation=obligation,
+        period=period,
+        counted=counted_total,
+        met=met_total,
+        unmet=tuple(unmet),
+        by_period=tuple(
+            PeriodCount(sub, c, m) for (sub, _until), c, m in zip(judged, counted, met, strict=True)
+        ),
+    )
+
+
+# --- risk ------------------------------------------------------------------------------------
+
+
+class RiskFactor(StrEnum):
+    BOTH_PARENTS_AWAY = "both_parents_away"
+    PARENT_DISABILITY = "parent_disability"
+    CHILD_DISABILITY = "child_disability"
+    PSYCHOLOGICAL = "psychological"
+    HIGH_SEVERITY_PROBLEM = "high_severity_problem"
+    CARE_AGREEMENT = "care_agreement"
+    DROPOUT = "dropout"
+    POOR_GUARDIANSHIP = "poor_guardianship"
+    NO_GUARDIAN = "no_guardian"
+
+
+# Each alone makes the risk high (module doc).
+SEVERE_FACTORS = frozenset(
+    {
+        RiskFactor.NO_GUARDIAN,
+        RiskFactor.POOR_GUARDIANSHIP,
+        RiskFactor.HIGH_SEVERITY_PROBLEM,
+        RiskFactor.DROPOUT,
+    }
+)
+POOR_ASSESSMENT = "poor"  # registry.models.GuardianshipAssessment.POOR (差)
+_GRADE_LABELS = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
+
+
+class AgreementFact(NamedTuple):
+    """A care agreement (委托照护协议): in force from ``signed_on`` through ``valid_until``
+    (None: open), until ``terminated_on`` (the first day it no longer holds)."""
+
+    signed_on: date
+    valid_until: date | None = None
+    terminated_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFacts:
+    """The facts the risk level reads.
+
+    ``*_away_since``: the start of the parent's current continuous spell away from home (for a
+    spell with an unknown start, the day it was recorded); None when at home. ``left_behind``:
+    the child is in the left-behind category (the agreement factor applies only then).
+    ``guardianship_assessment``: ``good`` / ``fair`` / ``poor`` (监护情况评估), or "".
+    """
+
+    father_away_since: date | None = None
+    mother_away_since: date | None = None
+    father_serious_disability: bool = False
+    mother_serious_disability: bool = False
+    child_disability: bool = False
+    child_disability_grade: int | None = None
+    psychological_problems: bool = False
+    open_high_severity_problems: int = 0
+    left_behind: bool = False
+    care_agreements: tuple[AgreementFact, ...] = ()
+    dropped_out: bool = False
+    guardianship_assessment: str = ""
+    no_guardian: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RiskThresholds:
+    """The county's numbers: months both parents away, and other factors that make it high."""
+
+    parents_away_months: int = 12
+    factors_for_high: int = 2
+
+    def __post_init__(self) -> None:
+        if self.parents_away_months < 1 or self.factors_for_high < 2:
+            raise ValueError(f"risk thresholds out of range: {self}")
+
+
+DEFAULT_RISK_THRESHOLDS = RiskThresholds()
+
+
+class Risk(NamedTuple):
+    level: RiskLevel
+    reasons: tuple[str, ...]
+    factors: tuple[RiskFactor, ...]
+
+
+def risk_level(
+    facts: RiskFacts, as_of: date, thresholds: RiskThresholds = DEFAULT_RISK_THRESHOLDS
+) -> Risk:
+    """The computed risk on ``as_of`` with a Chinese reason per factor found."""
+    found: list[tuple[RiskFactor, str]] = []
+    father, mother = facts.father_away_since, facts.mother_away_since
+    months = thresholds.parents_away_months
+    if (
+        father is not None
+        and mother is not None
+        and add_months(max(father, mother), months) <= as_of
+    ):
+        found.append(
+            (
+                RiskFactor.BOTH_PARENTS_AWAY,
+                f"父母均外出务工满{months}个月（父亲自{cn_date(father)}起，"
+                f"母亲自{cn_date(mother)}起）",
+            )
+        )
+    if facts.father_serious_disability or facts.mother_serious_disability:
+        who = (
+            "父母均"
+            if facts.father_serious_disability and facts.mother_serious_disability
+            else "父亲"
+            if facts.father_serious_disability
+            else "母亲"
+        )
+        found.append((RiskFactor.PARENT_DISABILITY, f"{who}有严重身体或智力残疾"))
+    if facts.child_disability or facts.child_disability_grade is not None:
+        grade = facts.child_disability_grade
+        label = f"（残疾等级{_GRADE_LABELS.get(grade, f'{grade}级')}）" if grade else ""
+        found.append((RiskFactor.CHILD_DISABILITY, f"儿童残疾{label}"))
+    if facts.psychological_problems:
+        found.append((RiskFactor.PSYCHOLOGICAL, "记录有心理或行为问题"))
+    if facts.open_high_severity_problems > 0:
+        found.append(
+            (
+                RiskFactor.HIGH_SEVERITY_PROBLEM,
+                f"有{facts.open_high_severity_problems}个高严重程度的问题尚未解决",
+            )
+        )
+    if facts.left_behind:
+        reason = _agreement_gap(facts.care_agreements, as_of)
+        if reason:
+            found.append((RiskFactor.CARE_AGREEMENT, reason))
+    if facts.dropped_out:
+        found.append((RiskFactor.DROPOUT, "儿童辍学"))
+    if facts.guardianship_assessment == POOR_ASSESSMENT:
+        found.append((RiskFactor.POOR_GUARDIANSHIP, "监护情况评估为差"))
+    if facts.no_guardian:
+        found.append((RiskFactor.NO_GUARDIAN, "无人监护"))
+
+    factors = tuple(factor for factor, _reason in found)
+    severe = any(factor in SEVERE_FACTORS for factor in factors)
+    if severe or len(factors) >= thresholds.factors_for_high:
+        level = RiskLevel.HIGH
+    elif factors:
+        level = RiskLevel.MEDIUM
+    else:
+        level = RiskLevel.LOW
+    return Risk(level, tuple(reason for _factor, reason in found), factors)
+
+
+def _agreement_gap(agreements: Iterable[AgreementFact], as_of: date) -> str:
+    """Why no care agreement holds on ``as_of`` ("" when one does); as registry.agreements."""
+    signed = [a for a in agreements if a.signed_on <= as_of]
+    if not signed:
+        return "留守儿童没有委托照护协议"
+    for agreement in signed:
+        ended = agreement.terminated_on is not None and agreement.terminated_on <= as_of
+        expired = agreement.valid_until is not None and agreement.valid_until < as_of
+        if not ended and not expired:
+            return ""
+    latest = max(signed, key=lambda a: a.signed_on)
+    if latest.terminated_on is not None and latest.terminated_on <= as_of:
+        return f"留守儿童的委托照护协议已于{cn_date(latest.terminated_on)}解除"
+    assert latest.valid_until is not None
+    return f"留守儿童的委托照护协议已过期（有效期至{cn_date(latest.valid_until)}）"
+
+
+class EffectiveRisk(NamedTuple):
+    """The level that drives the worklist, with the computed risk kept beside it.
+    ``override_level`` / ``override_until``: the override in force, None when there is none."""
+
+    level: RiskLevel
+    computed: Risk
+    override_level: RiskLevel | None
+    override_until: date | None
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_level is not None
+
+
+def apply_override(
+    computed: Risk,
+    override_level: RiskLevel | str | None,
+    override_until: date | None,
+    as_of: date,
+) -> EffectiveRisk:
+    """An officer's override holds through ``override_until`` (inclusive), then lapses."""
+    if override_level is None:
+        return EffectiveRisk(computed.level, computed, None, None)
+    if override_until is None:
+        raise ValueError("a risk override needs an end date")
+    if as_of > override_until:
+        return EffectiveRisk(computed.level, computed, None, None)
+    level = RiskLevel(override_level)
+    return EffectiveRisk(level, computed, level, override_until)
