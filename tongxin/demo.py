@@ -16,6 +16,9 @@ from tongxin.accounts.roles import Role
 from tongxin.accounts.services import user_create
 from tongxin.geo.models import Division, Level
 from tongxin.geo.services import divisions_load
+from tongxin.registry.duplicates import candidates_refresh
+from tongxin.registry.generator import DEFAULT_CHILDREN, DEMO_SEED, population_generate
+from tongxin.registry.models import Child
 
 GAOTAI = "620724000000"
 DIVISIONS_FILE = Path(__file__).resolve().parent / "geo" / "data" / "620724.csv"
@@ -70,6 +73,7 @@ class DemoReport:
     divisions: dict[str, int] = field(default_factory=dict)
     organisations_created: int = 0
     accounts: list[tuple[DemoAccount, str | None]] = field(default_factory=list)
+    children_generated: int = 0  # 0 when children were already there
 
 
 def _committee_name(place: Division) -> str:
@@ -134,4 +138,10 @@ def demo_load() -> DemoReport:
             is_demo=True,
         )
         report.accounts.append((account, created.password))
+    # The synthetic population (tongxin.registry.generator), only into an empty registry.
+    if not Child.objects.exists():
+        generated = population_generate(children=DEFAULT_CHILDREN, seed=DEMO_SEED, county=GAOTAI)
+        report.children_generated = generated.children
+        # The planted near-duplicates wait in the review queue from the first sign-in on.
+        candidates_refresh(prefix=GAOTAI[:6])
     return report

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tongxin.accounts",
     "tongxin.audit",
     "tongxin.registry",
+    "tongxin.interop",
 ]
 
 MIDDLEWARE = [

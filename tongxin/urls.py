@@ -13,6 +13,7 @@ urlpatterns = [
     path("divisions/", include("tongxin.geo.urls")),
     path("audit/", include("tongxin.audit.urls")),
     path("children/", include("tongxin.registry.urls")),
+    path("ledger/", include("tongxin.interop.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tongxin.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

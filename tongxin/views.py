@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.accounts.views import login_view
+from tongxin.registry import agreements, duplicates
 
 
 @dataclass
@@ -58,6 +60,13 @@ HOME_PANELS: dict[str, list[tuple[str, Promise, Promise]]] = {
 }
 
 
+# The apps that own the work fill the panels: panel key → the items for a user.
+PANEL_ITEMS: dict[str, Callable[[User], Iterable[object]]] = {
+    "agreements_expiring": agreements.expiring_panel_items,
+    "duplicates": duplicates.home_panel_items,
+}
+
+
 def home(request: HttpRequest) -> HttpResponse:
     """Signed in: my work. Not signed in: the sign-in page itself, at the address people type."""
     if not request.user.is_authenticated:
@@ -70,4 +79,7 @@ def _my_work(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     panels = [WorkList(key, title, empty) for key, title, empty in HOME_PANELS.get(user.role, [])]
+    for panel in panels:
+        if fill := PANEL_ITEMS.get(panel.key):
+            panel.items = list(fill(user))
     return render(request, "home.html", {"panels": panels})

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from tongxin.geo.models import Division
@@ -81,7 +82,7 @@ class Health(models.TextChoices):
 
 
 class ChildStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("child status", "Active")
     TRANSFERRED_OUT = "transferred_out", _("Transferred out")
     AGED_OUT = "aged_out", _("Aged out")
     DECEASED = "deceased", _("Deceased")
@@ -213,6 +214,7 @@ class Migration(models.Model):
     where. An unknown start (the national form has no departure date) is null, with the date
     the spell became known."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     parent = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="migrations")
     left_on = models.DateField(_("left on"), null=True, blank=True)
     known_since = models.DateField(_("known since"), null=True, blank=True)
@@ -426,3 +428,106 @@ class CareAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caregiver_name} {self.signed_on}"
+
+
+# --- duplicates and transfer requests (issue 3, "Duplicates") -------------------------------
+
+
+class MatchedField(models.TextChoices):
+    """What two files have in common, as the duplicate review queue lists it."""
+
+    NAME = "name", _("Same name")
+    NAME_PINYIN = "name_pinyin", _("Same name in pinyin")
+    NAME_SIMILAR = "name_similar", _("Similar name")
+    BIRTH_DATE = "birth_date", _("Same birth date")
+    GENDER = "gender", _("Same gender")
+    TOWN = "town", _("Same town")
+    VILLAGE = "village", _("Same village")
+
+
+class CandidateStatus(models.TextChoices):
+    OPEN = "open", _("To review")
+    MERGED = "merged", _("Merged")
+    DISTINCT = "distinct", _("Different children")
+
+
+class DuplicateCandidate(models.Model):
+    """Two files that may be the same child (疑似重复档案): found by the duplicate rules, then
+    merged or marked distinct by an officer. A pair is stored once (``child_a`` is the older
+    file), so a pair marked distinct is not proposed again."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    child_a = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    child_b = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    # The county of the older file (every table that grows with the children carries it).
+    county_code = models.CharField(max_length=6, db_index=True)
+    matched_fields = models.JSONField(_("matched fields"), default=list)  # MatchedField values
+    found_at = models.DateTimeField(_("found on"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CandidateStatus.choices, default=CandidateStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["child_a", "child_b"], name="duplicate_pair_once"),
+            models.CheckConstraint(
+                condition=models.Q(child_a__lt=models.F("child_b")),
+                name="duplicate_pair_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "county_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.child_a_id}~{self.child_b_id}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class TransferRequest(models.Model):
+    """A request to move a child's family to the requester's village (转移申请), filed when the
+    child is already registered outside the requester's area. The requester learns only that
+    the request exists and its outcome; a county officer whose area covers both sides decides."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="transfer_requests")
+    county_code = models.CharField(max_length=6, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested on"), auto_now_add=True)
+    from_village = models.ForeignKey(
+        Division, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_village = models.ForeignKey(
+        Division, verbose_name=_("to village"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer request")
+        verbose_name_plural = _("transfer requests")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "to_village"])]
+
+    def __str__(self) -> str:
+        return str(self.public_id)

@@ -8,15 +8,28 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
 
-from django.db.models import Model, Prefetch
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
-from tongxin.geo.models import Level
-from tongxin.geo.scope import get_for_user_or_404
+from tongxin.geo.models import Division, Level
+from tongxin.geo.scope import get_for_user_or_404, scope_prefix
+from tongxin.lib import crypto, idcard
 from tongxin.lib.idcard import mask
+from tongxin.lib.pinyin import name_keys
 from tongxin.registry import rules
-from tongxin.registry.models import Child, Household, Migration, Parent, ParentRole
+from tongxin.registry.models import (
+    CategoryCode,
+    CategorySpan,
+    Child,
+    ChildStatus,
+    Enrolment,
+    Household,
+    Migration,
+    Parent,
+    ParentRole,
+)
 
 _FILE_PREFETCH = (
     Prefetch("household__parents", queryset=Parent.objects.prefetch_related("migrations")),
@@ -73,8 +86,9 @@ def child_facts(
         lives_in=rules.Residence.VILLAGE
         if village_level == Level.VILLAGE
         else rules.Residence.COMMUNITY,
-        father=parent_facts(father, spells.get(father.pk, []) if father else []),
-        mother=parent_facts(mother, spells.get(mother.pk, []) if mother else []),
+        # .id, not .pk: for a history record (facts_timeline) the pk is its history_id.
+        father=parent_facts(father, spells.get(father.id, []) if father else []),
+        mother=parent_facts(mother, spells.get(mother.id, []) if mother else []),
         parents_divorced=household.parents_divorced,
         dibao=household.dibao,
         tekun=household.tekun,
@@ -143,8 +157,17 @@ def _as_of(records: list[Any], day: date) -> Any:
 # --- the change history, as people read it ---------------------------------------------------
 
 # Fields never shown as values in the history (they are encrypted or derived).
-_HIDDEN = {"id_number_enc", "id_number_hash", "caregiver_id_enc", "version", "categories"}
-_MASKED = {"id_number_enc"}
+_HIDDEN = {
+    "id_number_enc",
+    "id_number_hash",
+    "caregiver_id_enc",
+    "version",
+    "categories",
+    "left_behind",
+    "in_difficulty",
+    "classified_on",
+    "created_by",
+}
 
 
 @dataclass(frozen=True)
@@ -174,6 +197,23 @@ def _display(model: type[Model], field: str, value: Any) -> str:
     return str(value)
 
 
+def _tracked_fields(record: Any) -> list[str]:
+    """The fields of a history record worth comparing: editable ones (simple-history compares
+    only those), less the bookkeeping."""
+    return [
+        f.name
+        for f in type(record)._meta.concrete_fields
+        if f.editable
+        and not f.name.startswith("history_")
+        and f.name not in _HIDDEN
+        and f.name not in ("id", "updated_at")
+    ]
+
+
+# Shown in place of an ID number that changed: that it changed, never what it was.
+ID_CHANGED = "（已变更，号码不显示）"
+
+
 def record_changes(
     model: type[Model], records: list[Any], record_label: str, since_version: int | None = None
 ) -> list[FieldChange]:
@@ -184,22 +224,29 @@ def record_changes(
     for older, newer in pairwise(records):
         if since_version is not None and getattr(newer, "version", 0) <= since_version:
             continue
-        delta = newer.diff_against(older)
-        who = users.get(newer.history_user_id)
-        for c in delta.changes:
-            if c.field in _HIDDEN and c.field not in _MASKED:
-                continue
-            if c.field == "id_number_enc":
-                old, new = "（已加密，已变更）", "（已加密，已变更）"
-            else:
-                old, new = _display(model, c.field, c.old), _display(model, c.field, c.new)
+        who = str(users.get(newer.history_user_id) or "—")
+        delta = newer.diff_against(older, included_fields=_tracked_fields(newer))
+        found = [
+            (c.field, _display(model, c.field, c.old), _display(model, c.field, c.new))
+            for c in delta.changes
+        ]
+        # The ID number is not editable (set only through its service), so diff_against skips
+        # it: compare its keyed hash instead, and show only that it changed.
+        if getattr(older, "id_number_hash", None) != getattr(newer, "id_number_hash", None):
+            found.append(("id_number_enc", ID_CHANGED, ID_CHANGED))
+        for field, old, new in found:
+            label = (
+                _("ID number")
+                if field == "id_number_enc"
+                else getattr(model._meta.get_field(field), "verbose_name", field)
+            )
             changes.append(
                 FieldChange(
                     at=newer.history_date,
-                    by=str(who) if who else "—",
+                    by=who,
                     record=record_label,
-                    field=c.field,
-                    label=str(getattr(model._meta.get_field(c.field), "verbose_name", c.field)),
+                    field=field,
+                    label=str(label),
                     old=old,
                     new=new,
                 )
@@ -237,6 +284,17 @@ def masked_id(enc: bytes | memoryview | None) -> str:
 
 # --- lists -----------------------------------------------------------------------------------
 
+# What the category filter accepts: the two umbrella flags, then each computed category.
+UMBRELLA_CATEGORIES = ("left_behind", "in_difficulty")
+# The division levels a list can be narrowed to, by the length of the user's scope prefix:
+# the one or two levels below the user's own division.
+_FILTER_LEVELS: dict[int, tuple[str, ...]] = {
+    2: (Level.CITY, Level.COUNTY),
+    4: (Level.COUNTY, Level.TOWN),
+    6: (Level.TOWN, Level.VILLAGE, Level.COMMUNITY),
+    9: (Level.VILLAGE, Level.COMMUNITY),
+}
+
 
 @dataclass(frozen=True)
 class ChildFilters:
@@ -253,38 +311,68 @@ class ChildFilters:
 
     @classmethod
     def from_params(cls, params: Any) -> ChildFilters:
-        """From a QueryDict or dict; bad values are dropped, never an error."""
+        """From a QueryDict or dict; bad values are dropped, never an error. An age band
+        ``age=6-11`` (or ``age=16-``) stands for ``age_from`` and ``age_to``."""
 
-        def number(key: str) -> int | None:
-            value = str(params.get(key, "") or "").strip()
+        def text(key: str, default: str = "") -> str:
+            # NUL never matches anything, and PostgreSQL refuses it in a query: drop it.
+            return str(params.get(key, default) or "").replace("\x00", "").strip()
+
+        def number(value: str) -> int | None:
+            value = value.strip()
             return int(value) if value.isdigit() and int(value) < 30 else None
 
+        age_from, age_to = number(text("age_from")), number(text("age_to"))
+        if age_from is None and age_to is None:
+            low, _, high = text("age").partition("-")
+            age_from, age_to = number(low), number(high)
+        division = text("division")
+        category = text("category")
+        status = text("status") if "status" in params else ChildStatus.ACTIVE.value
+        enrolment = text("enrolment")
         return cls(
-            division=str(params.get("division", "") or "").strip()[:12],
-            category=str(params.get("category", "") or "").strip(),
-            risk=str(params.get("risk", "") or "").strip(),
-            status=str(params.get("status", "active") if "status" in params else "active"),
-            age_from=number("age_from"),
-            age_to=number("age_to"),
-            enrolment=str(params.get("enrolment", "") or "").strip(),
-            q=str(params.get("q", "") or "").replace("\x00", "").strip()[:50],
+            division=division if len(division) == 12 and division.isdigit() else "",
+            category=category
+            if category in UMBRELLA_CATEGORIES or category in CategoryCode.values
+            else "",
+            risk=text("risk")[:20],
+            status=status if status == "" or status in ChildStatus.values else "active",
+            age_from=age_from,
+            age_to=age_to,
+            enrolment=enrolment if enrolment in Enrolment.values else "",
+            q=text("q")[:50],
         )
 
+    def as_audit_detail(self) -> dict[str, Any]:
+        """The filters for an audit row: codes only. The search text may be a name or an ID
+        number, so only whether there was one is kept."""
+        detail: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("division", self.division),
+                ("category", self.category),
+                ("risk", self.risk),
+                ("status", self.status),
+                ("age_from", self.age_from),
+                ("age_to", self.age_to),
+                ("enrolment", self.enrolment),
+            )
+            if value not in ("", None)
+        }
+        if self.q:
+            detail["search"] = True
+        return detail
 
-def children_for_list(user: User, filters: ChildFilters, *, today: date | None = None) -> Any:
-    """The children a user may see, narrowed by ``filters``: one query, in the database."""
-    from django.db.models import Q
 
-    from tongxin.lib import crypto, idcard
-    from tongxin.lib.pinyin import name_keys
-    from tongxin.registry.models import CategoryCode
-
+def children_for_list(
+    user: User, filters: ChildFilters, *, today: date | None = None
+) -> QuerySet[Child]:
+    """The children a user may see, narrowed by ``filters``: one query, in the database,
+    ordered by village and name (pinyin) so that pages are stable."""
     today = today or timezone.localdate()
     qs = Child.objects.visible_to(user)
     if filters.division:
         # A division code: keep what lies inside it (scope still applies on top).
-        from tongxin.geo.models import Division
-
         division = Division.objects.filter(code=filters.division).first()
         qs = qs.filter(village__code__startswith=division.prefix) if division else qs.none()
     if filters.category == "in_difficulty":
@@ -292,7 +380,11 @@ def children_for_list(user: User, filters: ChildFilters, *, today: date | None =
     elif filters.category == "left_behind":
         qs = qs.filter(left_behind=True)
     elif filters.category in CategoryCode.values:
-        qs = qs.filter(category_spans__code=filters.category, category_spans__end__isnull=True)
+        # A subquery, not a join: no duplicate rows, no DISTINCT over the whole list.
+        current = CategorySpan.objects.filter(
+            child=OuterRef("pk"), code=filters.category, end__isnull=True
+        )
+        qs = qs.filter(Exists(current))
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.enrolment:
@@ -311,7 +403,50 @@ def children_for_list(user: User, filters: ChildFilters, *, today: date | None =
         else:
             full, _ = name_keys(filters.q)
             qs = qs.filter(Q(name__contains=filters.q) | Q(name_pinyin__startswith=full))
-    return qs.distinct() if filters.category in CategoryCode.values else qs
+    return qs.order_by("village_id", "name_pinyin", "pk")
+
+
+@dataclass(frozen=True)
+class ChildCounts:
+    """How many children a filtered list holds, in all and per category."""
+
+    total: int
+    by_category: dict[str, int]  # left_behind, in_difficulty and each category code
+
+
+def child_counts(children: QuerySet[Child]) -> ChildCounts:
+    """Counts over a list from ``children_for_list``: two queries, whatever its size."""
+    children = children.order_by()
+    totals = children.aggregate(
+        total=Count("pk"),
+        left_behind=Count("pk", filter=Q(left_behind=True)),
+        in_difficulty=Count("pk", filter=Q(in_difficulty=True)),
+    )
+    per_code = dict(
+        CategorySpan.objects.filter(child__in=children.values("pk"), end__isnull=True)
+        .exclude(code=CategoryCode.LEFT_BEHIND)
+        .order_by()
+        .values_list("code")
+        .annotate(n=Count("child_id", distinct=True))
+    )
+    by_category = {"left_behind": totals["left_behind"], "in_difficulty": totals["in_difficulty"]}
+    by_category |= {
+        code: per_code.get(code, 0) for code in CategoryCode.values if code not in by_category
+    }
+    return ChildCounts(total=totals["total"], by_category=by_category)
+
+
+def filter_divisions(user: User) -> list[Division]:
+    """The divisions a user's list can be narrowed to: the one or two levels below their own
+    division, inside their scope, in code order (a town before its villages). One query."""
+    prefix = scope_prefix(user)
+    if prefix is None or len(prefix) not in _FILTER_LEVELS:
+        return []
+    return list(
+        Division.objects.filter(code__startswith=prefix, level__in=_FILTER_LEVELS[len(prefix)])
+        .only("code", "name", "level")
+        .order_by("code")
+    )
 
 
 def _years_before(today: date, years: int) -> date:
@@ -320,3 +455,13 @@ def _years_before(today: date, years: int) -> date:
         return today.replace(year=today.year - years)
     except ValueError:
         return today.replace(year=today.year - years, day=28)
+
+
+def age_on(birth_date: date, today: date) -> int:
+    """Completed years on ``today``, as the age filter counts them (a child born on 29 February
+    turns a year older on 1 March in a common year)."""
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )

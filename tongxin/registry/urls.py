@@ -1,4 +1,4 @@
-from tongxin.registry.views import file, lists
+from tongxin.registry.views import duplicates, file, lists
 
 app_name = "registry"
-urlpatterns = [*lists.urlpatterns, *file.urlpatterns]
+urlpatterns = [*lists.urlpatterns, *duplicates.urlpatterns, *file.urlpatterns]

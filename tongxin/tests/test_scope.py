@@ -19,6 +19,10 @@ CHILD_FILE_READERS = (
     "auditor",
 )
 
+# Roles that list children's files (each inside its own scope), and those that may not.
+LIST_READERS = ("county_admin", "town_supervisor", "village_director", "auditor")
+LIST_OUTSIDERS = ("department_officer", "reporter", "system_admin")
+
 
 def cases(actors: Actors) -> dict[str, list[Access]]:
     """URL name → the accesses to check. Build URLs to real stock objects."""
@@ -105,6 +109,33 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
                 outsiders=("village_director", "town_supervisor", "system_admin", "reporter"),
             )
         ],
+        # Lists of children: every file reader gets a list of their own scope (possibly
+        # empty); roles that read no files get 404.
+        "registry:child_list": [
+            Access(
+                reverse("registry:child_list"),
+                allowed=(*LIST_READERS, "other_county_admin"),
+                outsiders=LIST_OUTSIDERS,
+            )
+        ],
+        "registry:child_export": [
+            Access(
+                reverse("registry:child_export"),
+                allowed=(*LIST_READERS, "other_county_admin"),
+                outsiders=LIST_OUTSIDERS,
+            )
+        ],
+        "api:child_list": [
+            Access(
+                reverse("api:child_list"),
+                api=True,
+                allowed=(*LIST_READERS, "other_county_admin"),
+                outsiders=LIST_OUTSIDERS,
+            )
+        ],
+        **duplicate_cases(actors),
+        **file_cases(actors),
+        **ledger_cases(actors),
         "api:me": [Access(reverse("api:me"), api=True, allowed=EVERYONE_IN_GAOTAI)],
         "api:classify": [
             Access(
@@ -124,6 +155,315 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
                 },
                 api=True,
                 allowed=EVERYONE_IN_GAOTAI,
+            )
+        ],
+    }
+
+
+def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
+    """The duplicate review queue (a pair in 东村 and 西村, town 城关镇) and a transfer request
+    (东村's director asks for a file of 南村, town 宣化镇). Decision posts carry an empty form:
+    allowed users get it back with errors (400), nothing changes."""
+    import random
+    from datetime import date
+
+    from tongxin.geo.models import Division
+    from tongxin.lib import crypto, idcard
+    from tongxin.registry import duplicates
+    from tongxin.registry.models import DuplicateCandidate
+    from tongxin.registry.tests.conftest import make_family
+
+    a = make_family(actors, name="钱一鸣", village="620724100201", birth_date=date(2012, 2, 2))
+    b = make_family(actors, name="钱亦鸣", village="620724100202", birth_date=date(2012, 2, 2))
+    pair = DuplicateCandidate.objects.create(
+        child_a=a, child_b=b, county_code="620724", matched_fields=["name_pinyin", "birth_date"]
+    ).public_id
+    number = idcard.generate(
+        random.Random(4242), region="620724", birth_date=date(2012, 12, 12), gender="female"
+    )
+    make_family(
+        actors,
+        name="孙小红",
+        village="620724101201",
+        birth_date=date(2012, 12, 12),
+        id_number=number,
+    )
+    transfer = duplicates.transfer_request_create(
+        actor=actors.village_director,
+        lookup=crypto.lookup_hash(number),
+        to_village=Division.objects.get(code="620724100201"),
+        reason="搬家",
+    ).public_id
+    no_queue = ("village_director", "department_officer", "reporter", "system_admin")
+    no_files = ("department_officer", "reporter", "system_admin")
+    queue_readers = ("county_admin", "town_supervisor", "auditor")
+    return {
+        "registry:duplicate_list": [
+            Access(
+                reverse("registry:duplicate_list"),
+                allowed=(*queue_readers, "other_county_admin"),
+                outsiders=(*no_queue, "other_town_director"),
+            )
+        ],
+        "registry:duplicate_refresh": [
+            Access(
+                reverse("registry:duplicate_refresh"),
+                method="post",
+                allowed=("county_admin",),
+                outsiders=no_queue,
+                read_only=("auditor", "town_supervisor"),
+            )
+        ],
+        "registry:duplicate_detail": [
+            Access(
+                reverse("registry:duplicate_detail", args=[pair]),
+                allowed=queue_readers,
+                outsiders=(*no_queue, "other_town_director", "other_county_admin"),
+            )
+        ],
+        **{
+            name: [
+                Access(
+                    reverse(name, args=[pair]),
+                    method="post",
+                    data={},
+                    allowed=("county_admin",),
+                    outsiders=(*no_queue, "other_county_admin"),
+                    read_only=("auditor", "town_supervisor"),
+                )
+            ]
+            for name in ("registry:duplicate_merge", "registry:duplicate_distinct")
+        },
+        "registry:transfer_request_list": [
+            Access(
+                reverse("registry:transfer_request_list"),
+                allowed=(*queue_readers, "village_director", "other_village_director"),
+                outsiders=no_files,
+            )
+        ],
+        "registry:transfer_request_create": [
+            Access(
+                reverse("registry:transfer_request_create"),
+                allowed=("county_admin", "town_supervisor", "village_director"),
+                outsiders=no_files,
+                read_only=("auditor",),
+            ),
+            Access(
+                reverse("registry:transfer_request_create"),
+                method="post",
+                data={"step": "locate", "id_number": ""},
+                allowed=("village_director",),
+                outsiders=no_files,
+                read_only=("auditor",),
+            ),
+        ],
+        "registry:transfer_request_detail": [
+            Access(
+                reverse("registry:transfer_request_detail", args=[transfer]),
+                allowed=(*queue_readers, "village_director"),
+                outsiders=(
+                    *no_files,
+                    "other_village_director",
+                    "other_town_director",
+                    "other_county_admin",
+                ),
+            )
+        ],
+        "registry:transfer_request_decide": [
+            Access(
+                reverse("registry:transfer_request_decide", args=[transfer]),
+                method="post",
+                data={},
+                allowed=("county_admin",),
+                outsiders=(
+                    *no_files,
+                    "other_village_director",
+                    "other_town_director",
+                    "other_county_admin",
+                ),
+                read_only=("auditor", "village_director", "town_supervisor"),
+            )
+        ],
+    }
+
+
+def file_cases(actors: Actors) -> dict[str, list[Access]]:
+    """The child's file (a child of 东村 with a care agreement) and the file API. Posts carry an
+    empty form: allowed users get it back with errors, nothing changes."""
+    from datetime import date
+
+    from tongxin.registry import agreements
+    from tongxin.registry.models import CareAgreement, Migration
+    from tongxin.registry.tests.conftest import make_family
+
+    child = make_family(actors, name="周档案")
+    agreement = agreements.agreement_create(
+        actor=actors.county_admin,
+        household=child.household,
+        fields={
+            "entrusted_by": "both",
+            "caregiver_name": "周奶奶",
+            "caregiver_relation": "祖母",
+            "signed_on": date(2024, 1, 5),
+        },
+    )
+    # A scan on record without writing one: outsiders are refused before it is opened.
+    CareAgreement.objects.filter(pk=agreement.pk).update(document="agreements/scope.pdf")
+    spell = Migration.objects.filter(parent__household=child.household).first()
+    assert spell is not None
+    keepers = ("county_admin", "town_supervisor", "village_director")
+    outsiders = (
+        "other_village_director",
+        "other_town_director",
+        "other_county_admin",
+        "department_officer",
+        "system_admin",
+        "reporter",
+    )
+    on_child: list[object] = [child.public_id]
+    on_agreement: list[object] = [child.public_id, agreement.public_id]
+    forms: dict[str, list[object]] = {
+        "registry:child_edit": on_child,
+        "registry:child_status": on_child,
+        "registry:household_edit": on_child,
+        "registry:household_transfer": on_child,
+        "registry:parent_edit": [child.public_id, "father"],
+        "registry:migration_create": [child.public_id, "mother"],
+        "registry:migration_edit": [child.public_id, spell.public_id],
+        "registry:agreement_create": on_child,
+        "registry:agreement_terminate": on_agreement,
+        "registry:agreement_incapable": on_agreement,
+    }
+    api_url = reverse("api:child_detail", args=on_child)
+    return {
+        "registry:child_create": [
+            Access(
+                reverse("registry:child_create"),
+                allowed=(*keepers, "other_village_director", "other_county_admin"),
+                outsiders=("department_officer", "system_admin", "reporter"),
+                read_only=("auditor",),
+            ),
+            Access(
+                reverse("registry:child_create"),
+                method="post",
+                data={},
+                allowed=keepers,
+                outsiders=("department_officer", "system_admin", "reporter"),
+                read_only=("auditor",),
+            ),
+        ],
+        "registry:child_detail": [
+            Access(
+                reverse("registry:child_detail", args=on_child),
+                allowed=(*keepers, "auditor"),
+                outsiders=outsiders,
+            )
+        ],
+        "registry:child_reveal_id": [
+            Access(
+                reverse("registry:child_reveal_id", args=on_child),
+                method="post",
+                allowed=keepers,
+                outsiders=outsiders,
+                read_only=("auditor",),
+            )
+        ],
+        **{
+            name: [
+                Access(reverse(name, args=args), allowed=keepers, outsiders=outsiders),
+                Access(
+                    reverse(name, args=args),
+                    method="post",
+                    data={},
+                    allowed=keepers,
+                    outsiders=outsiders,
+                    read_only=("auditor",),
+                ),
+            ]
+            for name, args in forms.items()
+        },
+        "registry:manual_decision": [
+            Access(
+                reverse("registry:manual_decision", args=on_child),
+                allowed=("county_admin",),
+                outsiders=(*outsiders, "town_supervisor", "village_director"),
+                read_only=("auditor",),
+            ),
+            Access(
+                reverse("registry:manual_decision", args=on_child),
+                method="post",
+                data={},
+                allowed=("county_admin",),
+                outsiders=(*outsiders, "town_supervisor", "village_director"),
+                read_only=("auditor",),
+            ),
+        ],
+        "registry:agreement_document": [
+            Access(reverse("registry:agreement_document", args=on_agreement), outsiders=outsiders)
+        ],
+        "api:child_detail": [
+            Access(api_url, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            Access(
+                api_url,
+                method="patch",
+                data={"grade": "x"},  # no If-Match: 428 for the keepers, nothing changes
+                api=True,
+                allowed=keepers,
+                outsiders=outsiders,
+                read_only=("auditor",),
+            ),
+        ],
+    }
+
+
+def ledger_cases(actors: Actors) -> dict[str, list[Access]]:
+    """The ledger import (台账): for the roles that keep files; a batch is its uploader's own.
+    The upload posts no file (400 for the allowed); the apply of a batch whose file is gone is
+    refused with a message (302)."""
+    from tongxin.interop.models import BatchStatus, ImportBatch
+
+    batch = ImportBatch.objects.create(
+        created_by=actors.county_admin,
+        file_name="台账.xlsx",
+        size=1,
+        sha256="0" * 64,
+        status=BatchStatus.CHECKED,
+        counts={"new": 1, "total": 1},
+    ).public_id
+    # Another county's officer imports that county's own ledger: the pages are for them too.
+    keepers = ("county_admin", "town_supervisor", "village_director", "other_county_admin")
+    others = ("department_officer", "reporter", "system_admin")
+    not_theirs = ("town_supervisor", "village_director", "other_county_admin", "reporter")
+    return {
+        "ledger:index": [
+            Access(reverse("ledger:index"), allowed=keepers, outsiders=(*others, "auditor"))
+        ],
+        "ledger:template": [
+            Access(reverse("ledger:template"), allowed=keepers, outsiders=(*others, "auditor"))
+        ],
+        "ledger:upload": [
+            Access(
+                reverse("ledger:upload"),
+                method="post",
+                allowed=keepers,
+                outsiders=others,
+                read_only=("auditor",),
+            )
+        ],
+        "ledger:batch": [
+            Access(
+                reverse("ledger:batch", args=[batch]),
+                allowed=("county_admin",),
+                outsiders=(*not_theirs, "auditor", "department_officer"),
+            )
+        ],
+        "ledger:apply": [
+            Access(
+                reverse("ledger:apply", args=[batch]),
+                method="post",
+                allowed=("county_admin",),
+                outsiders=not_theirs,
+                read_only=("auditor",),
             )
         ],
     }

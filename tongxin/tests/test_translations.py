@@ -16,6 +16,10 @@ from django.conf import settings
 PO = settings.BASE_DIR / "tongxin" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
+def _key(entry: polib.POEntry) -> str:
+    return f"{entry.msgctxt}|{entry.msgid}" if entry.msgctxt else entry.msgid
+
+
 def _translated(entry: polib.POEntry) -> bool:
     if entry.msgid_plural:
         return all(entry.msgstr_plural.values())
@@ -41,8 +45,8 @@ def test_it_translates_every_message_in_the_code(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    extracted = {e.msgid for e in polib.pofile(str(src / PO.relative_to(settings.BASE_DIR)))}
-    catalogue = {e.msgid for e in polib.pofile(str(PO)) if _translated(e)}
+    extracted = {_key(e) for e in polib.pofile(str(src / PO.relative_to(settings.BASE_DIR)))}
+    catalogue = {_key(e) for e in polib.pofile(str(PO)) if _translated(e)}
     missing = sorted(extracted - catalogue)
     assert not missing, f"untranslated (run `make messages` and translate): {missing}"
 
@@ -51,8 +55,10 @@ def test_it_ships_a_compiled_catalogue_matching_the_po_file() -> None:
     with PO.with_suffix(".mo").open("rb") as f:
         mo = gettext.GNUTranslations(f)
     stale = [
-        e.msgid
+        _key(e)
         for e in polib.pofile(str(PO))
-        if not e.msgid_plural and _translated(e) and mo.gettext(e.msgid) != e.msgstr
+        if not e.msgid_plural
+        and _translated(e)
+        and (mo.pgettext(e.msgctxt, e.msgid) if e.msgctxt else mo.gettext(e.msgid)) != e.msgstr
     ]
     assert not stale, f"django.mo is out of date (run `make messages`): {stale[:5]}"

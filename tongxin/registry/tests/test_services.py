@@ -237,3 +237,26 @@ def test_it_counts_dibao_entered_at_registration_from_the_registration_date(
     )
     span = CategorySpan.objects.get(child=child, code="dibao_family")
     assert span.start == date(2023, 9, 1)
+
+
+def test_it_shows_an_id_number_change_in_the_history_without_the_number(actors: Actors) -> None:
+    first = idcard.generate(
+        random.Random(5), region="620724", birth_date=date(2014, 5, 1), gender="male"
+    )
+    second = idcard.generate(
+        random.Random(6), region="620724", birth_date=date(2014, 5, 1), gender="male"
+    )
+    child = make_family(actors, id_number=first)
+    child.refresh_from_db()
+    services.child_update(
+        actor=actors.village_director,
+        child=child,
+        version=child.version,
+        changes={},
+        id_number=second,
+    )
+    from tongxin.registry.selectors import ID_CHANGED, child_changes
+
+    changes = [c for c in child_changes(child) if c.field == "id_number_enc"]
+    assert [(c.old, c.new) for c in changes] == [(ID_CHANGED, ID_CHANGED)]
+    assert all(first not in str(c) and second not in str(c) for c in child_changes(child))

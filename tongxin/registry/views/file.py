@@ -1,5 +1,858 @@
-"""Registry views (file)."""
+"""The child's file (一人一档): the page that shows it in one place, the forms that change it,
+the care agreement, and a new file.
 
-from django.urls import URLPattern
+Reads need a role that reads files and the child inside the user's scope (404 alike for "not
+there" and "not yours"); writes need a role that keeps files (read-only roles: 403). Every edit
+names the version it was based on and is refused, with what changed meanwhile, when someone
+else saved first."""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tongxin.accounts.decorators import staff_view
+from tongxin.accounts.models import User
+from tongxin.accounts.roles import Role
+from tongxin.audit.models import AuditEvent
+from tongxin.geo.scope import get_for_user_or_404
+from tongxin.registry import agreements, services
+from tongxin.registry.forms import (
+    CHILD_FORM_FIELDS,
+    HOUSEHOLD_FORM_FIELDS,
+    AgreementForm,
+    ChildEditForm,
+    ChildFactsForm,
+    DecisionForm,
+    HouseholdForm,
+    IncapacityForm,
+    MigrationForm,
+    NewHouseholdForm,
+    ParentForm,
+    StatusForm,
+    TerminateForm,
+    TransferForm,
+    add_errors,
+)
+from tongxin.registry.models import (
+    CareAgreement,
+    CategoryCode,
+    Child,
+    Household,
+    ManualDecision,
+    Migration,
+    Parent,
+    ParentRole,
+)
+from tongxin.registry.selectors import (
+    FieldChange,
+    age_on,
+    child_changes,
+    get_child_for_user,
+    get_household_for_user,
+    household_changes,
+    masked_id,
+    record_changes,
+)
+
+ACCESS_LOG_LENGTH = 50
+HOUSEHOLD_SEARCH_LENGTH = 20
+
+
+def _reads_files(user: User) -> bool:
+    return user.reads_child_files
+
+
+def _keeps_files(user: User) -> bool:
+    return user.keeps_child_files
+
+
+def _decides(user: User) -> bool:
+    return user.role == Role.COUNTY_ADMIN
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _file_url(child: Child, section: str = "") -> str:
+    url = reverse("registry:child_detail", args=[child.public_id])
+    return f"{url}#{section}" if section else url
+
+
+def _role_or_404(role: str) -> ParentRole:
+    if role not in ParentRole.values:
+        raise Http404
+    return ParentRole(role)
+
+
+# --- the file --------------------------------------------------------------------------------
+
+
+@staff_view(allow=_reads_files)
+def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The whole file on one page; every opening is audited."""
+    user = _actor(request)
+    try:
+        child = get_child_for_user(user, public_id)
+    except Http404:
+        services.child_access_denied(actor=user, request=request, code=str(public_id))
+        raise
+    services.child_file_opened(actor=user, child=child, request=request)
+    response = render(request, "registry/child_detail.html", _file_context(user, child))
+    add_never_cache_headers(response)
+    return response
+
+
+def _file_context(user: User, child: Child) -> dict[str, Any]:
+    today = timezone.localdate()
+    household = child.household
+    parents = {p.role: p for p in household.parents.all()}
+    family = [
+        {
+            "role": role,
+            "parent": parents.get(role),
+            "masked_id": masked_id(parents[role].id_number_enc) if role in parents else "",
+            "spells": list(parents[role].migrations.all()) if role in parents else [],
+        }
+        for role in ParentRole
+    ]
+    siblings = household.children.exclude(pk=child.pk).order_by("birth_date")
+    decisions = {
+        d.code: d
+        for d in ManualDecision.objects.filter(child=child, withdrawn_at__isnull=True)
+        .select_related("decided_by")
+        .order_by("decided_at")
+    }
+    computed = {c["code"]: c["reason"] for c in child.categories}
+    labels = dict(CategoryCode.choices)
+    categories = [
+        {
+            "code": code,
+            "label": labels.get(code, code),
+            "computed": code in computed,
+            "reason": computed.get(code, ""),
+            "decision": decisions.get(code),
+        }
+        for code in CategoryCode.values
+        if code in computed or code in decisions
+    ]
+    agreement_rows = [
+        {
+            "agreement": a,
+            "status": agreements.agreement_status(a, today),
+            "expiring": agreements.agreement_expiring(a, today),
+        }
+        for a in household.agreements.order_by("-signed_on", "-pk")
+    ]
+    changes = sorted(
+        [*child_changes(child), *household_changes(household)], key=lambda c: c.at, reverse=True
+    )
+    access_log = None
+    if user.reads_access_log:
+        roles = dict(Role.choices)
+        access_log = [
+            {"event": e, "role": roles.get(e.actor_role, e.actor_role)}
+            for e in AuditEvent.objects.visible_to(user).filter(
+                action="child.view", object_code=str(child.public_id)
+            )[:ACCESS_LOG_LENGTH]
+        ]
+    writes = user.keeps_child_files and not user.is_read_only
+    return {
+        "child": child,
+        "age": age_on(child.birth_date, today),
+        "household": household,
+        "masked_id": masked_id(child.id_number_enc),
+        "family": family,
+        "siblings": siblings,
+        "categories": categories,
+        "spans": child.category_spans.all(),
+        "agreements": agreement_rows,
+        "changes": changes,
+        "access_log": access_log,
+        "today": today,
+        "can_edit": writes,
+        "can_reveal": user.reveals_id_numbers and not user.is_read_only,
+        "can_decide": writes and _decides(user),
+    }
+
+
+@staff_view(allow=lambda u: u.reveals_id_numbers, write=True)
+@require_POST
+def child_reveal_id(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The full ID number, one child at a time, audited: htmx swaps it into the page; without
+    JavaScript it comes on a page of its own."""
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    number = services.id_number_reveal(actor=user, child=child, request=request)
+    context = {"child": child, "masked_id": masked_id(child.id_number_enc), "revealed": number}
+    htmx = bool(getattr(request, "htmx", False))
+    template = "registry/child_detail.html#id_number" if htmx else "registry/id_revealed.html"
+    response = render(request, template, context)
+    add_never_cache_headers(response)
+    return response
+
+
+# --- stale edits -----------------------------------------------------------------------------
+
+
+def _refuse_if_stale(
+    model: type[Child] | type[Household],
+    obj: Child | Household,
+    version: int,
+    meanwhile: Callable[[], list[FieldChange]],
+) -> None:
+    """For writes whose service takes no version: the same check, under the same row lock
+    (call inside a transaction)."""
+    current = (
+        model.objects.select_for_update()
+        .filter(pk=obj.pk)
+        .values_list("version", flat=True)
+        .first()
+    )
+    if current != version:
+        raise services.StaleEdit(int(current or 0), meanwhile())
+
+
+def _history_token(model: type[Model], pk: int | None) -> int:
+    """The id of the row's latest history entry: the "version" of a row that has no version
+    column (a parent, a migration spell). 0 when there is no row yet."""
+    if pk is None:
+        return 0
+    history = model.history  # type: ignore[attr-defined]
+    token = history.filter(id=pk).order_by("-history_id").values_list("history_id", flat=True)
+    return int(token.first() or 0)
+
+
+def _refuse_if_row_changed(model: type[Model], pk: int | None, token: int, label: str) -> None:
+    """Refuse an edit of a parent or a spell when its row changed since ``token`` (the row is
+    locked first, so two edits based on the same token cannot both pass)."""
+    if pk is None and token == 0:
+        return
+    if pk is not None:
+        list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk"))
+    current = _history_token(model, pk)
+    if current == token:
+        return
+    history = model.history  # type: ignore[attr-defined]
+    records = list(
+        history.filter(id=pk, history_id__gte=token).order_by("history_date", "history_id")
+    )
+    raise services.StaleEdit(current, record_changes(model, records, label))
+
+
+def _stale_form_data(request: HttpRequest, key: str, current: int) -> Any:
+    """The user's input, kept, now based on the current version: sending it again is a
+    deliberate choice made after seeing what changed."""
+    data = request.POST.copy()
+    data[key] = str(current)
+    return data
+
+
+def _edit_page(
+    request: HttpRequest,
+    child: Child,
+    form: Any,
+    *,
+    title: str,
+    section: str,
+    stale: services.StaleEdit | None = None,
+    duplicate: services.DuplicateIdNumber | None = None,
+    intro: str = "",
+    multipart: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "registry/edit_form.html",
+        {
+            "child": child,
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "back": _file_url(child, section),
+            "stale": stale,
+            "duplicate": duplicate,
+            "multipart": multipart,
+        },
+        status=status,
+    )
+
+
+def _warn(request: HttpRequest, warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        messages.warning(request, warning)
+
+
+# --- the child -------------------------------------------------------------------------------
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def child_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    title = _("Basic information")
+    if request.method != "POST":
+        initial = {name: getattr(child, name) for name in CHILD_FORM_FIELDS}
+        form = ChildEditForm(initial={**initial, "version": child.version})
+        return _edit_page(request, child, form, title=title, section="basic", intro=_id_hint(child))
+    form = ChildEditForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = services.child_update(
+                actor=user,
+                child=child,
+                version=form.cleaned_data["version"],
+                changes=form.model_values(),
+                id_number=form.cleaned_data["id_number"] or None,
+                request=request,
+            )
+        except services.StaleEdit as exc:
+            form = ChildEditForm(_stale_form_data(request, "version", exc.current_version))
+            return _edit_page(
+                request, child, form, title=title, section="basic", stale=exc, status=409
+            )
+        except services.DuplicateIdNumber as exc:
+            form.add_error("id_number", _("This ID number is already on a file."))
+            return _edit_page(request, child, form, title=title, section="basic", duplicate=exc)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            _warn(request, saved.warnings)
+            return redirect(_file_url(child, "basic"))
+    return _edit_page(request, child, form, title=title, section="basic", intro=_id_hint(child))
+
+
+def _id_hint(child: Child) -> str:
+    shown = masked_id(child.id_number_enc)
+    if not shown:
+        return _("No ID number on file.")
+    return _("ID number on file: %(masked)s") % {"masked": shown}
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def child_status(request: HttpRequest, public_id: Any) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    title = _("Status of the file")
+    if request.method != "POST":
+        form = StatusForm(
+            initial={
+                "status": child.status,
+                "status_reason": child.status_reason,
+                "status_since": timezone.localdate(),
+                "version": child.version,
+            }
+        )
+        return _edit_page(request, child, form, title=title, section="basic")
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.child_set_status(
+                actor=user,
+                child=child,
+                version=data["version"],
+                status=data["status"],
+                reason=data["status_reason"],
+                since=data["status_since"],
+                request=request,
+            )
+        except services.StaleEdit as exc:
+            form = StatusForm(_stale_form_data(request, "version", exc.current_version))
+            return _edit_page(
+                request, child, form, title=title, section="basic", stale=exc, status=409
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_file_url(child, "basic"))
+    return _edit_page(request, child, form, title=title, section="basic")
+
+
+@staff_view(allow=_decides, write=True)
+@require_http_methods(["GET", "POST"])
+def manual_decision(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """An officer's decision on a category; the computed result stays visible beside it."""
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    title = _("Manual decision on a category")
+    intro = _("The computed result stays on the file beside your decision.")
+    if request.method != "POST":
+        form = DecisionForm(initial={"code": request.GET.get("code"), "version": child.version})
+        return _edit_page(request, child, form, title=title, section="categories", intro=intro)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                _refuse_if_stale(
+                    Child, child, data["version"], lambda: child_changes(child, data["version"])
+                )
+                services.manual_decision_record(
+                    actor=user,
+                    child=child,
+                    code=data["code"],
+                    include=data["include"],
+                    reason=data["reason"],
+                    request=request,
+                )
+        except services.StaleEdit as exc:
+            form = DecisionForm(_stale_form_data(request, "version", exc.current_version))
+            return _edit_page(
+                request, child, form, title=title, section="categories", stale=exc, status=409
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_file_url(child, "categories"))
+    return _edit_page(request, child, form, title=title, section="categories", intro=intro)
+
+
+# --- the family ------------------------------------------------------------------------------
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def household_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    household = child.household
+    title = _("Family")
+    intro = _("These facts are shared by every child of the family.")
+    if request.method != "POST":
+        initial = {name: getattr(household, name) for name in HOUSEHOLD_FORM_FIELDS}
+        form = HouseholdForm(initial={**initial, "version": household.version})
+        return _edit_page(request, child, form, title=title, section="family", intro=intro)
+    form = HouseholdForm(request.POST)
+    if form.is_valid():
+        try:
+            services.household_update(
+                actor=user,
+                household=household,
+                version=form.cleaned_data["version"],
+                changes=form.model_values(),
+                request=request,
+            )
+        except services.StaleEdit as exc:
+            form = HouseholdForm(_stale_form_data(request, "version", exc.current_version))
+            return _edit_page(
+                request, child, form, title=title, section="family", stale=exc, status=409
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_file_url(child, "family"))
+    return _edit_page(request, child, form, title=title, section="family", intro=intro)
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def household_transfer(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The family moved to another village in the user's scope: the old village loses the
+    file, the new one gains it."""
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    household = child.household
+    title = _("Transfer the family to another village")
+    intro = _(
+        "Every child of the family moves with it. Moves outside your area go through the "
+        "town or the county."
+    )
+    if request.method != "POST":
+        form = TransferForm(
+            initial={"version": household.version}, user=user, current=household.village_id
+        )
+        return _edit_page(request, child, form, title=title, section="family", intro=intro)
+    form = TransferForm(request.POST, user=user, current=household.village_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                _refuse_if_stale(
+                    Household,
+                    household,
+                    data["version"],
+                    lambda: household_changes(household, data["version"]),
+                )
+                services.household_transfer(
+                    actor=user,
+                    household=household,
+                    village=data["village"],
+                    reason=data["reason"],
+                    request=request,
+                )
+        except services.StaleEdit as exc:
+            form = TransferForm(
+                _stale_form_data(request, "version", exc.current_version),
+                user=user,
+                current=household.village_id,
+            )
+            return _edit_page(
+                request, child, form, title=title, section="family", stale=exc, status=409
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The family was transferred."))
+            return redirect(_file_url(child, "family"))
+    return _edit_page(request, child, form, title=title, section="family", intro=intro)
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def parent_edit(request: HttpRequest, public_id: Any, role: str) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    parent_role = _role_or_404(role)
+    household = child.household
+    parent = Parent.objects.filter(household=household, role=parent_role).first()
+    title = str(parent_role.label)
+    pk = parent.pk if parent else None
+    intro = ""
+    if parent is not None and parent.id_number_enc:
+        intro = _("ID number on file: %(masked)s") % {"masked": masked_id(parent.id_number_enc)}
+    if request.method != "POST":
+        initial: dict[str, Any] = {"token": _history_token(Parent, pk)}
+        if parent is not None:
+            initial.update({name: getattr(parent, name) for name in ParentForm.model_fields})
+        form = ParentForm(initial=initial)
+        return _edit_page(request, child, form, title=title, section="family", intro=intro)
+    form = ParentForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                _refuse_if_row_changed(Parent, pk, form.cleaned_data["token"], title)
+                services.parent_save(
+                    actor=user,
+                    household=household,
+                    role=parent_role,
+                    fields=form.model_values(),
+                    id_number=form.cleaned_data["id_number"] or None,
+                    request=request,
+                )
+        except services.StaleEdit as exc:
+            form = ParentForm(_stale_form_data(request, "token", exc.current_version))
+            return _edit_page(
+                request, child, form, title=title, section="family", stale=exc, status=409
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_file_url(child, "family"))
+    return _edit_page(request, child, form, title=title, section="family", intro=intro)
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def migration_create(request: HttpRequest, public_id: Any, role: str) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    parent_role = _role_or_404(role)
+    parent = Parent.objects.filter(household=child.household, role=parent_role).first()
+    if parent is None:
+        raise Http404
+    return _migration_page(request, user, child, parent, None)
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def migration_edit(request: HttpRequest, public_id: Any, spell: Any) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    migration = get_for_user_or_404(
+        Migration.objects.filter(parent__household=child.household).select_related("parent"),
+        public_id=spell,
+    )
+    return _migration_page(request, user, child, migration.parent, migration)
+
+
+def _migration_page(
+    request: HttpRequest, user: User, child: Child, parent: Parent, migration: Migration | None
+) -> HttpResponse:
+    role = ParentRole(parent.role)
+    title = _("Work away: %(parent)s") % {"parent": role.label}
+    pk = migration.pk if migration else None
+    if request.method != "POST":
+        initial: dict[str, Any] = {"token": _history_token(Migration, pk)}
+        if migration is not None:
+            initial.update({name: getattr(migration, name) for name in MigrationForm.model_fields})
+        form = MigrationForm(initial=initial)
+        return _edit_page(request, child, form, title=title, section="family")
+    form = MigrationForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                _refuse_if_row_changed(Migration, pk, form.cleaned_data["token"], title)
+                services.migration_save(
+                    actor=user,
+                    parent=parent,
+                    migration=migration,
+                    fields=form.model_values(),
+                    request=request,
+                )
+        except services.StaleEdit as exc:
+            form = MigrationForm(_stale_form_data(request, "token", exc.current_version))
+            return _edit_page(
+                request, child, form, title=title, section="family", stale=exc, status=409
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_file_url(child, "family"))
+    return _edit_page(request, child, form, title=title, section="family")
+
+
+# --- a new file ------------------------------------------------------------------------------
+
+
+def households_matching(user: User, q: str) -> list[Household]:
+    """Households in scope whose address, or one of whose children's name (characters,
+    pinyin or initials), matches ``q`` (two queries)."""
+    key = q.lower().replace(" ", "")
+    by_child = Q(children__name__contains=q)
+    if key.isascii():
+        by_child |= Q(children__name_pinyin__startswith=key) | Q(
+            children__name_initials__startswith=key
+        )
+    matches = (
+        Household.objects.visible_to(user)
+        .filter(Q(address__contains=q) | by_child)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    return list(
+        Household.objects.filter(pk__in=list(matches[:HOUSEHOLD_SEARCH_LENGTH]))
+        .select_related("village")
+        .prefetch_related(Prefetch("children", queryset=Child.objects.order_by("birth_date", "pk")))
+        .order_by("village_id", "address", "pk")
+    )
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def child_create(request: HttpRequest) -> HttpResponse:
+    """Register a child: in a family already on file (found by address or a sibling's name),
+    or in a new family in a village of the user's area."""
+    user = _actor(request)
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:50]
+    chosen = (request.POST.get("household") or request.GET.get("household") or "").strip()
+    household = get_household_for_user(user, chosen) if chosen else None
+    post = request.POST if request.method == "POST" else None
+    facts = ChildFactsForm(post, initial={"registered_on": timezone.localdate()})
+    new_household = NewHouseholdForm(post if household is None else None, user=user)
+    duplicate: services.DuplicateIdNumber | None = None
+    if post is not None and facts.is_valid() and (household or new_household.is_valid()):
+        try:
+            with transaction.atomic():
+                target = household or services.household_create(
+                    actor=user,
+                    village=new_household.cleaned_data["village"],
+                    fields={
+                        "address": new_household.cleaned_data["address"],
+                        "phone": new_household.cleaned_data["phone"],
+                    },
+                    request=request,
+                )
+                registered = services.child_register(
+                    actor=user,
+                    household=target,
+                    fields=facts.model_values(),
+                    id_number=facts.cleaned_data["id_number"],
+                    request=request,
+                )
+        except services.DuplicateIdNumber as exc:
+            facts.add_error("id_number", _("This ID number is already on a file."))
+            duplicate = exc
+        except ValidationError as exc:
+            add_errors(facts, exc)
+            if hasattr(exc, "error_dict") and "village" in exc.error_dict:
+                add_errors(new_household, ValidationError({"village": exc.error_dict["village"]}))
+        else:
+            messages.success(request, _("The file was opened."))
+            _warn(request, registered.warnings)
+            return redirect(_file_url(registered.child))
+    return render(
+        request,
+        "registry/child_create.html",
+        {
+            "q": q,
+            "matches": households_matching(user, q) if q else None,
+            "household": household,
+            "facts": facts,
+            "new_household": new_household,
+            "duplicate": duplicate,
+        },
+    )
+
+
+# --- the care agreement ----------------------------------------------------------------------
+
+
+def _agreement(child: Child, agreement_id: Any) -> CareAgreement:
+    return get_for_user_or_404(
+        CareAgreement.objects.filter(household=child.household).select_related("household"),
+        public_id=agreement_id,
+    )
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def agreement_create(request: HttpRequest, public_id: Any) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    title = _("New care agreement")
+    intro = _("The parents away entrust the children to a caregiver, in writing (task 5).")
+    if request.method != "POST":
+        form = AgreementForm()
+        return _edit_page(
+            request, child, form, title=title, section="agreement", intro=intro, multipart=True
+        )
+    form = AgreementForm(request.POST, request.FILES)
+    if form.is_valid():
+        values = form.model_values()
+        try:
+            agreements.agreement_create(
+                actor=user,
+                household=child.household,
+                fields=values,
+                document=form.cleaned_data["document"] or None,
+                request=request,
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The care agreement was archived."))
+            return redirect(_file_url(child, "agreement"))
+    return _edit_page(
+        request, child, form, title=title, section="agreement", intro=intro, multipart=True
+    )
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def agreement_terminate(request: HttpRequest, public_id: Any, agreement_id: Any) -> HttpResponse:
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    agreement = _agreement(child, agreement_id)
+    title = _("Terminate the care agreement")
+    form = TerminateForm(request.POST or None, initial={"terminated_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreements.agreement_terminate(
+                actor=user,
+                agreement=agreement,
+                terminated_on=form.cleaned_data["terminated_on"],
+                request=request,
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The care agreement was terminated."))
+            return redirect(_file_url(child, "agreement"))
+    return _edit_page(request, child, form, title=title, section="agreement")
+
+
+@staff_view(allow=_keeps_files, write=True)
+@require_http_methods(["GET", "POST"])
+def agreement_incapable(request: HttpRequest, public_id: Any, agreement_id: Any) -> HttpResponse:
+    """The entrusted caregiver lacks capacity: recorded with the day the parents were told."""
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    agreement = _agreement(child, agreement_id)
+    title = _("The caregiver lacks capacity")
+    intro = _(
+        "Tell the parents, so that they make another arrangement, and record the day you told them."
+    )
+    form = IncapacityForm(request.POST or None, initial={"parents_told_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreements.agreement_caregiver_incapable(
+                actor=user,
+                agreement=agreement,
+                parents_told_on=form.cleaned_data["parents_told_on"],
+                request=request,
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(_file_url(child, "agreement"))
+    return _edit_page(request, child, form, title=title, section="agreement", intro=intro)
+
+
+@staff_view(allow=_reads_files)
+def agreement_document(request: HttpRequest, public_id: Any, agreement_id: Any) -> HttpResponse:
+    """The scanned agreement, for those who may read the file; every look is audited. Never a
+    public /media/ address."""
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    agreement = _agreement(child, agreement_id)
+    if not agreement.document:
+        raise Http404
+    agreements.agreement_document_opened(actor=user, agreement=agreement, request=request)
+    content_type = agreements.document_content_type(agreement)
+    suffix = agreements.document_suffix(agreement)
+    # At most 5 MB: read whole, so the file is closed before the response leaves.
+    with agreement.document.open("rb") as scan:
+        response = HttpResponse(scan.read(), content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="agreement.{suffix}"'
+    add_never_cache_headers(response)
+    return response
+
+
+urlpatterns: list[URLPattern] = [
+    path("new/", child_create, name="child_create"),
+    path("<uuid:public_id>/", child_detail, name="child_detail"),
+    path("<uuid:public_id>/reveal-id/", child_reveal_id, name="child_reveal_id"),
+    path("<uuid:public_id>/edit/", child_edit, name="child_edit"),
+    path("<uuid:public_id>/status/", child_status, name="child_status"),
+    path("<uuid:public_id>/decision/", manual_decision, name="manual_decision"),
+    path("<uuid:public_id>/family/", household_edit, name="household_edit"),
+    path("<uuid:public_id>/family/transfer/", household_transfer, name="household_transfer"),
+    path("<uuid:public_id>/family/<str:role>/", parent_edit, name="parent_edit"),
+    path(
+        "<uuid:public_id>/family/<str:role>/migrations/new/",
+        migration_create,
+        name="migration_create",
+    ),
+    path("<uuid:public_id>/migrations/<uuid:spell>/", migration_edit, name="migration_edit"),
+    path("<uuid:public_id>/agreements/new/", agreement_create, name="agreement_create"),
+    path(
+        "<uuid:public_id>/agreements/<uuid:agreement_id>/terminate/",
+        agreement_terminate,
+        name="agreement_terminate",
+    ),
+    path(
+        "<uuid:public_id>/agreements/<uuid:agreement_id>/incapable/",
+        agreement_incapable,
+        name="agreement_incapable",
+    ),
+    path(
+        "<uuid:public_id>/agreements/<uuid:agreement_id>/document/",
+        agreement_document,
+        name="agreement_document",
+    ),
+]

@@ -1,5 +1,228 @@
-"""Registry views (lists)."""
+"""Registry views (lists): the children in the user's scope, filtered and counted, and the same
+list as an xlsx file."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from dataclasses import dataclass, replace
+from datetime import date
+
+from django.core.paginator import Page, Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tongxin.accounts.decorators import staff_view
+from tongxin.accounts.models import User
+from tongxin.geo.models import PREFIX_LENGTH, Division
+from tongxin.registry import exports
+from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment
+from tongxin.registry.selectors import (
+    ChildFilters,
+    age_on,
+    child_counts,
+    children_for_list,
+    filter_divisions,
+    masked_id,
+)
+
+PAGE_SIZE = 50
+# The bands the age filter offers (value: "from-to", inclusive; "16-" has no upper end).
+AGE_BANDS: list[tuple[str, Promise]] = [
+    ("0-5", _("0–5 years")),
+    ("6-11", _("6–11 years")),
+    ("12-15", _("12–15 years")),
+    ("16-17", _("16–17 years")),
+    ("18-", _("18 and over")),
+]
+# Active files first (the default), then any status, then each other status.
+STATUS_CHOICES: list[tuple[str, Promise | str]] = [
+    (ChildStatus.ACTIVE.value, ChildStatus.ACTIVE.label),
+    ("", _("Any status")),
+    *[(value, label) for value, label in ChildStatus.choices if value != ChildStatus.ACTIVE],
+]
+CATEGORY_CHOICES: list[tuple[str, Promise | str]] = [
+    ("left_behind", _("Rural left-behind children")),
+    ("in_difficulty", _("Children in difficulty")),
+    *[(code, label) for code, label in CategoryCode.choices if code != CategoryCode.LEFT_BEHIND],
+]
+
+
+def _reads_files(user: User) -> bool:
+    return user.reads_child_files
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    """One line of the list, as the page shows it."""
+
+    url: str
+    name: str
+    gender: str
+    age: int
+    birth_date: date
+    village: str
+    town: str
+    id_number: str  # masked; "" when there is none on file
+    id_missing: str
+    categories: list[str]
+    status: str
+    is_active: bool
+    enrolment: str
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    code: str
+    label: Promise | str
+    count: int
+    url: str
+    selected: bool
+
+
+def _rows(page: Page[Child], today: date) -> list[ChildRow]:
+    labels = dict(CategoryCode.choices)
+    rows = []
+    for c in page:
+        village = c.village
+        town = village.parent.name if village.parent_id and village.parent else ""
+        rows.append(
+            ChildRow(
+                url=reverse("registry:child_detail", args=[c.public_id]),
+                name=c.name,
+                gender=c.get_gender_display(),
+                age=age_on(c.birth_date, today),
+                birth_date=c.birth_date,
+                village=village.name,
+                town=town,
+                # Decrypting one page (50 rows) in memory to mask it is cheap; the full number
+                # never leaves this function.
+                id_number=masked_id(c.id_number_enc),
+                id_missing=c.get_id_missing_reason_display() if not c.id_number_enc else "",
+                categories=[str(labels.get(code, code)) for code in c.category_codes],
+                status=c.get_status_display(),
+                is_active=c.status == ChildStatus.ACTIVE,
+                enrolment=c.get_enrolment_display(),
+            )
+        )
+    return rows
+
+
+def _query(params: QueryDict, **changes: str) -> str:
+    """The query string of ``params`` with ``changes`` applied (empty values dropped) and the
+    page number reset."""
+    query = params.copy()
+    query.pop("page", None)
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value:
+            query[key] = value
+    return query.urlencode()
+
+
+@dataclass(frozen=True)
+class DivisionOption:
+    code: str
+    name: str
+    indent: bool  # a village under the town listed above it
+
+
+def _division_options(divisions: list[Division]) -> list[DivisionOption]:
+    top = min((PREFIX_LENGTH[d.level] for d in divisions), default=0)
+    return [DivisionOption(d.code, d.name, PREFIX_LENGTH[d.level] > top) for d in divisions]
+
+
+@staff_view(allow=_reads_files)
+def child_list(request: HttpRequest) -> HttpResponse:
+    """The children in the user's scope, filtered, counted and paged (50 a page)."""
+    user = request.user
+    assert isinstance(user, User)
+    today = timezone.localdate()
+    filters = ChildFilters.from_params(request.GET)
+    # The counts per category are over the other filters, so that they show where else to go;
+    # the one for the chosen category is the length of the list.
+    counts = child_counts(children_for_list(user, replace(filters, category=""), today=today))
+    total = counts.by_category.get(filters.category, 0) if filters.category else counts.total
+    children = children_for_list(user, filters, today=today)
+    paginator = Paginator(children.select_related("village", "village__parent"), PAGE_SIZE)
+    # The total is already counted: spare the paginator its own COUNT query.
+    paginator.__dict__["count"] = total
+    page = paginator.get_page(request.GET.get("page"))
+    base = reverse("registry:child_list")
+    category_counts = [
+        CategoryCount(
+            code=code,
+            label=label,
+            count=counts.by_category.get(code, 0),
+            url=f"{base}?{_query(request.GET, category=code)}",
+            selected=code == filters.category,
+        )
+        for code, label in CATEGORY_CHOICES
+    ]
+    export_base = reverse("registry:child_export")
+    export_url = f"{export_base}?{_query(request.GET, full_ids='')}"
+    htmx = getattr(request, "htmx", None)
+    # A history restore asks for the whole page, not the fragment.
+    fragment = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+    template = "registry/child_list.html#results" if fragment else "registry/child_list.html"
+    response = render(
+        request,
+        template,
+        {
+            "page": page,
+            "rows": _rows(page, today),
+            "filters": filters,
+            "age_band": request.GET.get("age", ""),
+            "total": total,
+            "all_categories_count": counts.total,
+            "all_categories_url": f"{base}?{_query(request.GET, category='')}",
+            "category_counts": category_counts,
+            "divisions": _division_options(filter_divisions(user)),
+            "category_choices": CATEGORY_CHOICES,
+            "status_choices": STATUS_CHOICES,
+            "enrolment_choices": Enrolment.choices,
+            "age_bands": AGE_BANDS,
+            "all_url": base,
+            "export_url": export_url,
+            "export_full_url": f"{export_base}?{_query(request.GET, full_ids='1')}"
+            if user.reveals_id_numbers
+            else "",
+        },
+    )
+    # The same address answers the page or its fragment: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@staff_view(allow=_reads_files)
+def child_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as an xlsx file: every matching row, ID numbers masked unless a role
+    that may reveal them asks for them (``full_ids=1``). Audited with the row count."""
+    user = request.user
+    assert isinstance(user, User)
+    filters = ChildFilters.from_params(request.GET)
+    exported = exports.children_export(
+        actor=user,
+        filters=filters,
+        full_ids=request.GET.get("full_ids") == "1",
+        request=request,
+    )
+    response = FileResponse(
+        exported.file,
+        as_attachment=True,
+        filename=exported.filename,
+        content_type=exports.XLSX_CONTENT_TYPE,
+    )
+    # Personal data: no copy kept by the browser or any proxy on the way.
+    patch_cache_control(response, no_store=True, private=True)
+    # A FileResponse streams the file; staff_view types views as returning HttpResponse.
+    return response  # type: ignore[return-value]
+
+
+urlpatterns: list[URLPattern] = [
+    path("", child_list, name="child_list"),
+    path("export.xlsx", child_export, name="child_export"),
+]

@@ -1,0 +1,74 @@
+"""Spreadsheet imports: one record per uploaded ledger, from preview to apply."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def ledger_dir() -> Path:
+    """Where uploaded ledgers wait: ``settings.TONGXIN_LEDGER_DIR``, default ``var/ledger``."""
+    configured = getattr(settings, "TONGXIN_LEDGER_DIR", None)
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "ledger"
+
+
+class BatchStatus(models.TextChoices):
+    CHECKING = "checking", _("Being checked")
+    CHECKED = "checked", _("Checked: ready to import")
+    REFUSED = "refused", _("Refused")
+    APPLYING = "applying", _("Being imported")
+    APPLIED = "applied", _("Imported")
+    FAILED = "failed", _("Import failed: nothing was changed")
+
+
+class ImportBatch(models.Model):
+    """One upload of a county's ledger (台账导入): the file's SHA-256, the dry-run preview of
+    every row, and whether it was applied. The file itself waits in ``var/ledger/`` between
+    preview and apply and is deleted once applied."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    file_name = models.CharField(_("file"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.CHECKING
+    )
+    message = models.TextField(_("message"), blank=True)
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    columns = models.JSONField(default=dict, blank=True)  # {"read": [...], "ignored": [...]}
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)  # outcome → rows, "total"
+    # The rows shown in the preview: every error and review row up to a cap, then others.
+    results = models.JSONField(default=list, blank=True)
+    as_of = models.DateField(_("import date"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    applied_counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger import")
+        verbose_name_plural = _("ledger imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.sha256[:12]}"
+
+    @property
+    def path(self) -> Path:
+        return ledger_dir() / f"{self.public_id}.xlsx"
+
+    @property
+    def progress_path(self) -> Path:
+        return ledger_dir() / f"{self.public_id}.progress"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (BatchStatus.CHECKING, BatchStatus.APPLYING)

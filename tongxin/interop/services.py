@@ -1,0 +1,471 @@
+"""Importing a ledger (台账): upload, dry-run preview, apply.
+
+1. ``batch_upload`` refuses a bad file at once (size, type, password, empty, missing column:
+   ``BadFile``; nothing is stored) or stores it under ``var/ledger/`` with its SHA-256.
+2. ``batch_preview`` reads every row and records what importing it would do (new, update,
+   unchanged, review, error with the reasons, and the categories); audited ``ledger.preview``.
+3. ``batch_apply`` re-checks the file's SHA-256, reads it again and writes everything in one
+   transaction with its audit entry ``ledger.apply``, or nothing: an error row, a file changed
+   since the preview, or data changed meanwhile so that the outcome differs, each leave the
+   registry as it was.
+
+Large files run in a background thread (``start``) that writes its progress to a small file
+beside the ledger; small ones run inline. Counts and the SHA-256 go into the audit, never a
+name or a number from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, close_old_connections, connections, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongxin.accounts.models import User
+from tongxin.audit.models import Result
+from tongxin.audit.services import audit_record
+from tongxin.geo.models import Division, Level, code_prefix
+from tongxin.interop.headers import NOT_STORED
+from tongxin.interop.mapping import RowReader
+from tongxin.interop.models import BatchStatus, ImportBatch
+from tongxin.interop.villages import VillageMatcher
+from tongxin.interop.xlsx import BadFile, Ledger, check_size, max_bytes, open_ledger
+from tongxin.registry.ledger import LedgerRejected, LedgerRow, Outcome, RowResult, ledger_import
+
+logger = logging.getLogger(__name__)
+
+# The preview keeps every error and review row up to the first cap, other rows up to the second.
+KEEP_PROBLEMS = 5000
+KEEP_OTHERS = 2000
+# Files above this size are checked and applied in the background, with a progress page.
+DEFAULT_BACKGROUND_BYTES = 512 * 1024
+_CHUNK = 1024 * 1024
+
+
+class ApplyRefused(Exception):
+    """Applying was refused or failed; nothing was changed. The message says why."""
+
+
+def may_import(user: User) -> bool:
+    return user.keeps_child_files and user.division_id is not None
+
+
+def background_bytes() -> int:
+    return int(getattr(settings, "TONGXIN_LEDGER_BACKGROUND_BYTES", DEFAULT_BACKGROUND_BYTES))
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+
+def _store(source: Iterable[bytes], target: Path, limit: int | None) -> tuple[str, int]:
+    """Copy ``source`` to ``target`` (mode 0600): (sha256, size)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with target.open("wb") as out:
+        target.chmod(0o600)
+        for chunk in source:
+            digest.update(chunk)
+            size += len(chunk)
+            if size > (max_bytes() if limit is None else limit):
+                break
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def file_chunks(f: IO[bytes]) -> Iterator[bytes]:
+    while chunk := f.read(_CHUNK):
+        yield chunk
+
+
+def batch_upload(
+    *,
+    actor: User,
+    name: str,
+    size: int,
+    chunks: Iterable[bytes],
+    request: HttpRequest | None = None,
+    size_limit: int | None = None,
+) -> ImportBatch:
+    """Store an uploaded ledger and check that it can be read (header, required columns).
+    A bad file raises ``BadFile``, is not kept, and is audited as a failed preview.
+    ``size_limit``: other than the upload limit (``manage.py import_ledger`` has none)."""
+    if actor.is_read_only or not may_import(actor):
+        raise PermissionDenied
+    batch = ImportBatch(
+        created_by=actor, file_name=Path(name).name[:200], size=size, sha256="", as_of=None
+    )
+    try:
+        check_size(size, size_limit)  # before anything is copied
+        batch.sha256, batch.size = _store(chunks, batch.path, size_limit)
+        ledger = open_ledger(batch.path, size_limit)
+    except BadFile as exc:
+        batch.path.unlink(missing_ok=True)
+        _audit(actor, "ledger.preview", batch, request, result=Result.FAILED, reason=str(exc))
+        raise
+    try:
+        batch.sheet = ledger.sheet_name[:100]
+        batch.rows_total = ledger.total_rows
+        batch.columns = _columns(ledger)
+    finally:
+        ledger.close()
+    batch.save()
+    return batch
+
+
+def _columns(ledger: Ledger) -> dict[str, list[str]]:
+    header = ledger.header
+    return {
+        "read": [header.labels[k] for k in header.columns if k != "seq" and k not in NOT_STORED],
+        "not_stored": [header.labels[k] for k in header.columns if k in NOT_STORED],
+        "ignored": header.ignored,
+    }
+
+
+# --- reading the rows ------------------------------------------------------------------------
+
+
+def _matcher_for(actor: User) -> VillageMatcher:
+    """The divisions a 现居住地 is matched against: the whole county (so that a village of
+    another town is recognised, and refused as outside the user's division), or the user's
+    whole division when it is wider than a county."""
+    division = Division.objects.get(code=actor.division_id)
+    if division.level in (Level.PROVINCE, Level.CITY):
+        return VillageMatcher.for_prefix(division.prefix)
+    return VillageMatcher.for_prefix(code_prefix(division.code, Level.COUNTY))
+
+
+def _ledger_rows(ledger: Ledger, actor: User) -> Iterator[LedgerRow]:
+    reader = RowReader(ledger.header, _matcher_for(actor))
+    for line, values in ledger.rows():
+        row = reader.read(line, values)
+        if row is not None:
+            yield row
+
+
+def _accepted(batch: ImportBatch) -> int:
+    """The size limit the file passed at upload (the command's uploads have none)."""
+    return max(batch.size, max_bytes())
+
+
+def _result_dict(r: RowResult) -> dict[str, Any]:
+    return {
+        "line": r.line,
+        "outcome": str(r.outcome),
+        "name": r.name,
+        "village": r.village,
+        "id": r.id_masked,
+        "messages": r.messages,
+        "warnings": r.warnings,
+        "changes": r.changes,
+        "categories": [list(c) for c in r.categories],
+    }
+
+
+class _Keeper:
+    """Collects the rows the preview shows, within the caps."""
+
+    def __init__(self) -> None:
+        self.problems: list[dict[str, Any]] = []
+        self.others: list[dict[str, Any]] = []
+
+    def __call__(self, r: RowResult) -> None:
+        if r.outcome in (Outcome.ERROR, Outcome.REVIEW):
+            if len(self.problems) < KEEP_PROBLEMS:
+                self.problems.append(_result_dict(r))
+        elif len(self.others) < KEEP_OTHERS:
+            self.others.append(_result_dict(r))
+
+    def rows(self) -> list[dict[str, Any]]:
+        return sorted([*self.problems, *self.others], key=lambda row: row["line"])
+
+
+type Progress = Callable[[int], None]
+
+
+def _progress_writer(batch: ImportBatch, phase: str, also: Progress | None) -> Progress:
+    """Progress goes to a file, not the database: an apply holds its transaction (and on SQLite
+    the write lock) until the end, so no row of it could be seen before then."""
+    path = batch.progress_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(done: int) -> None:
+        path.write_text(f"{phase} {done} {batch.rows_total or ''}".strip())
+        if also is not None:
+            also(done)
+
+    return write
+
+
+def progress(batch: ImportBatch) -> tuple[int, int | None, float] | None:
+    """(rows done, rows in the file if known, seconds since the last report) of a running
+    check or import; None when none runs."""
+    try:
+        text = batch.progress_path.read_text().split()
+        age = time.time() - batch.progress_path.stat().st_mtime
+    except (OSError, ValueError):
+        return None
+    if len(text) < 2:
+        return None
+    total = int(text[2]) if len(text) > 2 and text[2].isdigit() else None
+    return int(text[1]), total, age
+
+
+STALE_SECONDS = 600
+
+
+def interrupted(batch: ImportBatch) -> bool:
+    """A check or import that stopped without a word (the server restarted under it): marked
+    failed, so the page stops waiting. Its transaction, if any, was rolled back."""
+    if not batch.busy:
+        return False
+    running = progress(batch)
+    started = (timezone.now() - batch.created_at).total_seconds()
+    if running is not None and running[2] < STALE_SECONDS:
+        return False
+    if running is None and started < STALE_SECONDS:
+        return False
+    failed = BatchStatus.FAILED if batch.status == BatchStatus.APPLYING else BatchStatus.REFUSED
+    message = _("The work stopped before it finished (the server restarted?): nothing was changed.")
+    ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+        status=failed, message=message
+    )
+    batch.status, batch.message = failed, message
+    batch.progress_path.unlink(missing_ok=True)
+    return True
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+
+def batch_preview(
+    batch: ImportBatch, *, as_of: date | None = None, on_progress: Progress | None = None
+) -> ImportBatch:
+    """Read every row and record what importing it would do. Nothing is written to the
+    registry. Audited as ``ledger.preview`` with the SHA-256 and the counts."""
+    actor = batch.created_by
+    as_of = as_of or timezone.localdate()
+    keeper = _Keeper()
+    write_progress = _progress_writer(batch, "checking", on_progress)
+    write_progress(0)
+    try:
+        ledger = open_ledger(batch.path, _accepted(batch))
+        try:
+            counts = ledger_import(
+                actor=actor,
+                rows=_ledger_rows(ledger, actor),
+                as_of=as_of,
+                apply=False,
+                on_result=keeper,
+                on_batch=write_progress,
+            )
+        finally:
+            ledger.close()
+    except BadFile as exc:
+        batch.status, batch.message = BatchStatus.REFUSED, str(exc)
+        batch.path.unlink(missing_ok=True)
+        batch.save(update_fields=["status", "message"])
+        _audit(actor, "ledger.preview", batch, None, result=Result.FAILED, reason=str(exc))
+        return batch
+    finally:
+        batch.progress_path.unlink(missing_ok=True)
+    batch.counts, batch.results, batch.as_of = counts, keeper.rows(), as_of
+    if counts["total"] == 0:
+        batch.status = BatchStatus.REFUSED
+        batch.message = _("The ledger has a header but no rows of children.")
+        batch.path.unlink(missing_ok=True)
+    else:
+        batch.status = BatchStatus.CHECKED
+    batch.save(update_fields=["counts", "results", "as_of", "status", "message"])
+    _audit(actor, "ledger.preview", batch, None, counts=counts)
+    return batch
+
+
+# --- apply -----------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in file_chunks(f):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def apply_check(*, actor: User, batch: ImportBatch) -> None:
+    """Whether the batch may be applied now; ``ApplyRefused`` with the reason if not."""
+    if actor.is_read_only or not may_import(actor) or batch.created_by_id != actor.pk:
+        raise PermissionDenied
+    if batch.status != BatchStatus.CHECKED:
+        raise ApplyRefused(
+            _("This import is not ready to be applied (%(status)s).")
+            % {"status": batch.get_status_display()}
+        )
+    if batch.counts.get(Outcome.ERROR):
+        raise ApplyRefused(
+            _("The ledger has %(count)d row(s) with errors: correct them and upload it again.")
+            % {"count": batch.counts[Outcome.ERROR]}
+        )
+    if not batch.path.exists() or _sha256(batch.path) != batch.sha256:
+        raise ApplyRefused(
+            _("The uploaded file is no longer the one that was checked: upload it again.")
+        )
+
+
+def batch_apply(
+    *,
+    actor: User,
+    batch: ImportBatch,
+    request: HttpRequest | None = None,
+    inline: bool = True,
+    on_progress: Progress | None = None,
+) -> ImportBatch:
+    """Write the checked ledger into the registry, all or nothing (``inline=False``: in the
+    background for a large file)."""
+    apply_check(actor=actor, batch=batch)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.APPLYING)
+    batch.status = BatchStatus.APPLYING
+    if inline:
+        return _apply(batch, request, on_progress)
+    start(batch, "apply", request)
+    batch.refresh_from_db()
+    return batch
+
+
+def _apply(
+    batch: ImportBatch, request: HttpRequest | None, on_progress: Progress | None = None
+) -> ImportBatch:
+    actor = batch.created_by
+    write_progress = _progress_writer(batch, "applying", on_progress)
+    write_progress(0)
+    try:
+        with transaction.atomic():
+            ledger = open_ledger(batch.path, _accepted(batch))
+            try:
+                counts = ledger_import(
+                    actor=actor,
+                    rows=_ledger_rows(ledger, actor),
+                    as_of=timezone.localdate(),
+                    apply=True,
+                    change_reason=f"ledger {batch.public_id}",
+                    on_batch=write_progress,
+                )
+            finally:
+                ledger.close()
+            if counts != batch.counts:
+                raise ApplyRefused(
+                    _(
+                        "The registry changed since the check (%(before)s → %(now)s): nothing "
+                        "was imported. Check the file again."
+                    )
+                    % {"before": _summary(batch.counts), "now": _summary(counts)}
+                )
+            batch.status, batch.applied_at, batch.applied_counts = (
+                BatchStatus.APPLIED,
+                timezone.now(),
+                counts,
+            )
+            batch.message = ""
+            batch.save(update_fields=["status", "applied_at", "applied_counts", "message"])
+            _audit(actor, "ledger.apply", batch, request, counts=counts)
+    except (ApplyRefused, LedgerRejected, BadFile, IntegrityError) as exc:
+        if isinstance(exc, LedgerRejected):
+            message = _("Row %(line)d: %(reason)s — nothing was imported.") % {
+                "line": exc.result.line,
+                "reason": "；".join(exc.result.messages),
+            }
+        elif isinstance(exc, IntegrityError):
+            message = _(
+                "Someone changed the same files while importing: nothing was imported. "
+                "Check the file again."
+            )
+        else:
+            message = str(exc)
+        ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, message=message)
+        batch.status, batch.message = BatchStatus.FAILED, message
+        _audit(actor, "ledger.apply", batch, request, result=Result.FAILED, reason=message)
+        return batch
+    finally:
+        batch.progress_path.unlink(missing_ok=True)
+    batch.path.unlink(missing_ok=True)
+    return batch
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {counts.get(k, 0)}" for k in Outcome)
+
+
+def _audit(
+    actor: User,
+    action: str,
+    batch: ImportBatch,
+    request: HttpRequest | None,
+    *,
+    result: str = Result.OK,
+    counts: dict[str, int] | None = None,
+    reason: str = "",
+) -> None:
+    detail: dict[str, Any] = {"sha256": batch.sha256, "size": batch.size}
+    if counts is not None:
+        detail["counts"] = counts
+    if reason:
+        # The messages of bad files and failures name columns and rows, never a person.
+        detail["reason"] = reason[:500]
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="import_batch",
+        object_code=str(batch.public_id),
+        division_code=actor.division_id or "",
+        request=request,
+        result=result,
+        detail=detail,
+    )
+
+
+# --- running in the background ---------------------------------------------------------------
+
+
+def start(batch: ImportBatch, job: str, request: HttpRequest | None = None) -> None:
+    """Run the preview (``job="preview"``) or the apply of ``batch``: inline for a small file,
+    else in a background thread while the batch page shows the progress."""
+    if batch.size <= background_bytes():
+        run(batch.pk, job, request, inline=True)
+        return
+    thread = threading.Thread(
+        target=run, args=(batch.pk, job, None, False), name=f"ledger-{job}-{batch.pk}", daemon=True
+    )
+    thread.start()
+
+
+def run(pk: int, job: str, request: HttpRequest | None, inline: bool) -> None:
+    """The job itself; a background thread uses (and closes) its own database connection."""
+    try:
+        if not inline:
+            close_old_connections()
+        batch = ImportBatch.objects.select_related("created_by").get(pk=pk)
+        if job == "preview":
+            batch_preview(batch)
+        else:
+            _apply(batch, request)
+    except Exception:
+        logger.exception("ledger %s of batch %s failed", job, pk)
+        ImportBatch.objects.filter(pk=pk).update(
+            status=BatchStatus.FAILED if job == "apply" else BatchStatus.REFUSED,
+            message=_("The import stopped on an unexpected error: nothing was changed."),
+        )
+        if inline:
+            raise
+    finally:
+        if not inline:
+            connections.close_all()

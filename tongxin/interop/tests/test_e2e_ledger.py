@@ -1,0 +1,115 @@
+"""The ledger import in a real browser at a phone's width (360×640): download the template,
+upload a ledger, read the preview, apply, see the result. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tongxin.e2e import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DemoServer, demo_server
+from tongxin.interop.tests.conftest import build_ledger
+from tongxin.lib import idcard
+
+pytestmark = pytest.mark.e2e
+
+HEADERS = [
+    "序号",
+    "姓名",
+    "性别",
+    "出生日期",
+    "公民身份证号码",
+    "现居住地",
+    "父亲当前务工地点",
+    "母亲当前务工地点",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    with demo_server(tmp_path_factory.mktemp("e2e-ledger")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _fits(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_path: Path) -> None:
+    rng = random.Random(2024)  # synthetic people
+    rows = [
+        [
+            i,
+            name,
+            "男" if i % 2 else "女",
+            f"2013年{i}月{i + 3}日",
+            idcard.generate(
+                rng,
+                region="620724",
+                birth_date=date(2013, i, i + 3),
+                gender="male" if i % 2 else "female",
+            ),
+            home,
+            "浙江省宁波市",
+            "新疆乌鲁木齐",
+        ]
+        for i, (name, home) in enumerate(
+            [("韩小雨", "城关镇东关村"), ("韩小雪", "城关东关"), ("吕小山", "宣化镇幸福村")],
+            start=1,
+        )
+    ]
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(build_ledger(HEADERS, rows))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.fill("input[name=username]", "demo_county")
+    page.fill("input[name=password]", server.passwords["demo_county"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+    page.goto(server.url + "/ledger/")
+    assert _fits(page), "the ledger page scrolls sideways at 360 px"
+    with page.expect_download() as download:
+        page.click("a[href$='template.xlsx']")
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    page.set_input_files("input[type=file]", str(ledger))
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_load_state()
+    assert "/ledger/" in page.url
+    assert _fits(page), "the preview scrolls sideways at 360 px"
+    page.screenshot(path=str(ARTIFACTS / "ledger-preview-error-360.png"), full_page=True)
+    assert "宣化镇幸福村" in page.locator("table").inner_text()  # the unmatched village, quoted
+    assert page.locator("form[action$='/apply/']").count() == 0  # an error blocks the import
+
+    # Without the bad row, the ledger imports.
+    ledger.write_bytes(build_ledger(HEADERS, rows[:2]))
+    page.goto(server.url + "/ledger/")
+    page.set_input_files("input[type=file]", str(ledger))
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_load_state()
+    page.screenshot(path=str(ARTIFACTS / "ledger-preview-360.png"), full_page=True)
+    page.click("form[action$='/apply/'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("form[action$='/apply/']").count() == 0
+    assert _fits(page), "the result scrolls sideways at 360 px"
+    page.screenshot(path=str(ARTIFACTS / "ledger-result-360.png"), full_page=True)
+    context.close()

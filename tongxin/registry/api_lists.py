@@ -1,0 +1,140 @@
+"""API of the registry: the list of children in the caller's scope, ``GET /api/v1/children``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import InvalidPage, Paginator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from tongxin.accounts.models import User
+from tongxin.registry.api import CategoryCodeField
+from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment, Gender
+from tongxin.registry.selectors import (
+    UMBRELLA_CATEGORIES,
+    ChildFilters,
+    children_for_list,
+    masked_id,
+)
+
+PAGE_SIZE = 50
+
+
+class ChildListItemSerializer(serializers.Serializer[Child]):
+    id = serializers.UUIDField(source="public_id", help_text="the file's public code")
+    name = serializers.CharField()
+    gender = serializers.ChoiceField(choices=Gender.choices)
+    birth_date = serializers.DateField()
+    id_number = serializers.SerializerMethodField(
+        help_text="masked (`620724********123X`); empty when no number is on file"
+    )
+    village = serializers.CharField(source="village_id", help_text="12-digit division code")
+    status = serializers.ChoiceField(choices=ChildStatus.choices)
+    enrolment = serializers.ChoiceField(choices=Enrolment.choices)
+    categories = serializers.ListField(
+        child=CategoryCodeField(), source="category_codes", help_text="current categories"
+    )
+    left_behind = serializers.BooleanField(help_text="农村留守儿童")
+    in_difficulty = serializers.BooleanField(help_text="困境儿童")
+    version = serializers.IntegerField(help_text="the file's version (for If-Match on edits)")
+
+    def get_id_number(self, child: Child) -> str:
+        return masked_id(child.id_number_enc)
+
+
+class ChildListPageSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField(help_text="matching children, on all pages")
+    page = serializers.IntegerField()
+    num_pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ChildListItemSerializer(many=True)
+
+
+def _param(name: str, description: str, enum: list[str] | None = None) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=description, enum=enum
+    )
+
+
+@extend_schema(
+    operation_id="children_list",
+    summary="List the children in the caller's scope",
+    description=(
+        "Children whose village lies inside the caller's division, 50 a page, ordered by "
+        "village and name. Only roles that read children's files (county officers, town "
+        "supervisors, village directors, auditors) may call it; others get 404. ID numbers "
+        "are always masked here."
+    ),
+    parameters=[
+        _param("division", "a town or village code (12 digits) inside the caller's scope"),
+        _param(
+            "category",
+            "`left_behind`, `in_difficulty`, or a category code",
+            list(dict.fromkeys([*UMBRELLA_CATEGORIES, *CategoryCode.values])),
+        ),
+        _param(
+            "status",
+            "file status; default `active`, empty for any",
+            ["", *ChildStatus.values],
+        ),
+        _param("enrolment", "school enrolment", list(Enrolment.values)),
+        OpenApiParameter("age_from", OpenApiTypes.INT, description="age in years, at least"),
+        OpenApiParameter("age_to", OpenApiTypes.INT, description="age in years, at most"),
+        _param("age", "an age band, `6-11` or `16-` (when age_from and age_to are absent)"),
+        _param(
+            "q",
+            "a name in Chinese, its full pinyin (`zhangsan`) or initials (`zs`), "
+            "or a full 18-character ID number (exact match only)",
+        ),
+        OpenApiParameter("page", OpenApiTypes.INT, description="page number, from 1"),
+    ],
+    responses={
+        200: ChildListPageSerializer,
+        401: OpenApiResponse(description="Not signed in."),
+        404: OpenApiResponse(description="The role does not read files, or no such page."),
+    },
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def child_list(request: Request) -> Response:
+    user = request.user
+    assert isinstance(user, User)
+    if not user.reads_child_files:
+        raise NotFound
+    filters = ChildFilters.from_params(request.query_params)
+    children = children_for_list(user, filters)
+    paginator = Paginator(children, PAGE_SIZE)
+    try:
+        page = paginator.page(request.query_params.get("page") or 1)
+    except InvalidPage as exc:
+        raise NotFound from exc
+    url = request.build_absolute_uri()
+    return Response(
+        ChildListPageSerializer(
+            {
+                "count": paginator.count,
+                "page": page.number,
+                "num_pages": paginator.num_pages,
+                "next": replace_query_param(url, "page", page.next_page_number())
+                if page.has_next()
+                else None,
+                "previous": (
+                    replace_query_param(url, "page", page.previous_page_number())
+                    if page.previous_page_number() > 1
+                    else remove_query_param(url, "page")
+                )
+                if page.has_previous()
+                else None,
+                "results": list(page),
+            }
+        ).data
+    )

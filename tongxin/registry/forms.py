@@ -1,0 +1,282 @@
+"""Forms of the child's file. Plain forms (never bound to the stored object: the services compare
+the submitted values with the stored ones), their fields generated from the models so that
+labels and choices have one source."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.forms.models import fields_for_model
+from django.utils.translation import gettext_lazy as _
+
+from tongxin.accounts.models import User
+from tongxin.geo.models import Division, Level
+from tongxin.registry import agreements
+from tongxin.registry.models import (
+    CareAgreement,
+    CategoryCode,
+    Child,
+    ChildStatus,
+    Household,
+    Migration,
+    Parent,
+)
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker (ISO value), usable on a phone."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class SecretInput(forms.TextInput):
+    """A text input that never writes a value back into the page: a full ID number typed into
+    a form that failed for another reason is not echoed in the page body."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+def _id_number_field(help_text: Any) -> forms.CharField:
+    return forms.CharField(
+        label=_("ID number"),
+        required=False,
+        max_length=40,
+        help_text=help_text,
+        widget=SecretInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+def add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names, else on the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class ModelFieldsForm(forms.Form):
+    """A form whose fields are the named model fields (labels, choices, lengths from the
+    model), in front of the fields the subclass declares."""
+
+    model: ClassVar[type[Model]]
+    model_fields: ClassVar[tuple[str, ...]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        dates: dict[str, forms.Widget | type[forms.Widget]] = {
+            name: DateInput()
+            for name in self.model_fields
+            if self.model._meta.get_field(name).get_internal_type() == "DateField"
+        }
+        generated = fields_for_model(self.model, fields=self.model_fields, widgets=dates)
+        self.fields = {**generated, **self.fields}
+        if self.field_order:
+            self.order_fields(self.field_order)
+
+    def model_values(self) -> dict[str, Any]:
+        """The cleaned values of the model fields, as the services take them."""
+        return {name: self.cleaned_data[name] for name in self.model_fields}
+
+
+class VersionMixin(forms.Form):
+    """The version the edit is based on: an edit of an older version is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+CHILD_FORM_FIELDS = (
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_missing_reason",
+    "hukou_registered",
+    "hukou_place",
+    "phone",
+    "school",
+    "grade",
+    "school_stage",
+    "enrolment",
+    "boarding",
+    "health",
+    "disability_type",
+    "disability_grade",
+    "disability_certificate",
+    "disability_certificate_expiry",
+    "serious_illness",
+    "illness",
+    "guardianship_assessment",
+    "registered_on",
+)
+
+
+class ChildFactsForm(ModelFieldsForm):
+    """The child's own facts, for a new file."""
+
+    model = Child
+    model_fields = CHILD_FORM_FIELDS
+    id_number = _id_number_field(_("18 characters. Leave empty and give the reason if none."))
+    # The number beside the reason there is none.
+    field_order = [*CHILD_FORM_FIELDS[:4], "id_number"]
+
+
+class ChildEditForm(VersionMixin, ChildFactsForm):
+    """The child's own facts, for an edit: an empty ID number keeps the stored one."""
+
+    id_number = _id_number_field(_("Leave empty to keep the number on file."))
+
+
+HOUSEHOLD_FORM_FIELDS = (
+    "address",
+    "phone",
+    "parents_divorced",
+    "dibao",
+    "dibao_since",
+    "tekun",
+    "tekun_since",
+    "income_source",
+    "caregiver_name",
+    "caregiver_relation",
+    "caregiver_birth_year",
+    "caregiver_health",
+    "caregiver_capacity",
+    "caregiver_phone",
+    "grandparents",
+)
+
+
+class HouseholdForm(VersionMixin, ModelFieldsForm):
+    model = Household
+    model_fields = HOUSEHOLD_FORM_FIELDS
+
+
+def villages_in_scope(user: User) -> Any:
+    return Division.objects.visible_to(user).filter(level__in=[Level.VILLAGE, Level.COMMUNITY])
+
+
+class VillageChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        assert isinstance(obj, Division)
+        return obj.full_name()
+
+
+class NewHouseholdForm(forms.Form):
+    """A family not yet on file: where it lives."""
+
+    village = VillageChoiceField(label=_("Village"), queryset=Division.objects.none())
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["village"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = villages_in_scope(user).order_by("code")
+
+
+class ParentForm(ModelFieldsForm):
+    """The father's or mother's record. ``token`` marks the stored record the edit was based
+    on (its latest history entry): an edit of an older one is refused."""
+
+    model = Parent
+    model_fields = ("name", "birth_date", "phone", "status", "capacity", "capacity_note")
+    id_number = _id_number_field(_("Leave empty to keep the number on file."))
+    field_order = ["name", "birth_date", "id_number"]
+    token = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class MigrationForm(ModelFieldsForm):
+    model = Migration
+    model_fields = ("left_on", "returned_on", "destination", "work_place", "phone")
+    token = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["left_on"].help_text = _("Leave empty when the start is unknown.")
+        self.fields["returned_on"].help_text = _("Leave empty while still away.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        left_on, returned_on = data.get("left_on"), data.get("returned_on")
+        if left_on and returned_on and returned_on < left_on:
+            self.add_error("returned_on", _("The return cannot come before the departure."))
+        return data
+
+
+class StatusForm(VersionMixin, forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ChildStatus.choices)
+    status_reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    status_since = forms.DateField(label=_("In effect since"), widget=DateInput())
+
+
+class TransferForm(VersionMixin, forms.Form):
+    village = VillageChoiceField(label=_("New village"), queryset=Division.objects.none())
+    reason = forms.CharField(label=_("Reason for the transfer"), max_length=200)
+
+    def __init__(self, *args: Any, user: User, current: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["village"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = villages_in_scope(user).exclude(code=current).order_by("code")
+
+
+class DecisionForm(VersionMixin, forms.Form):
+    code = forms.ChoiceField(label=_("Category"), choices=CategoryCode.choices)
+    include = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("In the category")), ("0", _("Not in the category"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea)
+
+
+class AgreementForm(ModelFieldsForm):
+    model = CareAgreement
+    model_fields = (
+        "entrusted_by",
+        "caregiver_name",
+        "caregiver_relation",
+        "caregiver_phone",
+        "caregiver_address",
+        "signed_on",
+        "valid_until",
+    )
+    document = forms.FileField(
+        label=_("Scanned agreement"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG, at most 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    def clean_document(self) -> Any:
+        upload = self.cleaned_data.get("document")
+        if upload:
+            try:
+                agreements.document_kind(upload)
+            except ValidationError as exc:
+                raise ValidationError(exc.message_dict["document"]) from exc
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        signed_on, valid_until = data.get("signed_on"), data.get("valid_until")
+        if signed_on and valid_until and valid_until < signed_on:
+            self.add_error("valid_until", _("The agreement cannot end before it was signed."))
+        return data
+
+
+class TerminateForm(forms.Form):
+    terminated_on = forms.DateField(label=_("Terminated on"), widget=DateInput())
+
+
+class IncapacityForm(forms.Form):
+    parents_told_on = forms.DateField(label=_("Parents told on"), widget=DateInput())
