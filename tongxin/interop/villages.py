@@ -84,7 +84,14 @@ class VillageMatcher:
                 _("No village of your county is named in “%(text)s”.") % {"text": raw.strip()}
             )
         areas = [h for h in hits if h[2].level not in _HOMES]
-        homes = [h for h in hits if h[2].level in _HOMES]
+        # The characters that name a town cannot name a village as well: in 宣化镇幸福村 the
+        # 宣化 of the town is not the village 宣化村.
+        homes = [
+            h
+            for h in hits
+            if h[2].level in _HOMES
+            and not any(a[0] <= h[0] and h[0] + h[1] <= a[0] + a[1] for a in areas)
+        ]
         # The areas named narrow the villages: a village must lie in every area named before it.
         for start, _length, area, _full in sorted(areas, key=lambda h: h[0]):
             inside = [h for h in homes if h[2].code.startswith(_prefix(area)) and h[0] >= start]

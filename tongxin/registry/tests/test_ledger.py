@@ -222,3 +222,23 @@ def test_its_fast_pinyin_reads_names_as_the_search_keys_do() -> None:
     names = {"".join(rng.choice(common) for _ in range(rng.choice((2, 3, 4)))) for _ in range(3000)}
     names |= {"Anna", "王Anna", "长江", "欧阳修", "单于", ""}
     assert all(fast_name_keys(n) == name_keys(n) for n in names)
+
+
+def test_it_shows_the_id_number_s_warnings(actors: Actors) -> None:
+    other_birth = row(3, 1)
+    other_birth.child["birth_date"] = date(2014, 5, 2)  # the number says 2014-05-01
+    other_gender = row(4, 2)
+    other_gender.child["gender"] = "female"
+    unknown_region = row(5, 3)
+    unknown_region.id_number = idcard.generate(
+        random.Random(3), region="629999", birth_date=date(2014, 5, 1), gender="male"
+    )
+    plain = row(6, 4)
+
+    run(actors, [other_birth, other_gender, unknown_region, plain], apply=False)
+
+    warnings = [r.warnings for r in run.results]  # type: ignore[attr-defined]
+    assert "birth date" in warnings[0][0]
+    assert "17th digit" in warnings[1][0]
+    assert "629999" in warnings[2][0]
+    assert warnings[3] == []
