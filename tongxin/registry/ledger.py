@@ -206,7 +206,7 @@ def _fewer_collections() -> Iterator[None]:
 
 @contextmanager
 def _sqlite_cache(apply: bool) -> Iterator[None]:
-    """SQLite's page cache (2 MB by default) made 64 MB while an import writes: the indexes of
+    """SQLite's page cache (2 MB by default) made 256 MB while an import writes: the indexes of
     a hundred thousand new rows then stay in memory instead of being read back page by page."""
     if not apply or connection.vendor != "sqlite":
         yield
@@ -214,7 +214,7 @@ def _sqlite_cache(apply: bool) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size")
         before = cursor.fetchone()[0]
-        cursor.execute("PRAGMA cache_size = -65536")
+        cursor.execute("PRAGMA cache_size = -262144")
     try:
         yield
     finally:
