@@ -76,8 +76,9 @@ TEMPLATE_HEADERS: tuple[tuple[str, str], ...] = NATIONAL_FORM + EXTRA
 LABELS: dict[str, str] = dict(TEMPLATE_HEADERS)
 # A file without one of these columns is refused.
 REQUIRED: tuple[str, ...] = ("name", "gender", "birth_date", "id_number", "residence")
-# Columns read and shown but not stored yet (the registry has no field for them).
-NOT_STORED: frozenset[str] = frozenset({"caregiver_id_number", "caregiver_address"})
+# Columns read and shown but not stored (the registry has no field for them): none now, the
+# registry holds every field of the national form. Kept for the upload page's list.
+NOT_STORED: frozenset[str] = frozenset()
 
 _ID = ("公民身份证号码", "公民身份号码", "身份证号码", "身份证号", "身份号码", "证件号码", "身份证")
 _BIRTH = ("出生日期", "出生年月日", "出生年月", "出生时间", "生日")
@@ -110,7 +111,7 @@ _PARENT: dict[str, tuple[str, ...]] = {
 _CAREGIVER: dict[str, tuple[str, ...]] = {
     **_PERSON,
     "relation": ("与被监护人关系", "与儿童关系", "关系"),
-    "address": ("居住地址", "居住地", "住址", "地址"),
+    "address": ("居住地址", "居住地地址", "居住地", "现居住地址", "家庭住址", "住址", "地址"),
 }
 _PREFIXES: dict[str, tuple[str, ...]] = {
     "father": ("父亲", "父", "爸爸"),

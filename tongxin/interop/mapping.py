@@ -176,6 +176,10 @@ class RowReader:
         ]
         if grandparents:
             household["grandparents"] = "；".join(grandparents)[:100]
+        # The entrusted guardian (委托监护人) becomes the family's caregiver, not a care
+        # agreement: the form gives no signing date, term or entrusting parent, which an
+        # agreement (a signed paper the file archives) is made of, and a row does not prove
+        # that one was signed. The agreement form offers these values when one is archived.
         for key, field in (
             ("caregiver_name", "caregiver_name"),
             ("caregiver_phone", "caregiver_phone"),
@@ -184,6 +188,10 @@ class RowReader:
             value = cells.compact(raw(key)) if key != "caregiver_relation" else cells.text(raw(key))
             if value:
                 household[field] = value[: 50 if field == "caregiver_name" else 20]
+        if caregiver_address := cells.text(raw("caregiver_address")):
+            household["caregiver_address"] = caregiver_address[:200]
+        # Checked like the parents' numbers (ledger._Run), stored encrypted on the household.
+        row.caregiver_id_number = _id_text(raw("caregiver_id_number"))
         if income := cells.text(raw("income_source")):
             household["income_source"] = income[:100]
         if raw("assistance") not in (None, ""):

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_record
 from tongxin.geo.scope import in_scope, scope_q
+from tongxin.registry import services
 from tongxin.registry.models import AgreementStatus, CareAgreement, Child, Household
 
 # The scan: a PDF or a photo, recognised by its first bytes (not by its name or the browser's
@@ -149,10 +150,12 @@ def agreement_create(
     actor: User,
     household: Household,
     fields: dict[str, Any],
+    caregiver_id_number: str = "",
     document: UploadedFile[Any] | None = None,
     request: HttpRequest | None = None,
 ) -> CareAgreement:
-    """Archive a signed care agreement, with its scan when there is one."""
+    """Archive a signed care agreement, with its scan when there is one. The caregiver's ID
+    number is checked as every ID number is, and stored encrypted."""
     _check_writer(actor, household)
     if unknown := set(fields) - AGREEMENT_FIELDS:
         raise ValueError(f"not agreement fields: {sorted(unknown)}")
@@ -160,6 +163,9 @@ def agreement_create(
     if not str(fields.get("caregiver_name", "")).strip():
         raise ValidationError({"caregiver_name": [_("Give the entrusted caregiver's name.")]})
     agreement = CareAgreement(household=household, **fields)
+    if caregiver_id_number.strip():
+        prepared = services.id_number_prepare(caregiver_id_number, field="caregiver_id_number")
+        agreement.caregiver_id_enc = prepared.encrypted
     kind = document_kind(document) if document is not None else ""
     agreement._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
     if document is not None:
@@ -236,11 +242,11 @@ def agreements_visible_to(user: User) -> Any:
     return CareAgreement.objects.filter(scope_q(user, "household__village__code"))
 
 
-def agreements_expiring(user: User, *, today: date | None = None) -> list[CareAgreement]:
+def expiring_queryset(user: User, *, today: date | None = None) -> Any:
     """Agreements in the user's scope, in force today, that end within the next 30 days,
-    soonest first, each with its household's active children (two queries)."""
+    soonest first, each with its household's children (two queries per page read)."""
     today = today or timezone.localdate()
-    return list(
+    return (
         agreements_visible_to(user)
         .filter(
             valid_until__gte=today,
@@ -257,6 +263,18 @@ def agreements_expiring(user: User, *, today: date | None = None) -> list[CareAg
         )
         .order_by("valid_until", "pk")
     )
+
+
+def agreements_expiring(
+    user: User, *, today: date | None = None, limit: int | None = None
+) -> list[CareAgreement]:
+    """``expiring_queryset``, the first ``limit`` of them (all without one)."""
+    queryset = expiring_queryset(user, today=today)
+    return list(queryset if limit is None else queryset[:limit])
+
+
+def expiring_count(user: User, *, today: date | None = None) -> int:
+    return int(expiring_queryset(user, today=today).order_by().count())
 
 
 @dataclass(frozen=True)
@@ -284,5 +302,5 @@ class ExpiringItem:
         return str(self.__html__())
 
 
-def expiring_panel_items(user: User) -> list[ExpiringItem]:
-    return [ExpiringItem(a) for a in agreements_expiring(user)]
+def expiring_panel_items(user: User, limit: int | None = None) -> list[ExpiringItem]:
+    return [ExpiringItem(a) for a in agreements_expiring(user, limit=limit)]

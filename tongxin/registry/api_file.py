@@ -24,15 +24,28 @@ from tongxin.accounts.models import User
 from tongxin.registry import services
 from tongxin.registry.api import CategoryOutSerializer
 from tongxin.registry.models import (
+    Capacity,
     Child,
+    Destination,
     Enrolment,
     Gender,
     GuardianshipAssessment,
     Health,
     IdMissingReason,
+    Migration,
+    Parent,
+    ParentRole,
+    ParentStatus,
     SchoolStage,
 )
-from tongxin.registry.selectors import FieldChange, child_changes, get_child_for_user, masked_id
+from tongxin.registry.selectors import (
+    FieldChange,
+    child_changes,
+    get_child_for_user,
+    masked_id,
+    record_changes_since,
+    record_version,
+)
 
 
 class DivisionRefSerializer(serializers.Serializer[Any]):
@@ -41,6 +54,7 @@ class DivisionRefSerializer(serializers.Serializer[Any]):
 
 
 class MigrationOutSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField(source="public_id", help_text="the spell's code, for its endpoint")
     left_on = serializers.DateField(allow_null=True, help_text="null: start unknown")
     known_since = serializers.DateField(allow_null=True)
     returned_on = serializers.DateField(allow_null=True, help_text="null: still away")
@@ -65,6 +79,8 @@ class HouseholdOutSerializer(serializers.Serializer[Any]):
     tekun = serializers.BooleanField()
     caregiver_name = serializers.CharField()
     caregiver_relation = serializers.CharField()
+    caregiver_id_number = serializers.CharField(help_text="masked; empty when none")
+    caregiver_address = serializers.CharField()
     parents = ParentOutSerializer(many=True)
 
 
@@ -185,6 +201,8 @@ def file_data(child: Child) -> dict[str, Any]:
             "tekun": household.tekun,
             "caregiver_name": household.caregiver_name,
             "caregiver_relation": household.caregiver_relation,
+            "caregiver_id_number": masked_id(household.caregiver_id_enc),
+            "caregiver_address": household.caregiver_address,
             "parents": [
                 {
                     "role": p.role,
@@ -216,10 +234,10 @@ def _changes(changes: list[FieldChange]) -> list[dict[str, Any]]:
     return [c.__dict__ for c in changes]
 
 
-def _stale(current: int, changes: list[FieldChange]) -> Response:
+def _stale(current: int, changes: list[FieldChange], detail: str | None = None) -> Response:
     body = StaleSerializer(
         {
-            "detail": _("The file changed since your version; nothing was saved."),
+            "detail": detail or _("The file changed since your version; nothing was saved."),
             "current_version": current,
             "changes": _changes(changes),
         }
@@ -332,3 +350,333 @@ def child_detail(request: Request, public_id: Any) -> Response:
         return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     child = get_child_for_user(user, public_id)
     return _file_response(child, warnings=saved.warnings)
+
+
+# --- the parents and their spells of work away -----------------------------------------------
+#
+# A parent and a spell have no version column: their version is the id of their latest history
+# entry (``selectors.record_version``, which every write makes, the ledger import's too), sent
+# as the ETag like the file's version. The same rules: 428 without If-Match, 412 when stale.
+
+
+class ParentDetailSerializer(serializers.Serializer[Any]):
+    role = serializers.CharField(help_text="father or mother")
+    version = serializers.IntegerField(help_text='also sent as the ETag header: "<version>"')
+    name = serializers.CharField()
+    birth_date = serializers.DateField(allow_null=True)
+    id_number = serializers.CharField(help_text="masked: 620724********123X; empty when none")
+    phone = serializers.CharField()
+    status = serializers.CharField()
+    capacity = serializers.CharField(help_text="guardianship capacity (监护能力)")
+    capacity_note = serializers.CharField()
+    migrations = MigrationOutSerializer(many=True)
+
+
+class ParentPatchSerializer(serializers.Serializer[Any]):
+    """The parent's facts; send only those that change. A parent not yet recorded is created
+    by a change with ``If-Match: "0"``."""
+
+    name = serializers.CharField(max_length=50, allow_blank=True)
+    birth_date = serializers.DateField(allow_null=True)
+    id_number = serializers.CharField(
+        max_length=40, write_only=True, help_text="a new full ID number (GB 11643)"
+    )
+    phone = serializers.CharField(max_length=20, allow_blank=True)
+    status = serializers.ChoiceField(choices=ParentStatus.choices)
+    capacity = serializers.ChoiceField(choices=Capacity.choices)
+    capacity_note = serializers.CharField(max_length=200, allow_blank=True)
+
+
+class MigrationDetailSerializer(MigrationOutSerializer):
+    version = serializers.IntegerField(help_text='also sent as the ETag header: "<version>"')
+    role = serializers.CharField(source="parent.role", help_text="whose spell: father or mother")
+    phone = serializers.CharField()
+
+
+class MigrationPatchSerializer(serializers.Serializer[Any]):
+    """A spell's facts; send only those that change (all but ``destination`` may be null)."""
+
+    left_on = serializers.DateField(
+        allow_null=True, required=False, help_text="null: start unknown"
+    )
+    returned_on = serializers.DateField(
+        allow_null=True, required=False, help_text="null: still away"
+    )
+    destination = serializers.ChoiceField(choices=Destination.choices)
+    work_place = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    phone = serializers.CharField(max_length=20, allow_blank=True, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        left_on, returned_on = attrs.get("left_on"), attrs.get("returned_on")
+        if left_on and returned_on and returned_on < left_on:
+            raise serializers.ValidationError(
+                {"returned_on": [_("The return cannot come before the departure.")]}
+            )
+        return attrs
+
+
+class MigrationCreateSerializer(MigrationPatchSerializer):
+    destination = serializers.ChoiceField(choices=Destination.choices, required=True)
+
+
+def _role_or_404(role: str) -> ParentRole:
+    if role not in ParentRole.values:
+        raise NotFound
+    return ParentRole(role)
+
+
+def _keeper(request: Request) -> User:
+    """The user, for a change: read-only roles 403, roles that keep no files 404."""
+    user = request.user
+    assert isinstance(user, User)
+    if user.is_read_only:
+        raise PermissionDenied
+    if not user.keeps_child_files:
+        raise NotFound
+    return user
+
+
+def _precondition(request: Request, current: int, changes: Any) -> Response | int:
+    """The version If-Match names when it is the current one; else the 428 or 412 answer
+    (``changes(version)`` lists what changed after an older version)."""
+    version = _if_match(request)
+    if version is None:
+        return Response(
+            {"detail": _("If-Match is required: send the ETag of the version you changed.")},
+            status=status.HTTP_428_PRECONDITION_REQUIRED,
+        )
+    if version != current:
+        return _stale(current, changes(version) if 0 < version < current else [])
+    return version
+
+
+def _errors(exc: ValidationError) -> Response:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _tagged(body: Any, version: int, code: int = status.HTTP_200_OK) -> Response:
+    response = Response(body, status=code)
+    response["ETag"] = f'"{version}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _parent_response(parent: Parent) -> Response:
+    version = record_version(Parent, parent.pk)
+    data = {
+        "role": parent.role,
+        "version": version,
+        "name": parent.name,
+        "birth_date": parent.birth_date,
+        "id_number": masked_id(parent.id_number_enc),
+        "phone": parent.phone,
+        "status": parent.status,
+        "capacity": parent.capacity,
+        "capacity_note": parent.capacity_note,
+        "migrations": list(parent.migrations.all()),
+    }
+    return _tagged(ParentDetailSerializer(data).data, version)
+
+
+def _spell_response(spell: Migration, code: int = status.HTTP_200_OK) -> Response:
+    version = record_version(Migration, spell.pk)
+    spell.version = version  # type: ignore[attr-defined]  # for the serializer
+    return _tagged(MigrationDetailSerializer(spell).data, version, code)
+
+
+def _stale_record(exc: services.StaleEdit) -> Response:
+    detail = _("The record changed since your version; nothing was saved.")
+    return _stale(exc.current_version, exc.changes, detail)
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="child_parent_retrieve",
+    summary="A parent on the child's file",
+    description=(
+        "The father's or mother's record (the ID number masked) with the spells of work away. "
+        "The `ETag` header holds its version. 404 when not recorded. Every read is audited."
+    ),
+    responses={200: ParentDetailSerializer, 404: NOT_FOUND},
+)
+@extend_schema(
+    methods=["PATCH"],
+    operation_id="child_parent_partial_update",
+    summary="Change (or record) a parent",
+    description=(
+        "Send only the fields that change, with `If-Match` naming the version the change is "
+        'based on (`"0"` to record a parent not yet on file). A stale version answers 412 with '
+        "what changed meanwhile and saves nothing; a missing `If-Match` answers 428. The "
+        "family's children are reclassified at once."
+    ),
+    parameters=[IF_MATCH],
+    request=ParentPatchSerializer,
+    responses={
+        200: ParentDetailSerializer,
+        400: OpenApiResponse(description="A field is invalid; the body names it."),
+        403: READ_ONLY,
+        404: NOT_FOUND,
+        412: StaleSerializer,
+        428: OpenApiResponse(description="If-Match is missing."),
+    },
+)
+@api_view(["GET", "PATCH"])
+@permission_classes([IsAuthenticated])
+def child_parent(request: Request, public_id: Any, role: str) -> Response:
+    user = request.user
+    assert isinstance(user, User)
+    if request.method == "PATCH":
+        user = _keeper(request)
+    child = get_child_for_user(user, public_id)
+    parent_role = _role_or_404(role)
+    household = child.household
+    parent = Parent.objects.filter(household=household, role=parent_role).first()
+    if request.method == "GET":
+        if parent is None:
+            raise NotFound
+        services.child_file_opened(actor=user, child=child, request=request._request)
+        return _parent_response(parent)
+    pk = parent.pk if parent else None
+    label = str(parent_role.label)
+    checked = _precondition(
+        request,
+        record_version(Parent, pk),
+        lambda v: record_changes_since(Parent, pk, v, label),
+    )
+    if isinstance(checked, Response):
+        return checked
+    data = ParentPatchSerializer(data=request.data, partial=True)
+    data.is_valid(raise_exception=True)
+    fields = dict(data.validated_data)
+    id_number = fields.pop("id_number", None)
+    try:
+        saved = services.parent_save(
+            actor=user,
+            household=household,
+            role=parent_role,
+            fields=fields,
+            version=checked,
+            id_number=id_number,
+            request=request._request,
+        )
+    except services.StaleEdit as exc:
+        return _stale_record(exc)
+    except ValidationError as exc:
+        return _errors(exc)
+    return _parent_response(saved)
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="child_migration_retrieve",
+    summary="A spell of work away on the child's file",
+    description="One parent's spell of work away; the `ETag` header holds its version.",
+    responses={200: MigrationDetailSerializer, 404: NOT_FOUND},
+)
+@extend_schema(
+    methods=["PATCH"],
+    operation_id="child_migration_partial_update",
+    summary="Change a spell of work away",
+    description=(
+        "Send only the fields that change, with `If-Match` naming the version the change is "
+        "based on. A stale version answers 412 with what changed meanwhile and saves nothing; "
+        "a missing `If-Match` answers 428. The family's children are reclassified at once."
+    ),
+    parameters=[IF_MATCH],
+    request=MigrationPatchSerializer,
+    responses={
+        200: MigrationDetailSerializer,
+        400: OpenApiResponse(description="A field is invalid; the body names it."),
+        403: READ_ONLY,
+        404: NOT_FOUND,
+        412: StaleSerializer,
+        428: OpenApiResponse(description="If-Match is missing."),
+    },
+)
+@api_view(["GET", "PATCH"])
+@permission_classes([IsAuthenticated])
+def child_migration(request: Request, public_id: Any, spell: Any) -> Response:
+    user = request.user
+    assert isinstance(user, User)
+    if request.method == "PATCH":
+        user = _keeper(request)
+    child = get_child_for_user(user, public_id)
+    migration = (
+        Migration.objects.filter(parent__household=child.household, public_id=spell)
+        .select_related("parent__household")
+        .first()
+    )
+    if migration is None:
+        raise NotFound
+    if request.method == "GET":
+        services.child_file_opened(actor=user, child=child, request=request._request)
+        return _spell_response(migration)
+    label = _("Work away: %(parent)s") % {"parent": ParentRole(migration.parent.role).label}
+    checked = _precondition(
+        request,
+        record_version(Migration, migration.pk),
+        lambda v: record_changes_since(Migration, migration.pk, v, label),
+    )
+    if isinstance(checked, Response):
+        return checked
+    data = MigrationPatchSerializer(data=request.data, partial=True)
+    data.is_valid(raise_exception=True)
+    try:
+        saved = services.migration_save(
+            actor=user,
+            parent=migration.parent,
+            migration=migration,
+            fields=dict(data.validated_data),
+            version=checked,
+            request=request._request,
+        )
+    except services.StaleEdit as exc:
+        return _stale_record(exc)
+    except ValidationError as exc:
+        return _errors(exc)
+    return _spell_response(saved)
+
+
+@extend_schema(
+    operation_id="child_migration_create",
+    summary="Record a spell of work away",
+    description=(
+        "A new spell of work away of the father or mother (who must be on file). A new spell "
+        "changes no earlier version, so no `If-Match` is needed; the answer's `ETag` is the "
+        "spell's first version."
+    ),
+    request=MigrationCreateSerializer,
+    responses={
+        201: MigrationDetailSerializer,
+        400: OpenApiResponse(description="A field is invalid; the body names it."),
+        403: READ_ONLY,
+        404: NOT_FOUND,
+    },
+)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def parent_migration_create(request: Request, public_id: Any, role: str) -> Response:
+    user = _keeper(request)
+    child = get_child_for_user(user, public_id)
+    parent_role = _role_or_404(role)
+    parent = (
+        Parent.objects.filter(household=child.household, role=parent_role)
+        .select_related("household")
+        .first()
+    )
+    if parent is None:
+        raise NotFound
+    data = MigrationCreateSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        saved = services.migration_save(
+            actor=user,
+            parent=parent,
+            fields=dict(data.validated_data),
+            version=0,
+            request=request._request,
+        )
+    except ValidationError as exc:
+        return _errors(exc)
+    return _spell_response(saved, status.HTTP_201_CREATED)

@@ -43,9 +43,9 @@ class SecretInput(forms.TextInput):
         return None
 
 
-def _id_number_field(help_text: Any) -> forms.CharField:
+def _id_number_field(help_text: Any, label: Any = None) -> forms.CharField:
     return forms.CharField(
-        label=_("ID number"),
+        label=label or _("ID number"),
         required=False,
         max_length=40,
         help_text=help_text,
@@ -149,6 +149,7 @@ HOUSEHOLD_FORM_FIELDS = (
     "caregiver_health",
     "caregiver_capacity",
     "caregiver_phone",
+    "caregiver_address",
     "grandparents",
 )
 
@@ -156,6 +157,14 @@ HOUSEHOLD_FORM_FIELDS = (
 class HouseholdForm(VersionMixin, ModelFieldsForm):
     model = Household
     model_fields = HOUSEHOLD_FORM_FIELDS
+    caregiver_id_number = _id_number_field(
+        _("Leave empty to keep the number on file."), _("Caregiver's ID number")
+    )
+    # The caregiver's number beside the caregiver's other facts.
+    field_order = [
+        *HOUSEHOLD_FORM_FIELDS[: HOUSEHOLD_FORM_FIELDS.index("caregiver_phone") + 1],
+        "caregiver_id_number",
+    ]
 
 
 def villages_in_scope(user: User) -> Any:
@@ -183,8 +192,8 @@ class NewHouseholdForm(forms.Form):
 
 
 class ParentForm(ModelFieldsForm):
-    """The father's or mother's record. ``token`` marks the stored record the edit was based
-    on (its latest history entry): an edit of an older one is refused."""
+    """The father's or mother's record. ``token`` is the version of the stored record the edit
+    was based on (``selectors.record_version``): an edit of an older one is refused."""
 
     model = Parent
     model_fields = ("name", "birth_date", "phone", "status", "capacity", "capacity_note")
@@ -250,6 +259,10 @@ class AgreementForm(ModelFieldsForm):
         "signed_on",
         "valid_until",
     )
+    caregiver_id_number = _id_number_field(
+        _("The entrusted caregiver's ID number (optional)."), _("Caregiver's ID number")
+    )
+    field_order = [*model_fields[:4], "caregiver_id_number"]
     document = forms.FileField(
         label=_("Scanned agreement"),
         required=False,

@@ -25,18 +25,22 @@ import date (``rules``: it counts as 3 months away from then on).
 Writing (``apply=True``): everything in one transaction, which the caller opens; rows in
 batches of ``BATCH_SIZE``, each batch read with a constant number of queries (children by ID
 hash, their households, parents and spells, parents by ID hash, name matches for review rows,
-divisions) and written with ``bulk_create``/``bulk_update``, the history rows too
-(``simple_history.utils``), so the file's history shows the import under the importing user
-with ``change_reason``. An error row aborts the apply: nothing is written.
+divisions); new rows written by the fast inserts at the end of this module (``executemany``
+on SQLite, a binary ``COPY`` per table on PostgreSQL, sent while the next batch is read),
+updates with ``bulk_update_with_history``, the history rows too, so the file's history shows
+the import under the importing user with ``change_reason``. An error row aborts the apply:
+nothing is written.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import queue
+import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -46,7 +50,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -60,7 +64,7 @@ from tongxin.geo.regions import known_region
 from tongxin.geo.scope import in_scope, scope_q
 from tongxin.lib import crypto, idcard
 from tongxin.lib.pinyin import name_keys
-from tongxin.registry import policy, rules
+from tongxin.registry import duplicates, policy, rules
 from tongxin.registry.models import (
     CategorySpan,
     Child,
@@ -110,13 +114,17 @@ class LedgerParent:
 @dataclass(slots=True)
 class LedgerRow:
     """One spreadsheet row as plain values. ``child``/``household`` hold only the fields the
-    row gives (``CHILD_FIELDS``/``HOUSEHOLD_FIELDS``); ``errors`` found while reading the
+    row gives (``CHILD_FIELDS``/``HOUSEHOLD_FIELDS``; the household also the caregiver's
+    ``caregiver_id_hash`` once the number is checked); ``errors`` found while reading the
     cells make the row an error without further checks."""
 
     line: int
     name: str = ""
     village_code: str = ""
     id_number: str = ""
+    # The entrusted caregiver's (委托监护人) number: checked like a parent's, stored encrypted
+    # on the household with its keyed hash (the household's caregiver, see interop.mapping).
+    caregiver_id_number: str = ""
     child: dict[str, Any] = field(default_factory=dict)
     household: dict[str, Any] = field(default_factory=dict)
     parents: list[LedgerParent] = field(default_factory=list)
@@ -173,7 +181,7 @@ def ledger_import(
     run = _Run(actor, as_of or timezone.localdate(), apply, change_reason)
     counts = _counts()
     iterator = iter(rows)
-    with _sqlite_cache(apply), _fewer_collections():
+    with _sqlite_cache(apply), _fewer_collections(), run.writer:
         while batch := list(islice(iterator, batch_size)):
             for result in run.batch(batch):
                 counts[result.outcome] += 1
@@ -185,6 +193,12 @@ def ledger_import(
             if on_batch is not None:
                 on_batch(counts["total"])
             gc.collect(0)
+    if apply and run.written:
+        # New and changed files may be another file's duplicate: queued for review now, in
+        # the import's transaction, rather than at the next daily run (pairs inside a county,
+        # as ``manage.py find_duplicates --division`` finds them).
+        for county in sorted(run.written_counties):
+            duplicates.candidates_refresh(prefix=county, children=run.written)
     return counts
 
 
@@ -289,6 +303,9 @@ class _Run:
         self.new_families: dict[tuple[str, str], int | str] = {}
         self.batch_keys: list[tuple[str, str]] = []  # those the current batch added
         self.pinyin: dict[str, tuple[str, str]] = {}
+        self.writer = _Writer()
+        self.written: list[int] = []  # the children new or updated (apply)
+        self.written_counties: set[str] = set()
 
     # --- reading a batch -------------------------------------------------------------------
 
@@ -326,6 +343,10 @@ class _Run:
                 self._conclude(p)
         if self.apply and not any(p.result.outcome == Outcome.ERROR for p in planned):
             self._write(planned, batch_families)
+            for p in planned:
+                if p.child is not None and p.result.outcome in (Outcome.NEW, Outcome.UPDATE):
+                    self.written.append(p.child.pk)
+                    self.written_counties.add(p.child.village_id[:6])
         return [p.result for p in planned]
 
     def _load_divisions(self, codes: set[str]) -> None:
@@ -408,6 +429,19 @@ class _Run:
             parent_ids[(row.line, parent.role)] = digest
             if digest not in sealed:
                 sealed[digest] = crypto.encrypt(pnumber) if self.apply else b""
+        if row.caregiver_id_number:
+            # Like the parents' numbers; a bad one is the row's error, with its reason.
+            quick = _quick_number(row.caregiver_id_number, self.as_of)
+            if quick is None:
+                ccheck = idcard.validate(row.caregiver_id_number, today=self.as_of)
+                errors += [
+                    _("The caregiver's ID number: %(error)s") % {"error": e} for e in ccheck.errors
+                ]
+            else:
+                digest = crypto.lookup_hash(quick[0])
+                row.household["caregiver_id_hash"] = digest
+                if digest not in sealed:
+                    sealed[digest] = crypto.encrypt(quick[0]) if self.apply else b""
         if errors:
             result.outcome = Outcome.ERROR
             result.messages = errors
@@ -609,7 +643,7 @@ class _Run:
         elif not family.shared:
             self._record_first_row(family, parent_ids)
             family.shared = True
-        family.labels += self._apply_household(p, family, first)
+        family.labels += self._apply_household(p, family, first, sealed)
         for parent in row.parents:
             family.labels += self._apply_parent(p, family, parent, parent_ids, sealed, first)
 
@@ -716,7 +750,9 @@ class _Run:
         family.set_by[fact] = (p.row.line, value)
         return True
 
-    def _apply_household(self, p: _Planned, family: _Family, first: bool) -> list[Fact]:
+    def _apply_household(
+        self, p: _Planned, family: _Family, first: bool, sealed: dict[str, bytes]
+    ) -> list[Fact]:
         household, changes = family.household, list[Fact]()
         for key, value in p.row.household.items():
             fact: Fact = ("household", key)
@@ -726,6 +762,9 @@ class _Run:
                 setattr(household, key, value)
                 family.changed.add(key)
                 changes.append(fact)
+                if key == "caregiver_id_hash":  # the number itself goes with its hash
+                    household.caregiver_id_enc = sealed.get(value) or None
+                    family.changed.add("caregiver_id_enc")
                 if key in ("dibao", "tekun") and value:
                     setattr(household, f"{key}_since", self.as_of)
                     family.changed.add(f"{key}_since")
@@ -858,27 +897,56 @@ class _Run:
     def _history(self) -> dict[str, Any]:
         return {"default_user": self.actor, "default_change_reason": self.reason}
 
+    def _reserve(self, *groups: list[Any]) -> None:
+        """Ids for the new rows of a batch, each group of one model, all before the first
+        row is sent (PostgreSQL: queries wait for the COPYs sent before them)."""
+        for objs in groups:
+            if objs:
+                for obj, pk in zip(objs, _reserve_ids(type(objs[0]), len(objs)), strict=True):
+                    obj.pk = pk
+
     def _insert(self, model: type[Model], objs: list[Any]) -> None:
-        """New rows and their history rows ("+", by the actor, with the change reason)."""
+        """New rows (ids reserved) and their history rows ("+", by the actor, with the change
+        reason), the history rows made from the rows themselves."""
         if not objs:
             return
-        for obj, pk in zip(objs, _reserve_ids(model, len(objs)), strict=True):
-            obj.pk = pk
-        _table(model, with_pk=True).insert(objs)
-        history = model.history.model  # type: ignore[attr-defined]
-        _table(history).insert(
-            objs,
-            history_date=self.now,
-            history_change_reason=self.reason,
-            history_type="+",
-            history_user_id=self.actor.pk,
-        )
+        db = self.writer.db
+        table = _table(model, with_pk=True)
+        rows = table.rows(db, objs)
+        self.writer.insert(table, rows)
+        history = _table(model.history.model)  # type: ignore[attr-defined]
+        fixed = {
+            "history_date": self.now,
+            "history_change_reason": self.reason,
+            "history_type": "+",
+            "history_user_id": self.actor.pk,
+        }
+        try:
+            history_rows = history.rows_like(db, table, rows, **fixed)
+        except LookupError:
+            history_rows = history.rows(db, objs, **fixed)
+        self.writer.insert(history, history_rows)
         for obj in objs:
             obj._state.adding, obj._state.db = False, "default"
+
+    def _add(self, model: type[Model], objs: list[Any]) -> None:
+        """New rows without history (category spans), their ids from the database."""
+        table = _table(model)
+        self.writer.insert(table, table.rows(self.writer.db, objs))
 
     def _write(self, planned: list[_Planned], batch_families: dict[int | str, _Family]) -> None:
         now, history = self.now, self._history()
         families = list(batch_families.values())
+        self._reserve(
+            [f.household for f in families if f.is_new],
+            [f.parents[role] for f in families for role in sorted(f.parents_new)],
+            [spell for f in families for _role, spell in f.spells_new],
+            [
+                p.child
+                for p in planned
+                if p.child is not None and p.family is not None and p.result.outcome == Outcome.NEW
+            ],
+        )
 
         new_households = [f.household for f in families if f.is_new]
         self._insert(Household, new_households)
@@ -960,7 +1028,7 @@ class _Run:
                             [(registered, p.facts)], registered, self.as_of, self.thresholds
                         )
                     ]
-            _table(CategorySpan).insert(spans)
+            self._add(CategorySpan, spans)
         if changed_children:
             child_fields: set[str] = set()
             for p in changed_children:
@@ -1056,10 +1124,13 @@ class _Run:
             CategorySpan.objects.bulk_update(to_close, ["end"])
         if to_delete:
             CategorySpan.objects.filter(pk__in=to_delete).delete()
-        _table(CategorySpan).insert(
-            _BLANKS.new(CategorySpan, child_id=pk, code=code, start=self.as_of)
-            for pk, codes in wanted.items()
-            for code in sorted(codes - have[pk])
+        self._add(
+            CategorySpan,
+            [
+                _BLANKS.new(CategorySpan, child_id=pk, code=code, start=self.as_of)
+                for pk, codes in wanted.items()
+                for code in sorted(codes - have[pk])
+            ],
         )
 
 
@@ -1068,10 +1139,12 @@ class _Run:
 # Django's bulk_create compiles every value of every row through the ORM (about 5 µs a value);
 # an imported row makes some 250 values across the child, household, parents, spells, category
 # spans and their history rows, which alone took three times as long as reading the file. New
-# rows are therefore written here with ``executemany`` of rows prepared once per field, into the
-# same tables and with the same values the ORM (and simple-history's ``bulk_history_create``)
-# would write; ids are reserved from the table's sequence first, so the rows can point at each
-# other. Updates, few by nature, go through ``bulk_update_with_history``.
+# rows are therefore written here from rows prepared once per field, into the same tables and
+# with the same values the ORM (and simple-history's ``bulk_history_create``) would write; ids
+# are reserved from the table's sequence first, so the rows can point at each other. SQLite
+# takes them with ``executemany``; PostgreSQL with one binary ``COPY`` per table and batch, sent
+# while the next batch is read (``_Writer``). Updates, few by nature, go through
+# ``bulk_update_with_history``.
 
 # Field types whose Python values the database drivers take as they are.
 _PLAIN_TYPES = frozenset(
@@ -1123,36 +1196,37 @@ class _Blanks:
 
 _BLANKS = _Blanks()
 
+type _Row = Sequence[Any]
+
 
 class _Table:
-    """``INSERT`` of model instances' values; the pk is left to the database unless
-    ``with_pk`` (ids reserved beforehand)."""
+    """A table's new rows, from model instances: the values as the database takes them, in
+    the order of ``fields``. The pk is left to the database unless ``with_pk`` (ids reserved
+    beforehand). Kept per model (``_table``), so it holds no connection: an import in a
+    background thread uses its own."""
 
     def __init__(self, model: type[Model], with_pk: bool) -> None:
-        self.db = connections[DEFAULT_DB_ALIAS]
         self.fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        self.table = self.db.ops.quote_name(model._meta.db_table)
-        self._sql: dict[tuple[str, ...], str] = {}
+        self.attnames = [f.attname for f in self.fields]
+        self.db_table = model._meta.db_table
+        self._sql: dict[tuple[str, bool], str] = {}
+        self._oids: dict[str, list[int]] = {}
+        self._picks: dict[tuple[int, tuple[str, ...]], Callable[[_Row], _Row] | None] = {}
 
-    def insert(self, objs: Iterable[Any], **fixed: Any) -> None:
-        """Insert ``objs``; ``fixed`` gives the same value to a column of every row (the
+    def rows(self, db: Any, objs: Iterable[Any], **fixed: Any) -> list[_Row]:
+        """The rows of ``objs``; ``fixed`` gives the same value to a column of every row (the
         history columns). Columns are taken from each instance in one ``itemgetter`` call."""
+        get = itemgetter(*(name for name in self.attnames if name not in fixed))
         taken = [f for f in self.fields if f.attname not in fixed]
-        constant = [f for f in self.fields if f.attname in fixed]
-        key = tuple(f.attname for f in constant)
-        sql = self._sql.get(key)
-        if sql is None:
-            quote = self.db.ops.quote_name
-            columns = ", ".join(quote(f.column or f.attname) for f in [*taken, *constant])
-            marks = ", ".join(["%s"] * (len(taken) + len(constant)))
-            # Names from the models' own metadata, quoted; the values go as parameters.
-            sql = self._sql[key] = f"INSERT INTO {self.table} ({columns}) VALUES ({marks})"  # noqa: S608
-        tail = tuple(
-            fixed[f.attname] if fixed[f.attname] is None else _prep(f, self.db)(fixed[f.attname])
-            for f in constant
-        )
-        get = itemgetter(*(f.attname for f in taken))
-        preps = [(i, _prep(f, self.db)) for i, f in enumerate(taken) if _needs_prep(f)]
+        preps = [
+            (i, prep)
+            for i, f in enumerate(taken)
+            if _needs_prep(f) and (prep := _prep(f, db)) is not _same
+        ]
+        tail = self._tail(db, fixed)
+        order = self._order(fixed)
+        if not (preps or tail):
+            return [get(obj.__dict__) for obj in objs]
         rows = []
         for obj in objs:
             row = list(get(obj.__dict__))
@@ -1160,10 +1234,88 @@ class _Table:
                 value = row[i]
                 if value is not None:
                     row[i] = prep(value)
-            rows.append((*row, *tail) if tail else row)
-        if rows:
-            with self.db.cursor() as cursor:
-                cursor.executemany(sql, rows)
+            if tail:
+                row += tail
+            rows.append(row if order is None else order(row))
+        return rows
+
+    def rows_like(self, db: Any, source: _Table, rows: list[_Row], **fixed: Any) -> list[_Row]:
+        """Rows of this table (a history table) made from ``source``'s prepared rows of the
+        same instances: the columns both have are copied, ``fixed`` fills the others."""
+        key = (id(source), tuple(sorted(fixed)))
+        if key not in self._picks:
+            index = {name: i for i, name in enumerate(source.attnames)}
+            width = len(source.attnames)
+            positions = []
+            for name in self.attnames:
+                if name in fixed:
+                    positions.append(width + sorted(fixed).index(name))
+                elif name in index:
+                    positions.append(index[name])
+                else:  # a column the source does not have: made from the instances
+                    positions = []
+                    break
+            self._picks[key] = itemgetter(*positions) if len(positions) > 1 else None
+        pick = self._picks[key]
+        if pick is None:
+            raise LookupError(self.db_table)
+        extra = tuple(
+            None if fixed[name] is None else _prep(self._field(name), db)(fixed[name])
+            for name in sorted(fixed)
+        )
+        return [pick((*row, *extra)) for row in rows]
+
+    def _field(self, name: str) -> Any:
+        return next(f for f in self.fields if f.attname == name)
+
+    def _tail(self, db: Any, fixed: dict[str, Any]) -> list[Any]:
+        return [
+            None if fixed[f.attname] is None else _prep(f, db)(fixed[f.attname])
+            for f in self.fields
+            if f.attname in fixed
+        ]
+
+    def _order(self, fixed: dict[str, Any]) -> Callable[[list[Any]], _Row] | None:
+        """Rows are built as (taken columns, fixed columns): back into ``fields`` order."""
+        if not fixed:
+            return None
+        built = [n for n in self.attnames if n not in fixed] + [
+            n for n in self.attnames if n in fixed
+        ]
+        if built == self.attnames:
+            return None
+        return itemgetter(*(built.index(n) for n in self.attnames))
+
+    def sql(self, db: Any, copy: bool) -> str:
+        key = (db.alias, copy)
+        sql = self._sql.get(key)
+        if sql is None:
+            quote = db.ops.quote_name
+            names = ", ".join(quote(f.column) for f in self.fields)
+            table = quote(self.db_table)
+            marks = ", ".join(["%s"] * len(self.fields))
+            # Names from the models' own metadata, quoted; the values go as parameters, or as
+            # COPY's data.
+            sql = self._sql[key] = (
+                f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
+                if copy
+                else f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            )
+        return sql
+
+    def oids(self, db: Any) -> list[int]:
+        """PostgreSQL's types of the columns, which a binary COPY must name."""
+        oids = self._oids.get(db.alias)
+        if oids is None:
+            with db.cursor() as cursor:
+                cursor.execute(
+                    "SELECT attname, atttypid FROM pg_attribute "
+                    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                    [db.ops.quote_name(self.db_table)],
+                )
+                types = dict(cursor.fetchall())
+            oids = self._oids[db.alias] = [types[f.column] for f in self.fields]
+        return oids
 
 
 def _needs_prep(f: Any) -> bool:
@@ -1172,16 +1324,16 @@ def _needs_prep(f: Any) -> bool:
 
 def _prep(f: Any, db: Any) -> Callable[[Any], Any]:
     """The field's value as the database takes it. The common types directly (what Django's
-    backends do for them); others through ``get_db_prep_save``, remembering the last value
-    (the timestamps of an import are one value)."""
+    backends do for them; a binary COPY dumps dates, UUIDs and JSON itself); others through
+    ``get_db_prep_save``, remembering the last value (the timestamps of an import are one)."""
     kind = f.get_internal_type()
     sqlite = db.vendor == "sqlite"
     if kind == "DateField":
         return date.isoformat if sqlite else _same
     if kind == "UUIDField":
         return _uuid_hex if sqlite else _same
-    if kind == "JSONField" and sqlite and f.encoder is None:
-        return _json
+    if kind == "JSONField" and f.encoder is None:
+        return _json if sqlite else _same
     last: list[Any] = [object(), None]
 
     def prep(value: Any) -> Any:
@@ -1212,6 +1364,100 @@ def _table(model: type[Model], with_pk: bool = False) -> _Table:
     if table is None:
         table = _TABLES[(model, with_pk)] = _Table(model, with_pk)
     return table
+
+
+class _Writer:
+    """Sends an import's new rows to the database. SQLite: an ``executemany`` per table, at
+    once. PostgreSQL: a binary ``COPY`` per table and batch, sent by a thread while the import
+    reads and checks the next batch, so that the server's work (rows, indexes, foreign keys)
+    overlaps the reading instead of following it.
+
+    The thread uses the import's connection, in its transaction. Every query the import makes
+    meanwhile first waits for the COPYs queued before it (an execute wrapper), so statements
+    run in the order they were made; ``close`` waits for the last ones before the caller
+    commits, and a COPY's error is raised by the next query, or by ``close``. The foreign keys
+    (deferred to the commit by Django) are checked at the end of each COPY instead, by the
+    thread: only for the COPYs, whose rows come after the rows they point at."""
+
+    def __init__(self) -> None:
+        self.db = connections[DEFAULT_DB_ALIAS]
+        self.copy = self.db.vendor == "postgresql"
+        self._jobs: queue.Queue[tuple[str, list[int], list[_Row]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None  # a COPY's, not yet raised
+        self._failed = False
+        self._wrapper: AbstractContextManager[None] | None = None
+
+    def insert(self, table: _Table, rows: list[_Row]) -> None:
+        if not rows:
+            return
+        if not self.copy:
+            with self.db.cursor() as cursor:
+                cursor.executemany(table.sql(self.db, False), rows)
+            return
+        job = (table.sql(self.db, True), table.oids(self.db), rows)
+        if self._thread is None:
+            self.db.ensure_connection()
+            self._wrapper = self.db.execute_wrapper(self._before_query)
+            self._wrapper.__enter__()
+            self._thread = threading.Thread(
+                target=self._send, args=(self.db.connection,), name="ledger-copy", daemon=True
+            )
+            self._thread.start()
+        self._jobs.put(job)
+
+    def _send(self, conn: Any) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                if not self._failed:  # after an error the transaction is lost anyway
+                    sql, oids, rows = job
+                    with conn.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        with cursor.copy(sql) as copy:
+                            copy.set_types(oids)
+                            write = copy.write_row
+                            for row in rows:
+                                write(row)
+                        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            except BaseException as e:  # raised in the import's thread
+                self._failed, self._error = True, e
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
+
+    def _before_query(self, execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+        self.wait()
+        return execute(sql, params, many, context)
+
+    def wait(self) -> None:
+        """Once the COPYs queued so far are done; their error, as Django's, if one failed."""
+        if self._thread is not None:
+            self._jobs.join()
+        if self._failed:
+            error, self._error = self._error, None
+            with self.db.wrap_database_errors:
+                raise error or DatabaseError("An earlier COPY of this import failed.")
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        self.close(failing=kind is not None)
+
+    def close(self, *, failing: bool) -> None:
+        """Stops the thread once its COPYs are done; raises their error unless the import
+        is ``failing`` already (its transaction is rolled back anyway)."""
+        try:
+            if not failing:
+                self.wait()
+        finally:
+            if self._thread is not None:
+                self._jobs.put(None)
+                self._thread.join()
+                self._thread = None
+            if self._wrapper is not None:
+                self._wrapper.__exit__(None, None, None)
+                self._wrapper = None
 
 
 def _reserve_ids(model: type[Model], count: int) -> list[int]:
@@ -1304,6 +1550,8 @@ def _id_warnings(quick: tuple[str, date], child: dict[str, Any], today: date) ->
 def _fact_label(fact: Fact) -> str:
     """How a fact of the family reads: “dibao”, “father: phone”, “mother: work place”."""
     if fact[0] == "household":
+        if fact[1] == "caregiver_id_hash":
+            return _("Caregiver's ID number")
         return _label(Household, fact[1])
     parent = _parent_label(fact[0])
     if fact[1] == "record":

@@ -162,6 +162,11 @@ class Household(models.Model):
         blank=True,
     )
     caregiver_phone = models.CharField(_("caregiver's phone"), max_length=20, blank=True)
+    # The national form's 委托监护人 公民身份证号码 and 居住地地址: the ledger gives them beside the
+    # caregiver's name and phone, without an agreement's signing date (registry/ledger.py).
+    caregiver_id_enc = models.BinaryField(null=True, editable=False)
+    caregiver_id_hash = models.CharField(max_length=64, blank=True, editable=False)
+    caregiver_address = models.CharField(_("caregiver's address"), max_length=200, blank=True)
     grandparents = models.CharField(_("grandparents"), max_length=100, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -343,6 +348,8 @@ class Child(models.Model):
             models.Index(fields=["village", "status"]),
             models.Index(fields=["birth_date"]),
             models.Index(fields=["name"]),
+            # The fuzzy-duplicate join (duplicates.candidate_pairs) and the pinyin search.
+            models.Index(fields=["name_pinyin", "birth_date"]),
         ]
 
     def __str__(self) -> str:

@@ -161,6 +161,7 @@ _HIDDEN = {
     "id_number_enc",
     "id_number_hash",
     "caregiver_id_enc",
+    "caregiver_id_hash",
     "version",
     "categories",
     "left_behind",
@@ -212,6 +213,12 @@ def _tracked_fields(record: Any) -> list[str]:
 
 # Shown in place of an ID number that changed: that it changed, never what it was.
 ID_CHANGED = "（已变更，号码不显示）"
+# The keyed hash of each ID number a record may carry → the field the history names.
+_ID_HASHES = {"id_number_hash": "id_number_enc", "caregiver_id_hash": "caregiver_id_enc"}
+_ID_LABELS = {
+    "id_number_enc": lambda: _("ID number"),
+    "caregiver_id_enc": lambda: _("Caregiver's ID number"),
+}
 
 
 def record_changes(
@@ -230,14 +237,15 @@ def record_changes(
             (c.field, _display(model, c.field, c.old), _display(model, c.field, c.new))
             for c in delta.changes
         ]
-        # The ID number is not editable (set only through its service), so diff_against skips
-        # it: compare its keyed hash instead, and show only that it changed.
-        if getattr(older, "id_number_hash", None) != getattr(newer, "id_number_hash", None):
-            found.append(("id_number_enc", ID_CHANGED, ID_CHANGED))
+        # ID numbers are not editable (set only through their service), so diff_against skips
+        # them: compare their keyed hash instead, and show only that they changed.
+        for hashed, shown in _ID_HASHES.items():
+            if getattr(older, hashed, None) != getattr(newer, hashed, None):
+                found.append((shown, ID_CHANGED, ID_CHANGED))
         for field, old, new in found:
             label = (
-                _("ID number")
-                if field == "id_number_enc"
+                _ID_LABELS[field]()
+                if field in _ID_LABELS
                 else getattr(model._meta.get_field(field), "verbose_name", field)
             )
             changes.append(
@@ -252,6 +260,30 @@ def record_changes(
                 )
             )
     return sorted(changes, key=lambda ch: ch.at, reverse=True)
+
+
+def record_version(model: type[Model], pk: int | None) -> int:
+    """The version of a row that has no version column (a parent, a migration spell): the id
+    of its latest history entry, which every write makes (the ledger import's too). 0 when
+    there is no row."""
+    if pk is None:
+        return 0
+    history = model.history  # type: ignore[attr-defined]
+    latest = history.filter(id=pk).order_by("-history_id").values_list("history_id", flat=True)
+    return int(latest.first() or 0)
+
+
+def record_changes_since(
+    model: type[Model], pk: int | None, version: int, label: str
+) -> list[FieldChange]:
+    """What changed in a parent's or a spell's row after its ``record_version`` ``version``."""
+    if pk is None:
+        return []
+    history = model.history  # type: ignore[attr-defined]
+    records = list(
+        history.filter(id=pk, history_id__gte=version).order_by("history_date", "history_id")
+    )
+    return record_changes(model, records, label)
 
 
 def child_changes(child: Child, since_version: int | None = None) -> list[FieldChange]:
@@ -296,13 +328,18 @@ _FILTER_LEVELS: dict[int, tuple[str, ...]] = {
 }
 
 
+# The risk levels a list can be narrowed by (visits.models.RiskLevel; named here so that the
+# registry does not import the app built on it).
+RISK_LEVELS = ("low", "medium", "high")
+
+
 @dataclass(frozen=True)
 class ChildFilters:
     """What a list of children can be narrowed by (the list page, its export, the API)."""
 
     division: str = ""  # a town or village code inside the user's scope
     category: str = ""  # a category code, or "left_behind" / "in_difficulty"
-    risk: str = ""  # filled by the visits app (risk levels)
+    risk: str = ""  # low / medium / high: the level the visits app stores (ChildRisk)
     status: str = "active"  # "" for any
     age_from: int | None = None
     age_to: int | None = None  # inclusive: age_to=5 keeps children not yet 6
@@ -335,7 +372,7 @@ class ChildFilters:
             category=category
             if category in UMBRELLA_CATEGORIES or category in CategoryCode.values
             else "",
-            risk=text("risk")[:20],
+            risk=text("risk") if text("risk") in RISK_LEVELS else "",
             status=status if status == "" or status in ChildStatus.values else "active",
             age_from=age_from,
             age_to=age_to,
@@ -385,6 +422,11 @@ def children_for_list(
             child=OuterRef("pk"), code=filters.category, end__isnull=True
         )
         qs = qs.filter(Exists(current))
+    if filters.risk:
+        # The visits app stores each child's level (reverse one-to-one ``risk``); a child
+        # without a row yet counts as low, as the worklist treats it.
+        level = Q(risk__level=filters.risk)
+        qs = qs.filter(level | Q(risk__isnull=True) if filters.risk == "low" else level)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.enrolment:

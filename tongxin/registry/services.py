@@ -21,8 +21,9 @@ from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import in_scope
 from tongxin.lib import crypto, idcard
 from tongxin.lib.pinyin import name_keys
-from tongxin.registry import policy, rules
+from tongxin.registry import policy, rules, signals
 from tongxin.registry.models import (
+    CareAgreement,
     CategorySpan,
     Child,
     ChildStatus,
@@ -39,6 +40,8 @@ from tongxin.registry.selectors import (
     facts_timeline,
     household_changes,
     parent_facts,
+    record_changes_since,
+    record_version,
 )
 
 
@@ -101,15 +104,19 @@ class IdNumber:
 
 
 def id_number_prepare(
-    raw: str, *, birth_date: date | None = None, gender: str | None = None
+    raw: str,
+    *,
+    birth_date: date | None = None,
+    gender: str | None = None,
+    field: str = "id_number",
 ) -> IdNumber:
-    """Validate an ID number (GB 11643): hard errors raise ValidationError on ``id_number``;
+    """Validate an ID number (GB 11643): hard errors raise ValidationError on ``field``;
     soft warnings travel with the result for the form to show."""
     check = idcard.validate(
         raw, today=timezone.localdate(), birth_date=birth_date, gender=gender, known_region=None
     )
     if check.errors:
-        raise ValidationError({"id_number": list(check.errors)})
+        raise ValidationError({field: list(check.errors)})
     return IdNumber(
         normalised=check.number,
         encrypted=crypto.encrypt(check.number),
@@ -127,14 +134,52 @@ def _check_unique_id(actor: User, lookup: str, exclude_pk: int | None = None) ->
     raise DuplicateIdNumber(existing if visible else None)
 
 
-def id_number_reveal(*, actor: User, child: Child, request: HttpRequest | None = None) -> str:
-    """The full ID number, for a role allowed to see it; every reveal is audited."""
+# Whose number on the file a reveal asks for: the child's, a parent's (father, mother), the
+# family's caregiver's, or the entrusted caregiver's of an agreement ("agreement-<code>").
+CHILD_ID = "child"
+CAREGIVER_ID = "caregiver"
+AGREEMENT_ID_PREFIX = "agreement-"
+
+
+class NoSuchIdNumber(Exception):
+    """The reveal names a person the file does not have."""
+
+
+def _stored_id(child: Child, whose: str) -> bytes | memoryview | None:
+    household = child.household
+    if whose == CHILD_ID:
+        return child.id_number_enc
+    if whose in ParentRole.values:
+        parent = Parent.objects.filter(household=household, role=whose).first()
+        if parent is None:
+            raise NoSuchIdNumber(whose)
+        return parent.id_number_enc
+    if whose == CAREGIVER_ID:
+        return household.caregiver_id_enc
+    if whose.startswith(AGREEMENT_ID_PREFIX):
+        code = whose.removeprefix(AGREEMENT_ID_PREFIX)
+        try:
+            agreement = CareAgreement.objects.filter(household=household, public_id=code).first()
+        except ValidationError:  # not a UUID
+            agreement = None
+        if agreement is None:
+            raise NoSuchIdNumber(whose)
+        return agreement.caregiver_id_enc
+    raise NoSuchIdNumber(whose)
+
+
+def id_number_reveal(
+    *, actor: User, child: Child, whose: str = CHILD_ID, request: HttpRequest | None = None
+) -> str:
+    """A full ID number on the child's file (``whose``: see ``CHILD_ID`` …), for a role
+    allowed to see it; every reveal is audited, naming whose number it was."""
     if not actor.reveals_id_numbers or not in_scope(actor, child.village_id):
         raise PermissionDenied
-    if not child.id_number_enc:
+    enc = _stored_id(child, whose)
+    if not enc:
         return ""
-    number = crypto.decrypt(child.id_number_enc)
-    _audit(actor, "child.id_reveal", child, request)
+    number = crypto.decrypt(enc)
+    _audit(actor, "child.id_reveal", child, request, whose=whose)
     return number
 
 
@@ -166,6 +211,7 @@ def child_reclassify(child: Child, *, as_of: date | None = None) -> bool:
         classified_on=as_of,
     )
     category_history_rebuild(child, until=as_of)
+    signals.child_facts_changed.send(sender=Child, child=child)
     return changed
 
 
@@ -202,6 +248,7 @@ HOUSEHOLD_FIELDS = {
     "caregiver_health",
     "caregiver_capacity",
     "caregiver_phone",
+    "caregiver_address",
     "grandparents",
 }
 PARENT_FIELDS = {"name", "birth_date", "phone", "status", "capacity", "capacity_note"}
@@ -247,22 +294,34 @@ def household_update(
     household: Household,
     version: int,
     changes: dict[str, Any],
+    caregiver_id_number: str | None = None,
     request: HttpRequest | None = None,
 ) -> Household:
-    """Change facts of the household; every child of it is reclassified."""
+    """Change facts of the household; every child of it is reclassified.
+    ``caregiver_id_number`` None (or empty) leaves the caregiver's number as it is."""
     _check_writer(actor, household.village_id)
     if unknown := set(changes) - HOUSEHOLD_FIELDS:
         raise ValueError(f"not household fields: {sorted(unknown)}")
     _undated_since(household, changes)
     changed = [k for k, v in changes.items() if getattr(household, k) != v]
+    caregiver_id: IdNumber | None = None
+    if caregiver_id_number is not None and caregiver_id_number.strip():
+        caregiver_id = id_number_prepare(caregiver_id_number, field="caregiver_id_number")
+        if caregiver_id.lookup != household.caregiver_id_hash:
+            changed.append("caregiver_id_number")
     _bump(Household, household, version, changed, lambda: household_changes(household, version))
     if not changed:
         return household
-    for key in changed:
+    update_fields = [k for k in changed if k != "caregiver_id_number"]
+    for key in update_fields:
         setattr(household, key, changes[key])
+    if caregiver_id is not None and "caregiver_id_number" in changed:
+        household.caregiver_id_enc = caregiver_id.encrypted
+        household.caregiver_id_hash = caregiver_id.lookup
+        update_fields += ["caregiver_id_enc", "caregiver_id_hash"]
     household.version = version + 1
     _set_history_user(household, actor)
-    household.save(update_fields=[*changed, "version", "updated_at"])
+    household.save(update_fields=[*update_fields, "version", "updated_at"])
     _audit(actor, "household.update", household, request, fields=sorted(changed))
     _reclassify_household(household)
     return household
@@ -288,6 +347,21 @@ def _bump(
         raise StaleEdit(int(current or 0), meanwhile())
 
 
+def _lock_household(household: Household) -> None:
+    """Family writes take the household's row lock first: two saves of one family's parents or
+    spells run one after the other (and two creations of the same parent cannot both pass)."""
+    list(Household.objects.select_for_update().filter(pk=household.pk).values_list("pk"))
+
+
+def _check_record_version(model: type[Model], pk: int | None, version: int, label: str) -> None:
+    """Refuse an edit of a parent or a spell based on ``version`` when the row changed since
+    (its version is its latest history entry, ``record_version``; 0 for no row yet). Call with
+    the household locked."""
+    current = record_version(model, pk)
+    if current != version:
+        raise StaleEdit(current, record_changes_since(model, pk, version, label))
+
+
 @transaction.atomic
 def parent_save(
     *,
@@ -295,16 +369,22 @@ def parent_save(
     household: Household,
     role: str,
     fields: dict[str, Any],
+    version: int,
     id_number: str | None = None,
     request: HttpRequest | None = None,
 ) -> Parent:
-    """Create or change the father's or mother's record; the children are reclassified."""
+    """Create or change the father's or mother's record, based on ``version`` (the parent's
+    ``record_version``, 0 when there was none): refused with what changed meanwhile when
+    someone else saved first. The children are reclassified."""
     _check_writer(actor, household.village_id)
     if unknown := set(fields) - PARENT_FIELDS:
         raise ValueError(f"not parent fields: {sorted(unknown)}")
-    parent = Parent.objects.filter(household=household, role=role).first() or Parent(
-        household=household, role=ParentRole(role)
+    _lock_household(household)
+    stored = Parent.objects.filter(household=household, role=role).first()
+    _check_record_version(
+        Parent, stored.pk if stored else None, version, str(ParentRole(role).label)
     )
+    parent = stored or Parent(household=household, role=ParentRole(role))
     for key, value in fields.items():
         setattr(parent, key, value)
     if id_number:
@@ -318,6 +398,9 @@ def parent_save(
     return parent
 
 
+MIGRATION_FIELDS = {"left_on", "known_since", "returned_on", "destination", "work_place", "phone"}
+
+
 @transaction.atomic
 def migration_save(
     *,
@@ -325,10 +408,21 @@ def migration_save(
     parent: Parent,
     migration: Migration | None = None,
     fields: dict[str, Any],
+    version: int,
     request: HttpRequest | None = None,
 ) -> Migration:
+    """Record a new spell of work away (``version`` 0) or change one, based on ``version``
+    (the spell's ``record_version``): refused with what changed meanwhile when someone else
+    saved first. The children are reclassified."""
     household = parent.household
     _check_writer(actor, household.village_id)
+    if unknown := set(fields) - MIGRATION_FIELDS:
+        raise ValueError(f"not migration fields: {sorted(unknown)}")
+    if migration is not None and migration.parent_id != parent.pk:
+        raise ValueError("the spell is not the parent's")
+    _lock_household(household)
+    label = _("Work away: %(parent)s") % {"parent": ParentRole(parent.role).label}
+    _check_record_version(Migration, migration.pk if migration else None, version, label)
     m = migration or Migration(parent=parent)
     for key, value in fields.items():
         setattr(m, key, value)
@@ -688,5 +782,6 @@ def reclassify_all(*, as_of: date, batch: int = 2000) -> dict[str, int]:
                 classified_on=as_of,
             )
             category_history_rebuild(child, until=as_of)
+            signals.child_facts_changed.send(sender=Child, child=child)
             changed += 1
     return {"children": seen, "changed": changed}

@@ -31,7 +31,7 @@ def make_family(
     )
     for role, left in (("father", father_left), ("mother", mother_left)):
         parent = services.parent_save(
-            actor=actor, household=household, role=role, fields={"name": f"{role}名"}
+            actor=actor, household=household, role=role, fields={"name": f"{role}名"}, version=0
         )
         if left:
             services.migration_save(
@@ -42,6 +42,7 @@ def make_family(
                     "destination": "out_of_province",
                     "work_place": "浙江省宁波市",
                 },
+                version=0,
             )
     return services.child_register(
         actor=actor,

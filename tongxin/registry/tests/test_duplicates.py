@@ -101,6 +101,40 @@ def test_it_does_not_pair_similar_names_across_towns(actors: Actors) -> None:
     assert _pair(a, b) is None
 
 
+def test_it_refreshes_only_the_pairs_of_the_files_named(actors: Actors) -> None:
+    # As after a ledger import: the files it wrote are named; other pairs wait for the daily run.
+    a = make_family(actors, name="王小明", village=EAST)
+    b = make_family(actors, name="王晓明", village=WEST)
+    duplicates.candidates_refresh()
+    old = _pair(a, b)
+    assert old is not None
+    Child.objects.filter(pk=b.pk).update(birth_date=date(2014, 5, 9))  # no longer a pair
+    c = make_family(actors, name="王晓鸣", village=SOUTH, birth_date=date(2015, 1, 1))
+    d = make_family(actors, name="王小明", village=EAST, birth_date=date(2015, 1, 1))
+
+    result = duplicates.candidates_refresh(prefix="620724", children=[d.pk])
+
+    assert result.created == 1
+    assert _pair(c, d) is not None
+    assert DuplicateCandidate.objects.filter(pk=old.pk).exists()  # not one of d's pairs
+    duplicates.candidates_refresh(prefix="620724", children=[b.pk])
+    assert not DuplicateCandidate.objects.filter(pk=old.pk).exists()
+
+
+def test_it_finds_no_pair_without_a_file_lacking_an_id_number(actors: Actors) -> None:
+    make_family(actors, name="王小明", village=EAST, id_number=_number(1))
+    make_family(actors, name="王晓明", village=WEST, id_number=_number(2))
+    assert duplicates.candidate_pairs() == {}
+
+
+def test_it_indexes_the_pinyin_and_birth_date_the_pairs_join_on(db: None) -> None:
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Child._meta.db_table)
+    assert any(
+        c["index"] and c["columns"] == ["name_pinyin", "birth_date"] for c in found.values()
+    ), found
+
+
 def test_it_does_not_pair_children_born_on_different_days(actors: Actors) -> None:
     a = make_family(actors, name="王小明", village=EAST)
     b = make_family(actors, name="王晓明", village=EAST, birth_date=date(2014, 5, 2))
@@ -433,20 +467,27 @@ def test_it_reads_the_queue_in_a_constant_number_of_queries(actors: Actors) -> N
     assert many == few
 
 
-def test_it_fills_the_county_admins_home_panel(actors: Actors) -> None:
+def test_it_fills_the_county_admins_home_panel(
+    actors: Actors, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tongxin.views
+
     candidate, _a, _b = _candidate(actors)
     response = web_client(actors.county_admin).get(reverse("home"))
     [panel] = [p for p in response.context["panels"] if p.key == "duplicates"]
-    assert len(panel.items) == 1
+    assert (len(panel.items), panel.total) == (1, 1)
     body = response.content.decode()
     assert reverse("registry:duplicate_detail", args=[candidate.public_id]) in body
     for n in range(6):
         make_family(actors, name=f"李{n}", village=EAST, birth_date=date(2016, 1, n + 1))
         make_family(actors, name=f"李{n}", village=WEST, birth_date=date(2016, 1, n + 1))
     duplicates.candidates_refresh()
+    monkeypatch.setattr(tongxin.views, "PANEL_LENGTH", 5)
     response = web_client(actors.county_admin).get(reverse("home"))
     [panel] = [p for p in response.context["panels"] if p.key == "duplicates"]
-    assert len(panel.items) == 6  # the five newest pairs, and the whole queue
+    # The five newest pairs, the number of pairs in all, and the link to the whole queue.
+    assert (len(panel.items), panel.total) == (5, 7)
+    assert panel.url == reverse("registry:duplicate_list")
     assert f'href="{reverse("registry:duplicate_list")}"' in response.content.decode()
     assert web_client(actors.village_director).get(reverse("home")).status_code == 200
 

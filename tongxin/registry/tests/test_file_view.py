@@ -149,6 +149,7 @@ def test_it_shows_an_unknown_start_and_the_computed_result_beside_the_decision(
         actor=actors.village_director,
         parent=mother,
         fields={"left_on": None, "destination": "out_of_county", "work_place": "张掖市甘州区"},
+        version=0,
     )
     services.manual_decision_record(
         actor=actors.county_admin,

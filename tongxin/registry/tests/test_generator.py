@@ -289,12 +289,12 @@ def test_the_command_refuses_a_bad_county_code(gaotai: None) -> None:
 def test_the_demo_generates_children_once(actors: Actors) -> None:
     out = StringIO()
     call_command("load_demo", stdout=out)
-    assert "Children: 1500 generated." in out.getvalue()
+    assert "Children: 1500 generated" in out.getvalue()
     assert Child.objects.count() == 1500
     assert all(
         code.startswith("620724") for code in Child.objects.values_list("village_id", flat=True)
     )
     out = StringIO()
     call_command("load_demo", stdout=out)
-    assert "Children: 0 generated." in out.getvalue()
+    assert "Children: 0 generated" in out.getvalue()
     assert Child.objects.count() == 1500

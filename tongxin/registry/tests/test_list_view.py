@@ -183,6 +183,17 @@ class TestFilters:
     ) -> None:
         assert sorted(listed(actors, "county_admin", category=category)) == sorted(expected)
 
+    def test_it_filters_by_the_stored_risk_level(self, actors: Actors, world: World) -> None:
+        from tongxin.visits.models import ChildRisk
+
+        ChildRisk.objects.filter(child=world.zhang).update(level="high")
+        ChildRisk.objects.filter(child=world.li).update(level="medium")
+        ChildRisk.objects.filter(child=world.wang).delete()  # no row yet: counted as low
+        assert listed(actors, "county_admin", risk="high") == ["张三"]
+        assert listed(actors, "county_admin", risk="medium") == ["李四"]
+        assert listed(actors, "county_admin", risk="low") == ["王五"]
+        assert len(listed(actors, "county_admin", risk="severe")) == 3
+
     def test_it_lists_active_files_unless_asked_otherwise(
         self, actors: Actors, world: World
     ) -> None:

@@ -17,7 +17,7 @@ from tongxin.geo.services import divisions_load
 from tongxin.registry import rules, services
 from tongxin.registry.generator import population_generate
 from tongxin.registry.models import CategorySpan, Child, Parent
-from tongxin.registry.selectors import current_facts
+from tongxin.registry.selectors import current_facts, record_version
 from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors
 
@@ -137,6 +137,7 @@ def test_it_rebuilds_the_history_with_each_parents_own_spells(actors: Actors) ->
             household=other.household,
             role="father",
             fields={"name": f"赵{n}"},
+            version=record_version(Parent, father.pk),
         )
     assert Parent.history.filter(id=father.pk).count() == 4
     child = make_family(actors, mother_left=date(2024, 4, 15))

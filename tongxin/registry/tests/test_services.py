@@ -21,13 +21,14 @@ from tongxin.registry.models import (
 from tongxin.registry.models import (
     CategoryCode as ModelCategory,
 )
-from tongxin.registry.models import CategorySpan, Child, ChildStatus, Household
+from tongxin.registry.models import CategorySpan, Child, ChildStatus, Household, Migration
 from tongxin.registry.models import (
     Destination as ModelDestination,
 )
 from tongxin.registry.models import (
     ParentStatus as ModelStatus,
 )
+from tongxin.registry.selectors import record_version
 from tongxin.registry.tests.conftest import VILLAGE, make_family
 from tongxin.testing import Actors
 
@@ -83,6 +84,7 @@ def test_it_reclassifies_the_siblings_when_a_parent_comes_home(
         parent=father,
         migration=spell,
         fields={"returned_on": date(2024, 6, 1)},
+        version=record_version(Migration, spell.pk),
     )
     for c in (child, sibling):
         c.refresh_from_db()

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -28,6 +28,7 @@ from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import AuditEvent
 from tongxin.geo.scope import get_for_user_or_404
+from tongxin.lib import idcard
 from tongxin.registry import agreements, services
 from tongxin.registry.forms import (
     CHILD_FORM_FIELDS,
@@ -64,7 +65,7 @@ from tongxin.registry.selectors import (
     get_household_for_user,
     household_changes,
     masked_id,
-    record_changes,
+    record_version,
 )
 
 ACCESS_LOG_LENGTH = 50
@@ -131,6 +132,7 @@ def _file_context(user: User, child: Child) -> dict[str, Any]:
         }
         for role in ParentRole
     ]
+    caregiver_masked_id = masked_id(household.caregiver_id_enc)
     siblings = household.children.exclude(pk=child.pk).order_by("birth_date")
     decisions = {
         d.code: d
@@ -156,6 +158,7 @@ def _file_context(user: User, child: Child) -> dict[str, Any]:
             "agreement": a,
             "status": agreements.agreement_status(a, today),
             "expiring": agreements.agreement_expiring(a, today),
+            "masked_id": masked_id(a.caregiver_id_enc),
         }
         for a in household.agreements.order_by("-signed_on", "-pk")
     ]
@@ -178,6 +181,7 @@ def _file_context(user: User, child: Child) -> dict[str, Any]:
         "household": household,
         "masked_id": masked_id(child.id_number_enc),
         "family": family,
+        "caregiver_masked_id": caregiver_masked_id,
         "siblings": siblings,
         "categories": categories,
         "spans": child.category_spans.all(),
@@ -191,18 +195,37 @@ def _file_context(user: User, child: Child) -> dict[str, Any]:
     }
 
 
+def _whose_label(whose: str) -> str:
+    if whose in ParentRole.values:
+        return _("%(parent)s's ID number") % {"parent": ParentRole(whose).label}
+    if whose == services.CHILD_ID:
+        return _("ID number")
+    return _("Caregiver's ID number")
+
+
 @staff_view(allow=lambda u: u.reveals_id_numbers, write=True)
 @require_POST
 def child_reveal_id(request: HttpRequest, public_id: Any) -> HttpResponse:
-    """The full ID number, one child at a time, audited: htmx swaps it into the page; without
-    JavaScript it comes on a page of its own."""
+    """A full ID number on the file, one at a time, audited: the child's, a parent's
+    (``whose=father``/``mother``), the caregiver's (``caregiver``) or an agreement's caregiver's
+    (``agreement-<code>``). htmx swaps it into the page; without JavaScript it comes on a page
+    of its own."""
     user = _actor(request)
     child = get_child_for_user(user, public_id)
-    number = services.id_number_reveal(actor=user, child=child, request=request)
-    context = {"child": child, "masked_id": masked_id(child.id_number_enc), "revealed": number}
+    whose = request.POST.get("whose", "").strip() or services.CHILD_ID
+    try:
+        number = services.id_number_reveal(actor=user, child=child, whose=whose, request=request)
+    except services.NoSuchIdNumber:
+        raise Http404 from None
     htmx = bool(getattr(request, "htmx", False))
-    template = "registry/child_detail.html#id_number" if htmx else "registry/id_revealed.html"
-    response = render(request, template, context)
+    context: dict[str, Any] = {"child": child, "revealed": number, "label": _whose_label(whose)}
+    if whose == services.CHILD_ID:
+        context["masked_id"] = masked_id(child.id_number_enc)
+        fragment = "registry/child_detail.html#id_number"
+    else:
+        context.update(whose=whose, masked=idcard.mask(number))
+        fragment = "registry/child_detail.html#other_id"
+    response = render(request, fragment if htmx else "registry/id_revealed.html", context)
     add_never_cache_headers(response)
     return response
 
@@ -226,33 +249,6 @@ def _refuse_if_stale(
     )
     if current != version:
         raise services.StaleEdit(int(current or 0), meanwhile())
-
-
-def _history_token(model: type[Model], pk: int | None) -> int:
-    """The id of the row's latest history entry: the "version" of a row that has no version
-    column (a parent, a migration spell). 0 when there is no row yet."""
-    if pk is None:
-        return 0
-    history = model.history  # type: ignore[attr-defined]
-    token = history.filter(id=pk).order_by("-history_id").values_list("history_id", flat=True)
-    return int(token.first() or 0)
-
-
-def _refuse_if_row_changed(model: type[Model], pk: int | None, token: int, label: str) -> None:
-    """Refuse an edit of a parent or a spell when its row changed since ``token`` (the row is
-    locked first, so two edits based on the same token cannot both pass)."""
-    if pk is None and token == 0:
-        return
-    if pk is not None:
-        list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk"))
-    current = _history_token(model, pk)
-    if current == token:
-        return
-    history = model.history  # type: ignore[attr-defined]
-    records = list(
-        history.filter(id=pk, history_id__gte=token).order_by("history_date", "history_id")
-    )
-    raise services.StaleEdit(current, record_changes(model, records, label))
 
 
 def _stale_form_data(request: HttpRequest, key: str, current: int) -> Any:
@@ -439,6 +435,8 @@ def household_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     household = child.household
     title = _("Family")
     intro = _("These facts are shared by every child of the family.")
+    if shown := masked_id(household.caregiver_id_enc):
+        intro += " " + _("Caregiver's ID number on file: %(masked)s") % {"masked": shown}
     if request.method != "POST":
         initial = {name: getattr(household, name) for name in HOUSEHOLD_FORM_FIELDS}
         form = HouseholdForm(initial={**initial, "version": household.version})
@@ -451,6 +449,7 @@ def household_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
                 household=household,
                 version=form.cleaned_data["version"],
                 changes=form.model_values(),
+                caregiver_id_number=form.cleaned_data["caregiver_id_number"] or None,
                 request=request,
             )
         except services.StaleEdit as exc:
@@ -533,7 +532,7 @@ def parent_edit(request: HttpRequest, public_id: Any, role: str) -> HttpResponse
     if parent is not None and parent.id_number_enc:
         intro = _("ID number on file: %(masked)s") % {"masked": masked_id(parent.id_number_enc)}
     if request.method != "POST":
-        initial: dict[str, Any] = {"token": _history_token(Parent, pk)}
+        initial: dict[str, Any] = {"token": record_version(Parent, pk)}
         if parent is not None:
             initial.update({name: getattr(parent, name) for name in ParentForm.model_fields})
         form = ParentForm(initial=initial)
@@ -541,16 +540,15 @@ def parent_edit(request: HttpRequest, public_id: Any, role: str) -> HttpResponse
     form = ParentForm(request.POST)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                _refuse_if_row_changed(Parent, pk, form.cleaned_data["token"], title)
-                services.parent_save(
-                    actor=user,
-                    household=household,
-                    role=parent_role,
-                    fields=form.model_values(),
-                    id_number=form.cleaned_data["id_number"] or None,
-                    request=request,
-                )
+            services.parent_save(
+                actor=user,
+                household=household,
+                role=parent_role,
+                fields=form.model_values(),
+                version=form.cleaned_data["token"],
+                id_number=form.cleaned_data["id_number"] or None,
+                request=request,
+            )
         except services.StaleEdit as exc:
             form = ParentForm(_stale_form_data(request, "token", exc.current_version))
             return _edit_page(
@@ -595,7 +593,7 @@ def _migration_page(
     title = _("Work away: %(parent)s") % {"parent": role.label}
     pk = migration.pk if migration else None
     if request.method != "POST":
-        initial: dict[str, Any] = {"token": _history_token(Migration, pk)}
+        initial: dict[str, Any] = {"token": record_version(Migration, pk)}
         if migration is not None:
             initial.update({name: getattr(migration, name) for name in MigrationForm.model_fields})
         form = MigrationForm(initial=initial)
@@ -603,15 +601,14 @@ def _migration_page(
     form = MigrationForm(request.POST)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                _refuse_if_row_changed(Migration, pk, form.cleaned_data["token"], title)
-                services.migration_save(
-                    actor=user,
-                    parent=parent,
-                    migration=migration,
-                    fields=form.model_values(),
-                    request=request,
-                )
+            services.migration_save(
+                actor=user,
+                parent=parent,
+                migration=migration,
+                fields=form.model_values(),
+                version=form.cleaned_data["token"],
+                request=request,
+            )
         except services.StaleEdit as exc:
             form = MigrationForm(_stale_form_data(request, "token", exc.current_version))
             return _edit_page(
@@ -726,7 +723,16 @@ def agreement_create(request: HttpRequest, public_id: Any) -> HttpResponse:
     title = _("New care agreement")
     intro = _("The parents away entrust the children to a caregiver, in writing (task 5).")
     if request.method != "POST":
-        form = AgreementForm()
+        # The family's caregiver is usually the one entrusted: offered, not imposed.
+        household = child.household
+        form = AgreementForm(
+            initial={
+                "caregiver_name": household.caregiver_name,
+                "caregiver_relation": household.caregiver_relation,
+                "caregiver_phone": household.caregiver_phone,
+                "caregiver_address": household.caregiver_address,
+            }
+        )
         return _edit_page(
             request, child, form, title=title, section="agreement", intro=intro, multipart=True
         )
@@ -738,6 +744,7 @@ def agreement_create(request: HttpRequest, public_id: Any) -> HttpResponse:
                 actor=user,
                 household=child.household,
                 fields=values,
+                caregiver_id_number=form.cleaned_data["caregiver_id_number"],
                 document=form.cleaned_data["document"] or None,
                 request=request,
             )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.geo.models import PREFIX_LENGTH, Division
-from tongxin.registry import exports
+from tongxin.registry import agreements, exports
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment
 from tongxin.registry.selectors import (
     ChildFilters,
@@ -39,6 +39,11 @@ AGE_BANDS: list[tuple[str, Promise]] = [
     ("18-", _("18 and over")),
 ]
 # Active files first (the default), then any status, then each other status.
+RISK_CHOICES: list[tuple[str, Promise]] = [
+    ("high", _("High risk")),
+    ("medium", _("Medium risk")),
+    ("low", _("Low risk")),
+]
 STATUS_CHOICES: list[tuple[str, Promise | str]] = [
     (ChildStatus.ACTIVE.value, ChildStatus.ACTIVE.label),
     ("", _("Any status")),
@@ -184,6 +189,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
             "category_choices": CATEGORY_CHOICES,
             "status_choices": STATUS_CHOICES,
             "enrolment_choices": Enrolment.choices,
+            "risk_choices": RISK_CHOICES,
             "age_bands": AGE_BANDS,
             "all_url": base,
             "export_url": export_url,
@@ -222,7 +228,28 @@ def child_export(request: HttpRequest) -> HttpResponse:
     return response  # type: ignore[return-value]
 
 
+@staff_view(allow=_reads_files)
+def agreement_expiring_list(request: HttpRequest) -> HttpResponse:
+    """Every care agreement in the user's area that ends within 30 days, soonest first (the
+    home page's panel shows the first few): the children, the caregiver, the end date."""
+    user = request.user
+    assert isinstance(user, User)
+    page = Paginator(agreements.expiring_queryset(user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "registry/agreements_expiring.html",
+        {
+            "page": page,
+            "items": [agreements.ExpiringItem(a) for a in page],
+            "days": agreements.EXPIRING_WITHIN_DAYS,
+        },
+    )
+
+
 urlpatterns: list[URLPattern] = [
     path("", child_list, name="child_list"),
     path("export.xlsx", child_export, name="child_export"),
+    path("agreements/expiring/", agreement_expiring_list, name="agreement_expiring_list"),
 ]
