@@ -3,9 +3,14 @@
 from django.urls import path
 
 from tongxin.accounts import api as accounts_api
+from tongxin.protection import api as protection_api
 from tongxin.registry import api as registry_api
 from tongxin.registry import api_file as registry_api_file
 from tongxin.registry import api_lists as registry_api_lists
+from tongxin.visits import api_compliance as visits_api_compliance
+from tongxin.visits import api_contacts as visits_api_contacts
+from tongxin.visits import api_risk as visits_api_risk
+from tongxin.visits import api_worklist as visits_api_worklist
 
 app_name = "api"
 urlpatterns = [
@@ -14,4 +19,42 @@ urlpatterns = [
     path("classify", registry_api.classify, name="classify"),
     path("children", registry_api_lists.child_list, name="child_list"),
     path("children/<uuid:public_id>", registry_api_file.child_detail, name="child_detail"),
+    path(
+        "children/<uuid:public_id>/parents/<str:role>",
+        registry_api_file.child_parent,
+        name="child_parent",
+    ),
+    path(
+        "children/<uuid:public_id>/parents/<str:role>/migrations",
+        registry_api_file.parent_migration_create,
+        name="parent_migration_create",
+    ),
+    path(
+        "children/<uuid:public_id>/migrations/<uuid:spell>",
+        registry_api_file.child_migration,
+        name="child_migration",
+    ),
+    path(
+        "children/<uuid:public_id>/contacts",
+        visits_api_contacts.child_contacts,
+        name="child_contacts",
+    ),
+    path("contacts", visits_api_contacts.contact_create, name="contact_create"),
+    path("contacts/<uuid:public_id>", visits_api_contacts.contact_detail, name="contact_detail"),
+    path("children/<uuid:public_id>/risk", visits_api_risk.child_risk, name="child_risk"),
+    path(
+        "children/<uuid:public_id>/risk/override",
+        visits_api_risk.child_risk_override,
+        name="child_risk_override",
+    ),
+    path("worklist", visits_api_worklist.worklist, name="worklist"),
+    path("compliance", visits_api_compliance.compliance, name="compliance"),
+    path("reports", protection_api.report_collection, name="report_collection"),
+    path("reports/<str:code>", protection_api.report_detail, name="report_detail"),
+    path(
+        "reports/<str:code>/transitions",
+        protection_api.report_transitions,
+        name="report_transitions",
+    ),
+    path("reports/<str:code>/addenda", protection_api.report_addenda, name="report_addenda"),
 ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
@@ -19,6 +20,7 @@ from tongxin.geo.services import divisions_load
 from tongxin.registry.duplicates import candidates_refresh
 from tongxin.registry.generator import DEFAULT_CHILDREN, DEMO_SEED, population_generate
 from tongxin.registry.models import Child
+from tongxin.visits.demo import contacts_generate
 
 GAOTAI = "620724000000"
 DIVISIONS_FILE = Path(__file__).resolve().parent / "geo" / "data" / "620724.csv"
@@ -74,6 +76,7 @@ class DemoReport:
     organisations_created: int = 0
     accounts: list[tuple[DemoAccount, str | None]] = field(default_factory=list)
     children_generated: int = 0  # 0 when children were already there
+    contacts_generated: int = 0
 
 
 def _committee_name(place: Division) -> str:
@@ -142,6 +145,9 @@ def demo_load() -> DemoReport:
     if not Child.objects.exists():
         generated = population_generate(children=DEFAULT_CHILDREN, seed=DEMO_SEED, county=GAOTAI)
         report.children_generated = generated.children
+        report.contacts_generated = contacts_generate(
+            county=GAOTAI, as_of=timezone.localdate(), seed=DEMO_SEED
+        )
         # The planted near-duplicates wait in the review queue from the first sign-in on.
         candidates_refresh(prefix=GAOTAI[:6])
     return report

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "tongxin.audit",
     "tongxin.registry",
     "tongxin.interop",
+    "tongxin.protection",
+    "tongxin.visits",
 ]
 
 MIDDLEWARE = [
@@ -176,7 +178,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Third-party front-end assets come from the npm registry at setup (``npm ci``), never committed.
-_VENDOR_ASSETS = {"vendor/pico": BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"}
+_VENDOR_ASSETS = {
+    "vendor/pico": BASE_DIR / "node_modules" / "@picocss" / "pico" / "css",
+    "vendor/echarts": BASE_DIR / "node_modules" / "echarts" / "dist",
+}
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "tongxin" / "static"]
 STATICFILES_DIRS += [(prefix, path) for prefix, path in _VENDOR_ASSETS.items() if path.is_dir()]
 STORAGES = {

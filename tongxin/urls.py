@@ -14,6 +14,8 @@ urlpatterns = [
     path("audit/", include("tongxin.audit.urls")),
     path("children/", include("tongxin.registry.urls")),
     path("ledger/", include("tongxin.interop.urls")),
+    path("visits/", include("tongxin.visits.urls")),
+    path("reports/", include("tongxin.protection.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tongxin.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -14,17 +17,42 @@ from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.accounts.views import login_view
+from tongxin.protection import selectors as protection_selectors
+from tongxin.protection.models import Concern
 from tongxin.registry import agreements, duplicates
+from tongxin.visits.views import worklist as visits_worklist
+
+# A panel lists at most this many items; its count says how many there are in all.
+PANEL_LENGTH = 10
 
 
 @dataclass
 class WorkList:
-    """One panel of the home page. ``items`` is filled by the apps that own the work."""
+    """One panel of the home page. ``items`` is filled by the apps that own the work: the first
+    ``PANEL_LENGTH``; ``total`` is how many there are in all, ``url`` the page listing them."""
 
     key: str
     title: Promise
     empty: Promise
     items: list[object] = field(default_factory=list)
+    total: int = 0
+    url: str = ""
+
+    @property
+    def more(self) -> bool:
+        """Whether the panel shows fewer items than there are."""
+        return self.total > len(self.items)
+
+
+@dataclass(frozen=True)
+class PanelFill:
+    """What a panel's filler answers: the items shown (at most ``PANEL_LENGTH``), how many
+    there are in all, and the page that lists them all. A filler may also answer a plain list
+    (then all of them are shown and counted)."""
+
+    items: Iterable[object]
+    total: int
+    url: str = ""
 
 
 # The panels each role's home page shows, in order. Later issues fill them.
@@ -45,6 +73,7 @@ HOME_PANELS: dict[str, list[tuple[str, Promise, Promise]]] = {
         ("villages_without_director", _("Villages without an active director"), _("None.")),
     ],
     Role.DEPARTMENT_OFFICER: [
+        ("urgent_reports", _("Urgent mandatory reports"), _("No urgent report.")),
         ("referrals_incoming", _("Referrals waiting for my department"), _("No referral waiting.")),
         ("plan_tasks", _("My department's plan tasks"), _("No task due.")),
     ],
@@ -60,10 +89,76 @@ HOME_PANELS: dict[str, list[tuple[str, Promise, Promise]]] = {
 }
 
 
+def _agreements_expiring(user: User) -> PanelFill:
+    return PanelFill(
+        items=agreements.expiring_panel_items(user, limit=PANEL_LENGTH),
+        total=agreements.expiring_count(user),
+        url=reverse("registry:agreement_expiring_list"),
+    )
+
+
+def _duplicates(user: User) -> PanelFill:
+    return PanelFill(
+        items=duplicates.home_panel_items(user, limit=PANEL_LENGTH),
+        total=duplicates.open_candidate_count(user),
+        url=reverse("registry:duplicate_list"),
+    )
+
+
+def _urgent_reports(user: User) -> PanelFill:
+    return PanelFill(
+        items=protection_selectors.urgent_panel_items(user, limit=PANEL_LENGTH),
+        total=protection_selectors.urgent_count(user),
+        url=reverse("reports:report_list") + "?status=awaiting",
+    )
+
+
+def _my_reports(user: User) -> PanelFill:
+    return PanelFill(
+        items=protection_selectors.my_reports_panel_items(user, limit=PANEL_LENGTH),
+        total=protection_selectors.my_reports_count(user),
+        url=reverse("reports:report_list") + "?status=all",
+    )
+
+
+def _problems_open(user: User) -> PanelFill:
+    """Open problems found on files in scope, the overdue and nearest due first."""
+    open_problems = (
+        Concern.objects.visible_to(user)
+        .open()
+        .select_related("child")
+        .order_by(F("due_on").asc(nulls_last=True), "pk")
+    )
+    items: list[object] = []
+    for concern in open_problems[:PANEL_LENGTH]:
+        text = f"{concern.child.name} — {concern.get_category_display()}"
+        if concern.due_on:
+            text += " · " + _("due by %(due)s") % {
+                "due": date_format(concern.due_on, "DATE_FORMAT")
+            }
+        url = reverse("registry:child_detail", args=[concern.child.public_id]) + "#problems"
+        items.append(visits_worklist.PanelLine(url, text))
+    return PanelFill(items=items, total=open_problems.count(), url="")
+
+
+def _worklist_panel(key: str) -> Callable[[User], PanelFill]:
+    """The worklist's panels: lines not done yet, or the supervisor's escalations."""
+
+    def fill(user: User) -> PanelFill:
+        items, total, url = visits_worklist.home_panel(user, key, limit=PANEL_LENGTH)
+        return PanelFill(items=items, total=total, url=url)
+
+    return fill
+
+
 # The apps that own the work fill the panels: panel key → the items for a user.
-PANEL_ITEMS: dict[str, Callable[[User], Iterable[object]]] = {
-    "agreements_expiring": agreements.expiring_panel_items,
-    "duplicates": duplicates.home_panel_items,
+PANEL_ITEMS: dict[str, Callable[[User], Iterable[object] | PanelFill]] = {
+    "agreements_expiring": _agreements_expiring,
+    "duplicates": _duplicates,
+    "urgent_reports": _urgent_reports,
+    "my_reports": _my_reports,
+    "problems_open": _problems_open,
+    **{key: _worklist_panel(key) for key in visits_worklist.PANEL_KEYS},
 }
 
 
@@ -81,5 +176,10 @@ def _my_work(request: HttpRequest) -> HttpResponse:
     panels = [WorkList(key, title, empty) for key, title, empty in HOME_PANELS.get(user.role, [])]
     for panel in panels:
         if fill := PANEL_ITEMS.get(panel.key):
-            panel.items = list(fill(user))
+            found = fill(user)
+            if isinstance(found, PanelFill):
+                panel.items, panel.total, panel.url = list(found.items), found.total, found.url
+            else:
+                panel.items = list(found)
+                panel.total = len(panel.items)
     return render(request, "home.html", {"panels": panels})

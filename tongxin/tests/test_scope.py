@@ -125,6 +125,13 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
                 outsiders=LIST_OUTSIDERS,
             )
         ],
+        "registry:agreement_expiring_list": [
+            Access(
+                reverse("registry:agreement_expiring_list"),
+                allowed=(*LIST_READERS, "other_county_admin"),
+                outsiders=LIST_OUTSIDERS,
+            )
+        ],
         "api:child_list": [
             Access(
                 reverse("api:child_list"),
@@ -136,6 +143,11 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
         **duplicate_cases(actors),
         **file_cases(actors),
         **ledger_cases(actors),
+        **remind_cases(actors),
+        **contact_cases(actors),
+        **report_cases(actors),
+        **worklist_cases(actors),
+        **compliance_cases(actors),
         "api:me": [Access(reverse("api:me"), api=True, allowed=EVERYONE_IN_GAOTAI)],
         "api:classify": [
             Access(
@@ -158,6 +170,70 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
     }
+
+
+def worklist_cases(actors: Actors) -> dict[str, list[Access]]:
+    """The worklist: each worker's own; a county officer or auditor reads a village's or a
+    town's; a village or town outside the scope answers 404 like one that is not there."""
+    roles = ("county_admin", "town_supervisor", "village_director", "auditor")
+    others = ("department_officer", "reporter", "system_admin")
+    page, api = reverse("visits:worklist"), reverse("api:worklist")
+    village = "?village=620724100201"
+    not_theirs = ("other_village_director", "other_town_director", "other_county_admin")
+    return {
+        "visits:worklist": [
+            Access(page, allowed=(*roles, "other_county_admin"), outsiders=others),
+            Access(page + village, allowed=roles, outsiders=(*not_theirs, *others)),
+            Access(page + "?village=620724101000", allowed=("county_admin",), outsiders=not_theirs),
+        ],
+        "api:worklist": [
+            Access(api, api=True, allowed=(*roles, "other_county_admin"), outsiders=others),
+            Access(
+                api + village + "&as_of=2024-06-30",
+                api=True,
+                allowed=roles,
+                outsiders=(*not_theirs, *others),
+            ),
+        ],
+    }
+
+
+def compliance_cases(actors: Actors) -> dict[str, list[Access]]:
+    """Compliance (履职统计): county officers, town supervisors and auditors, on their own
+    division (the default) or one inside it; another division answers 404 like one that is
+    not there, and so does the page for any other role."""
+    readers = ("county_admin", "town_supervisor", "auditor")
+    others = ("village_director", "department_officer", "reporter", "system_admin")
+    town, other_town = "620724100000", "620724101000"
+    cases: dict[str, list[Access]] = {}
+    for name, api in (
+        ("visits:compliance", False),
+        ("visits:compliance_export", False),
+        ("api:compliance", True),
+    ):
+        url = reverse(name)
+        cases[name] = [
+            Access(
+                f"{url}?period=2024-Q2",
+                api=api,
+                allowed=(*readers, "other_county_admin"),
+                outsiders=others,
+            ),
+            Access(
+                f"{url}?division={town}&period=2024-06",
+                api=api,
+                allowed=readers,
+                outsiders=("other_county_admin", "other_town_director", *others),
+            ),
+            Access(
+                f"{url}?division={other_town}&period=2024",
+                api=api,
+                allowed=("county_admin", "auditor"),
+                outsiders=("town_supervisor", "other_county_admin", *others),
+            ),
+            Access(f"{url}?division=999999999999&period=2024", api=api, outsiders=readers),
+        ]
+    return cases
 
 
 def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
@@ -413,6 +489,42 @@ def file_cases(actors: Actors) -> dict[str, list[Access]]:
                 read_only=("auditor",),
             ),
         ],
+        **family_api_cases(child.public_id, spell.public_id, keepers, outsiders),
+    }
+
+
+def family_api_cases(
+    child: object, spell: object, keepers: tuple[str, ...], outsiders: tuple[str, ...]
+) -> dict[str, list[Access]]:
+    """A parent and a spell of work away through the API: reads for the file readers, changes
+    without If-Match (428 for the keepers, nothing changes), a new spell with an empty body
+    (400 for the keepers)."""
+    parent_url = reverse("api:child_parent", args=[child, "father"])
+    spell_url = reverse("api:child_migration", args=[child, spell])
+
+    def change(url: str, method: str, data: dict[str, str]) -> Access:
+        return Access(
+            url,
+            method=method,
+            data=data,
+            api=True,
+            allowed=keepers,
+            outsiders=outsiders,
+            read_only=("auditor",),
+        )
+
+    return {
+        "api:child_parent": [
+            Access(parent_url, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            change(parent_url, "patch", {"name": "x"}),
+        ],
+        "api:child_migration": [
+            Access(spell_url, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            change(spell_url, "patch", {"phone": "1"}),
+        ],
+        "api:parent_migration_create": [
+            change(reverse("api:parent_migration_create", args=[child, "mother"]), "post", {})
+        ],
     }
 
 
@@ -463,6 +575,376 @@ def ledger_cases(actors: Actors) -> dict[str, list[Access]]:
                 method="post",
                 allowed=("county_admin",),
                 outsiders=not_theirs,
+                read_only=("auditor",),
+            )
+        ],
+    }
+
+
+def remind_cases(actors: Actors) -> dict[str, list[Access]]:
+    """Notifications (every signed-in user has their own), the child's risk (a child of 东村;
+    posts carry an empty form: 400 for those who may override), the cadence policy (county
+    officers change it, the other file readers see it read-only)."""
+    from tongxin.registry.tests.conftest import make_family
+
+    child = make_family(actors, name="吴风险").public_id
+    everyone = (*EVERYONE_IN_GAOTAI, "other_county_admin")
+    readers = ("county_admin", "town_supervisor", "village_director", "auditor")
+    overriders = ("county_admin", "town_supervisor")
+    outsiders = (
+        "other_village_director",
+        "other_town_director",
+        "other_county_admin",
+        "department_officer",
+        "system_admin",
+        "reporter",
+    )
+    no_files = ("department_officer", "reporter", "system_admin")
+    risk_url = reverse("visits:child_risk", args=[child])
+    override_api = reverse("api:child_risk_override", args=[child])
+    return {
+        "visits:notification_list": [Access(reverse("visits:notification_list"), allowed=everyone)],
+        "visits:notification_read": [
+            Access(reverse("visits:notification_read"), method="post", allowed=everyone)
+        ],
+        "visits:child_risk": [
+            Access(risk_url, allowed=readers, outsiders=outsiders),
+            Access(
+                risk_url,
+                method="post",
+                data={"action": "set"},
+                allowed=overriders,
+                outsiders=outsiders,
+                read_only=("auditor", "village_director"),
+            ),
+        ],
+        "visits:policy": [
+            Access(
+                reverse("visits:policy"),
+                allowed=(*readers, "other_county_admin"),
+                outsiders=no_files,
+            ),
+            Access(
+                reverse("visits:policy"),
+                method="post",
+                data={},
+                allowed=("county_admin",),
+                outsiders=no_files,
+                read_only=("auditor", "town_supervisor", "village_director"),
+            ),
+        ],
+        "api:child_risk": [
+            Access(
+                reverse("api:child_risk", args=[child]),
+                api=True,
+                allowed=readers,
+                outsiders=outsiders,
+            )
+        ],
+        "api:child_risk_override": [
+            Access(
+                override_api,
+                method=method,
+                data={},
+                api=True,
+                allowed=overriders,
+                outsiders=outsiders,
+                read_only=("auditor", "village_director"),
+            )
+            for method in ("post", "delete")
+        ],
+    }
+
+
+def contact_cases(actors: Actors) -> dict[str, list[Access]]:
+    """Contacts (a phone call with a child of 东村 by its director, still editable) and the work
+    log. Posts carry an empty or incomplete form: the allowed get it back with errors (the API:
+    400, or 428 without If-Match), nothing changes. Only the author edits: the file's other
+    keepers get 403 like the read-only auditor."""
+    from datetime import date
+
+    from tongxin.registry.tests.conftest import make_family
+    from tongxin.visits import services as visits
+
+    child = make_family(actors, name="郑联系")
+    contact = visits.contact_record(
+        actor=actors.village_director,
+        household=child.household,
+        children=[child],
+        fields={"kind": "phone", "day": date(2024, 6, 3)},
+    ).contact.public_id
+    keepers = ("county_admin", "town_supervisor", "village_director")
+    outsiders = (
+        "other_village_director",
+        "other_town_director",
+        "other_county_admin",
+        "department_officer",
+        "system_admin",
+        "reporter",
+    )
+    no_files = ("department_officer", "reporter", "system_admin")
+    new = f"{reverse('visits:contact_create')}?child={child.public_id}"
+    edit = reverse("visits:contact_edit", args=[contact])
+    not_author = ("auditor", "county_admin", "town_supervisor")
+    api_contact = reverse("api:contact_detail", args=[contact])
+    return {
+        "visits:contact_create": [
+            Access(new, allowed=keepers, outsiders=outsiders, read_only=("auditor",)),
+            Access(
+                new,
+                method="post",
+                data={},
+                allowed=keepers,
+                outsiders=outsiders,
+                read_only=("auditor",),
+            ),
+        ],
+        "visits:contact_detail": [
+            Access(
+                reverse("visits:contact_detail", args=[contact]),
+                allowed=(*keepers, "auditor"),
+                outsiders=outsiders,
+            )
+        ],
+        "visits:contact_edit": [
+            Access(edit, allowed=("village_director",), outsiders=outsiders, read_only=not_author),
+            Access(
+                edit,
+                method="post",
+                data={},
+                allowed=("village_director",),
+                outsiders=outsiders,
+                read_only=not_author,
+            ),
+        ],
+        "visits:contact_addendum": [
+            Access(
+                reverse("visits:contact_addendum", args=[contact]),
+                method="post",
+                data={},
+                allowed=keepers,
+                outsiders=outsiders,
+                read_only=("auditor",),
+            )
+        ],
+        "visits:worklog": [
+            Access(
+                reverse("visits:worklog"),
+                allowed=(*keepers, "auditor", "other_village_director", "other_county_admin"),
+                outsiders=no_files,
+            )
+        ],
+        "visits:worklog_create": [
+            Access(
+                reverse("visits:worklog_create"),
+                method=method,
+                data={} if method == "post" else None,
+                allowed=(*keepers, "other_village_director", "other_county_admin"),
+                outsiders=no_files,
+                read_only=("auditor",),
+            )
+            for method in ("get", "post")
+        ],
+        "api:contact_create": [
+            Access(
+                reverse("api:contact_create"),
+                method="post",
+                data={"child": str(child.public_id)},
+                api=True,
+                allowed=keepers,
+                outsiders=outsiders,
+                read_only=("auditor",),
+            )
+        ],
+        "api:child_contacts": [
+            Access(
+                reverse("api:child_contacts", args=[child.public_id]),
+                api=True,
+                allowed=(*keepers, "auditor"),
+                outsiders=outsiders,
+            )
+        ],
+        "api:contact_detail": [
+            Access(api_contact, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            Access(
+                api_contact,
+                method="patch",
+                data={"notes": "x"},  # no If-Match: 428 for the author, nothing changes
+                api=True,
+                allowed=("village_director",),
+                outsiders=outsiders,
+                read_only=not_author,
+            ),
+        ],
+    }
+
+
+def report_cases(actors: Actors) -> dict[str, list[Access]]:
+    """Mandatory reports: an urgent report of physical abuse filed by the school about a child
+    described in 东村, routed to the police (the stock department officer), with its
+    registration task for 东村 and an attachment on record (not opened: the allowed are not
+    listed for it). Posts carry empty forms: the allowed get errors (302/400), nothing moves;
+    an edit of the report answers 409."""
+    from tongxin.protection.models import ReportAttachment
+    from tongxin.protection.tests.conftest import file_report
+
+    report = file_report(actors)
+    attachment = ReportAttachment.objects.create(
+        report=report, file="reports/scope.pdf", kind="pdf", size=1, uploaded_by=actors.reporter
+    ).public_id
+    task = report.tasks.get().public_id
+    code = report.public_id
+    readers = ("reporter", "village_director", "department_officer", "county_admin", "auditor")
+    strangers = (
+        "other_village_director",
+        "other_town_director",
+        "other_department_officer",
+        "town_supervisor",
+        "system_admin",
+        "other_county_admin",
+    )
+    movers = ("department_officer", "county_admin")
+    addenda = (*movers, "reporter")
+    not_addenda = (*strangers, "village_director")
+    everyone_but_admin = tuple(k for k in STOCK_ACTORS if k != "system_admin")
+    submitters = ("reporter", "village_director", "county_admin", "department_officer")
+    detail = reverse("reports:report_detail", args=[code])
+    api_detail = reverse("api:report_detail", args=[code])
+    return {
+        "reports:report_list": [
+            Access(
+                reverse("reports:report_list"),
+                allowed=everyone_but_admin,
+                outsiders=("system_admin",),
+            )
+        ],
+        "reports:report_create": [
+            Access(
+                reverse("reports:report_create"),
+                allowed=(*submitters, "town_supervisor", "other_county_admin"),
+                outsiders=("system_admin",),
+                read_only=("auditor",),
+            ),
+            Access(
+                reverse("reports:report_create"),
+                method="post",
+                data={},
+                allowed=submitters,
+                outsiders=("system_admin",),
+                read_only=("auditor",),
+            ),
+        ],
+        "reports:report_detail": [Access(detail, allowed=readers, outsiders=strangers)],
+        "reports:report_transition": [
+            Access(
+                reverse("reports:report_transition", args=[code]),
+                method="post",
+                data={},
+                allowed=movers,
+                outsiders=strangers,
+                read_only=("auditor",),
+            )
+        ],
+        "reports:report_addendum": [
+            Access(
+                reverse("reports:report_addendum", args=[code]),
+                method="post",
+                data={},
+                allowed=addenda,
+                outsiders=not_addenda,
+                read_only=("auditor",),
+            )
+        ],
+        "reports:report_attachment": [
+            Access(
+                reverse("reports:report_attachment", args=[code, attachment]),
+                outsiders=(*strangers, "reporter", "village_director"),
+            )
+        ],
+        "reports:task_done": [
+            Access(
+                reverse("reports:task_done", args=[task]),
+                allowed=("village_director", "county_admin"),
+                outsiders=(
+                    "other_village_director",
+                    "town_supervisor",
+                    "department_officer",
+                    "reporter",
+                    "system_admin",
+                    "other_county_admin",
+                ),
+                read_only=("auditor",),
+            )
+        ],
+        "reports:failure_list": [
+            Access(
+                reverse("reports:failure_list"),
+                allowed=("county_admin", "auditor", "other_county_admin"),
+                outsiders=(
+                    "village_director",
+                    "town_supervisor",
+                    "department_officer",
+                    "reporter",
+                    "system_admin",
+                ),
+            )
+        ],
+        "reports:failure_create": [
+            Access(
+                reverse("reports:failure_create"),
+                allowed=("county_admin", "other_county_admin"),
+                outsiders=("village_director", "department_officer", "reporter", "system_admin"),
+                read_only=("auditor",),
+            )
+        ],
+        "api:report_collection": [
+            Access(
+                reverse("api:report_collection"),
+                api=True,
+                allowed=everyone_but_admin,
+                outsiders=("system_admin",),
+            ),
+            Access(
+                reverse("api:report_collection"),
+                method="post",
+                data={},
+                api=True,
+                allowed=submitters,
+                outsiders=("system_admin",),
+                read_only=("auditor",),
+            ),
+        ],
+        "api:report_detail": [
+            Access(api_detail, api=True, allowed=readers, outsiders=strangers),
+            Access(
+                api_detail,
+                method="patch",
+                data={"facts": "x"},
+                api=True,
+                allowed=(*movers, "reporter", "village_director"),
+                outsiders=strangers,
+                read_only=("auditor",),
+            ),
+        ],
+        "api:report_transitions": [
+            Access(
+                reverse("api:report_transitions", args=[code]),
+                method="post",
+                data={},
+                api=True,
+                allowed=(*movers, "reporter"),
+                outsiders=strangers,
+                read_only=("auditor",),
+            )
+        ],
+        "api:report_addenda": [
+            Access(
+                reverse("api:report_addenda", args=[code]),
+                method="post",
+                data={},
+                api=True,
+                allowed=addenda,
+                outsiders=not_addenda,
                 read_only=("auditor",),
             )
         ],

@@ -15,7 +15,10 @@ class Command(BaseCommand):
             f"Divisions: {d['created']} created, {d['updated']} updated, "
             f"{d['unchanged']} unchanged. Organisations: {report.organisations_created} created."
         )
-        self.stdout.write(f"Children: {report.children_generated} generated.")
+        self.stdout.write(
+            f"Children: {report.children_generated} generated; "
+            f"contacts: {report.contacts_generated} generated."
+        )
         new = [(a, pw) for a, pw in report.accounts if pw]
         if new:
             self.stdout.write(self.style.SUCCESS("Demo accounts (passwords are shown this once):"))

@@ -1,0 +1,625 @@
+"""API of mandatory reports (强制报告):
+
+- ``POST /api/v1/reports`` — intake; the answer carries the receipt number;
+- ``GET /api/v1/reports`` — the reports the caller may see;
+- ``GET /api/v1/reports/{code}`` — one report, as much as the caller may see of it;
+  ``PATCH``/``PUT`` answer 409: a submitted report is immutable, corrections are addenda;
+- ``POST /api/v1/reports/{code}/transitions`` — one step of the workflow;
+- ``POST /api/v1/reports/{code}/addenda`` — a correction or addition.
+
+``{code}`` is the report's UUID or its receipt number. A report the caller may not see answers
+404, exactly as one that is not there. Every read is audited, never with the report's content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tongxin.accounts.models import Organisation, User
+from tongxin.geo.models import Division
+from tongxin.protection import access, policy, rules, selectors, services
+from tongxin.protection.models import (
+    Channel,
+    Harm,
+    MandatoryReport,
+    ReportAddendum,
+    ReportAttachment,
+    ReportEvent,
+    Urgency,
+)
+from tongxin.registry.models import Child
+
+LIST_LIMIT = 100
+STATUS_HELP = "one of: " + ", ".join(s.value for s in rules.Status)
+
+# --- serializers -----------------------------------------------------------------------------
+
+
+class ReportIntakeSerializer(serializers.Serializer[Any]):
+    urgency = serializers.ChoiceField(
+        choices=Urgency.choices, help_text="imminent danger, urgent or normal"
+    )
+    harms = serializers.ListField(
+        child=serializers.ChoiceField(choices=Harm.choices),
+        min_length=1,
+        help_text="one or more suspected harms",
+    )
+    facts = serializers.CharField(max_length=5000, help_text="what happened (sensitive)")
+    child = serializers.UUIDField(
+        required=False,
+        help_text="a registered child's file code (roles that read files only); "
+        "else describe the child with the child_* fields",
+    )
+    child_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    child_age = serializers.IntegerField(min_value=0, max_value=17, required=False)
+    child_gender = serializers.CharField(
+        max_length=6, required=False, allow_blank=True, help_text="male or female"
+    )
+    child_village = serializers.CharField(
+        max_length=12, required=False, allow_blank=True, help_text="12-digit village code"
+    )
+    child_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    discovered_at = serializers.DateTimeField(required=False, help_text="default: now")
+    discovered_where = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reporter_name = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, help_text="default: the account's name"
+    )
+    reporter_phone = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="default: the account's phone"
+    )
+    reporting_organisation_name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="the caller's institution (reports recorded by phone or in person)",
+    )
+    keep_identity_confidential = serializers.BooleanField(required=False, default=False)
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        default=Channel.ONLINE,
+        help_text="phone and in_person: officers recording a report received so",
+    )
+    handling_department = serializers.UUIDField(
+        required=False,
+        help_text="an organisation's code (officers only); default: routed by the harms",
+    )
+
+
+class ReportReceiptSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField(help_text="the report's code")
+    receipt_no = serializers.CharField(help_text="the receipt number, e.g. GT-2024-000123")
+    status = serializers.CharField(help_text=STATUS_HELP)
+    submitted_at = serializers.DateTimeField()
+
+
+class ReportAreaSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ReportClockSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(help_text="acceptance or result")
+    state = serializers.CharField(
+        help_text="not_started, running, breached (running past its limit), met, met_late"
+    )
+    limit = serializers.CharField(help_text="24h, 15d, 3wd …")
+    started_at = serializers.DateTimeField(allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReportReporterSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    institution = serializers.CharField()
+
+
+class ReportEventSerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField()
+    action = serializers.CharField(help_text="submit, a transition, addendum, child_linked")
+    by = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    department = serializers.CharField(help_text="the department transferred to")
+    note = serializers.CharField()
+
+
+class ReportAddendumOutSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    text = serializers.CharField()
+
+
+class ReportAttachmentOutSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    kind = serializers.CharField(help_text="pdf, jpg or png")
+    size = serializers.IntegerField()
+
+
+class ReportTaskOutSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    due_on = serializers.DateField()
+
+
+class ReportOutSerializer(serializers.Serializer[Any]):
+    """A report as the caller may see it: fields the caller may not see are left out."""
+
+    id = serializers.UUIDField()
+    receipt_no = serializers.CharField()
+    status = serializers.CharField(help_text=STATUS_HELP)
+    view = serializers.CharField(
+        help_text="what the caller sees: full, status (its reporter) or exists (the village)"
+    )
+    urgency = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    area = ReportAreaSerializer()
+    child_name = serializers.CharField(help_text="*** in reports of suspected sexual abuse")
+    result_for_reporter = serializers.CharField(
+        required=False, help_text="the result told to the reporter (reporter and full view)"
+    )
+    harms = serializers.ListField(child=serializers.CharField(), required=False)
+    facts = serializers.CharField(required=False)
+    discovered_at = serializers.DateTimeField(required=False)
+    discovered_where = serializers.CharField(required=False)
+    reporter = ReportReporterSerializer(required=False)
+    handling_department = ReportAreaSerializer(required=False, help_text="code: organisation code")
+    clocks = ReportClockSerializer(many=True, required=False)
+    result = serializers.CharField(required=False)
+    timeline = ReportEventSerializer(many=True, required=False)
+    addenda = ReportAddendumOutSerializer(many=True, required=False)
+    attachments = ReportAttachmentOutSerializer(many=True, required=False)
+    tasks = ReportTaskOutSerializer(many=True, required=False)
+    transitions = serializers.ListField(
+        child=serializers.CharField(), help_text="the steps the caller may take now"
+    )
+
+
+class ReportListSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    results = ReportOutSerializer(many=True, help_text="summary fields only")
+
+
+class ReportTransitionInSerializer(serializers.Serializer[Any]):
+    transition = serializers.ChoiceField(
+        choices=[(t.value, t.value) for t in rules.Transition],
+        help_text="accept, start_verification, record_result (needs result), inform_reporter "
+        "(needs result_for_reporter), close, reject (needs reason), transfer (needs "
+        "department and reason)",
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    department = serializers.UUIDField(required=False, help_text="organisation code (transfer)")
+    result = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    result_for_reporter = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default=""
+    )
+
+
+class ReportAddendumInSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=5000)
+
+
+class ReportConflictSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+
+
+# --- building the answer ---------------------------------------------------------------------
+
+
+def _clock(clock: rules.Clock) -> dict[str, Any]:
+    return {
+        "name": clock.name.value,
+        "state": clock.state.value,
+        "limit": str(clock.limit),
+        "started_at": clock.started_at,
+        "deadline": clock.deadline,
+        "stopped_at": clock.stopped_at,
+    }
+
+
+def report_data(row: selectors.Row, *, detail: bool, user: User) -> dict[str, Any]:
+    """The report as the row's viewer may see it; ``detail`` adds the narrative parts."""
+    report, view = row.report, row.view
+    data: dict[str, Any] = {
+        "id": report.public_id,
+        "receipt_no": report.receipt_no,
+        "status": report.status,
+        "view": view.level,
+        "urgency": report.urgency,
+        "submitted_at": report.submitted_at,
+        "area": {"code": report.division_id, "name": report.division.name},
+        "child_name": row.child_name,
+        "transitions": [t.value for t in view.transitions],
+    }
+    if view.result_told and report.result_for_reporter:
+        data["result_for_reporter"] = report.result_for_reporter
+    if not view.narrative:
+        if detail and view.tasks:
+            data["tasks"] = [_task(t) for t in selectors.open_tasks_for(user, report)]
+        return data
+    department = report.handling_department
+    data.update(
+        harms=report.harm_values,
+        handling_department=(
+            {"code": str(department.public_id), "name": department.name} if department else None
+        ),
+        clocks=[_clock(row.acceptance), _clock(row.result)],
+    )
+    if not detail:
+        return data
+    data.update(
+        facts=report.facts,
+        discovered_at=report.discovered_at,
+        discovered_where=report.discovered_where,
+        result=report.result,
+        timeline=[
+            {
+                "at": e.at,
+                "action": e.action,
+                "by": str(e.actor) if e.actor else "",
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "department": e.department.name if e.department else "",
+                "note": e.note,
+            }
+            for e in ReportEvent.objects.filter(report=report).select_related("actor", "department")
+        ],
+        addenda=[
+            {"id": a.public_id, "created_at": a.created_at, "text": a.text}
+            for a in ReportAddendum.objects.filter(report=report)
+        ],
+        attachments=[
+            {"id": a.public_id, "kind": a.kind, "size": a.size}
+            for a in ReportAttachment.objects.filter(report=report)
+        ],
+        tasks=[_task(t) for t in report.tasks.all()],
+    )
+    if view.reporter_identity:
+        organisation = report.reporting_organisation
+        data["reporter"] = {
+            "name": access.shown_name(report.reporter_name, view),
+            "phone": report.reporter_phone,
+            "institution": organisation.name
+            if organisation
+            else report.reporting_organisation_name,
+        }
+    return data
+
+
+def _task(task: Any) -> dict[str, Any]:
+    return {"id": task.public_id, "kind": task.kind, "status": task.status, "due_on": task.due_on}
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _row(user: User, report: MandatoryReport, view: access.ReportView) -> selectors.Row:
+    return selectors.row_for(report, view, timezone.now(), policy.clock_policy())
+
+
+def _get(request: Request, code: str) -> tuple[MandatoryReport, access.ReportView]:
+    user = _user(request)
+    try:
+        return selectors.get_report_for_user(user, code)
+    except Http404:
+        services.report_access_denied(actor=user, code=code, request=request._request)
+        raise
+
+
+def _validation(exc: ValidationError) -> DRFValidationError:
+    if hasattr(exc, "error_dict"):
+        return DRFValidationError(exc.message_dict)
+    return DRFValidationError({"detail": exc.messages})
+
+
+def _conflict(message: str) -> Response:
+    return Response({"detail": message}, status=status.HTTP_409_CONFLICT)
+
+
+NOT_FOUND = OpenApiResponse(description="No such report, or not yours to see (the same answer).")
+CODE = OpenApiParameter(
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="the report's code (UUID) or its receipt number (GT-2024-000123)",
+)
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+
+def _intake(request: Request, user: User) -> Response:
+    if user.is_read_only:
+        raise PermissionDenied
+    if not access.may_submit(user):
+        raise Http404
+    data = ReportIntakeSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    given = data.validated_data
+    child: Child | None = None
+    if given.get("child"):
+        if not access.links_children(user):
+            raise DRFValidationError({"child": [_("Describe the child instead.")]})
+        try:
+            child = Child.objects.visible_to(user).get(public_id=given["child"])
+        except Child.DoesNotExist as exc:
+            raise DRFValidationError({"child": [_("No such child in your area.")]}) from exc
+    village = None
+    if given.get("child_village"):
+        village = Division.objects.filter(code=given["child_village"]).first()
+        if village is None:
+            raise DRFValidationError({"child_village": [_("Choose a village of this county.")]})
+    department = None
+    if given.get("handling_department"):
+        department = Organisation.objects.filter(public_id=given["handling_department"]).first()
+        if department is None:
+            raise DRFValidationError(
+                {"handling_department": [_("Choose a department of this county.")]}
+            )
+    try:
+        report = services.report_submit(
+            actor=user,
+            harms=given["harms"],
+            facts=given["facts"],
+            urgency=given["urgency"],
+            child=child,
+            described=services.ChildDescription(
+                name=given.get("child_name", ""),
+                age=given.get("child_age"),
+                gender=given.get("child_gender", ""),
+                village=village,
+                address=given.get("child_address", ""),
+            ),
+            discovered_at=given.get("discovered_at"),
+            discovered_where=given.get("discovered_where", ""),
+            reporter_name=given.get("reporter_name", ""),
+            reporter_phone=given.get("reporter_phone", ""),
+            reporting_organisation_name=given.get("reporting_organisation_name", ""),
+            keep_identity_confidential=given["keep_identity_confidential"],
+            channel=given["channel"],
+            handling_department=department,
+            request=request._request,
+        )
+    except ValidationError as exc:
+        raise _validation(exc) from exc
+    body = ReportReceiptSerializer(
+        {
+            "id": report.public_id,
+            "receipt_no": report.receipt_no,
+            "status": report.status,
+            "submitted_at": report.submitted_at,
+        }
+    ).data
+    return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="reports_list",
+    summary="The mandatory reports the caller may see",
+    description=(
+        "Newest first, at most 100, with `?status=open|awaiting|breached|ended|all` (default "
+        "open). Each report shows only what the caller may see of it (see the report's "
+        "endpoint). The read is audited."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "status",
+            OpenApiTypes.STR,
+            OpenApiParameter.QUERY,
+            enum=list(selectors.STATUS_FILTERS),
+        )
+    ],
+    responses={200: ReportListSerializer, 404: OpenApiResponse(description="Not for your role.")},
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="reports_create",
+    summary="File a mandatory report",
+    description=(
+        "A reporter files for their institution (name and phone default to the account's); "
+        "an officer may record a report received by phone or in person and choose the "
+        "handling department, which is otherwise routed by the harms. The answer carries the "
+        "receipt number. The police, civil-affairs and education officers are notified at "
+        "once. A submitted report cannot be changed: add an addendum."
+    ),
+    request=ReportIntakeSerializer,
+    responses={
+        201: ReportReceiptSerializer,
+        400: OpenApiResponse(description="A field is invalid; the body names it."),
+        403: OpenApiResponse(description="Your role is read-only."),
+        404: OpenApiResponse(description="Your role does not file reports."),
+    },
+)
+@api_view(["GET", "POST"])
+@permission_classes([IsAuthenticated])
+def report_collection(request: Request) -> Response:
+    user = _user(request)
+    if request.method == "POST":
+        return _intake(request, user)
+    if user.role == "system_admin":
+        raise Http404
+    filter_ = request.query_params.get("status", "open")
+    if filter_ not in selectors.STATUS_FILTERS:
+        filter_ = "open"
+    reports = list(selectors.filter_reports(selectors.reports_for(user), filter_)[:LIST_LIMIT])
+    rows = selectors.report_rows(user, reports)
+    services.report_list_opened(actor=user, count=len(rows), request=request._request)
+    return Response(
+        {"count": len(rows), "results": [report_data(row, detail=False, user=user) for row in rows]}
+    )
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="reports_retrieve",
+    summary="One mandatory report, as the caller may see it",
+    description=(
+        "County officers and the handling department's officers see everything (names in "
+        "reports of suspected sexual abuse are *** except to the handling department); the "
+        "auditor the same, read-only; the child's village director that the report exists "
+        "and its tasks for the village; the reporter its status and the result told to them. "
+        "Every read is audited."
+    ),
+    parameters=[CODE],
+    responses={200: ReportOutSerializer, 404: NOT_FOUND},
+)
+@extend_schema(
+    methods=["PATCH"],
+    operation_id="reports_partial_update",
+    summary="Refused: a submitted report is immutable",
+    description="Always 409 for those who may see the report: add an addendum instead.",
+    parameters=[CODE],
+    request=None,
+    responses={
+        403: OpenApiResponse(description="Your role is read-only."),
+        404: NOT_FOUND,
+        409: ReportConflictSerializer,
+    },
+)
+@extend_schema(
+    methods=["PUT"],
+    operation_id="reports_update",
+    summary="Refused: a submitted report is immutable",
+    description="Always 409 for those who may see the report: add an addendum instead.",
+    parameters=[CODE],
+    request=None,
+    responses={
+        403: OpenApiResponse(description="Your role is read-only."),
+        404: NOT_FOUND,
+        409: ReportConflictSerializer,
+    },
+)
+@api_view(["GET", "PATCH", "PUT"])
+@permission_classes([IsAuthenticated])
+def report_detail(request: Request, code: str) -> Response:
+    user = _user(request)
+    if request.method in ("PATCH", "PUT") and user.is_read_only:
+        raise PermissionDenied
+    report, view = _get(request, code)
+    if request.method in ("PATCH", "PUT"):
+        services.report_edit_refused(actor=user, report=report, request=request._request)
+        return _conflict(
+            _(
+                "A submitted report cannot be changed. Add an addendum: "
+                "POST /api/v1/reports/%(code)s/addenda."
+            )
+            % {"code": report.public_id}
+        )
+    services.report_opened(actor=user, report=report, view=view, request=request._request)
+    response = Response(report_data(_row(user, report, view), detail=True, user=user))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@extend_schema(
+    operation_id="reports_transition",
+    summary="Move a report one step along the workflow",
+    description=(
+        "received → accepted → verifying → result_recorded → reporter_informed → closed; "
+        "reject (with a reason) from received, transferred or accepted; transfer (to another "
+        "department of the county, with a reason) from received, transferred, accepted or "
+        "verifying. Only county officers and the handling department's officers move a "
+        "report."
+    ),
+    parameters=[CODE],
+    request=ReportTransitionInSerializer,
+    responses={
+        200: ReportOutSerializer,
+        400: OpenApiResponse(description="A needed field is missing or invalid."),
+        403: OpenApiResponse(description="Not yours to move (or your role is read-only)."),
+        404: NOT_FOUND,
+        409: ReportConflictSerializer,
+    },
+)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def report_transitions(request: Request, code: str) -> Response:
+    user = _user(request)
+    if user.is_read_only:
+        raise PermissionDenied
+    report, _view = _get(request, code)
+    data = ReportTransitionInSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    given = data.validated_data
+    department = None
+    if given.get("department"):
+        department = (
+            selectors.handling_departments(report).filter(public_id=given["department"]).first()
+        )
+        if department is None:
+            raise DRFValidationError({"department": [_("Choose a department of this county.")]})
+    try:
+        moved = services.report_transition(
+            actor=user,
+            report=report,
+            transition=given["transition"],
+            reason=given["reason"],
+            department=department,
+            result=given["result"],
+            result_for_reporter=given["result_for_reporter"],
+            request=request._request,
+        )
+    except services.ReportConflict as exc:
+        return _conflict(str(exc))
+    except ValidationError as exc:
+        raise _validation(exc) from exc
+    moved, view = selectors.get_report_for_user(user, moved.public_id)
+    return Response(report_data(_row(user, moved, view), detail=True, user=user))
+
+
+@extend_schema(
+    operation_id="reports_addendum_create",
+    summary="Add a correction or more information to a report",
+    description=(
+        "The report stays as submitted; the addendum is kept beside it. For its reporter, "
+        "county officers and the handling department."
+    ),
+    parameters=[CODE],
+    request=ReportAddendumInSerializer,
+    responses={
+        201: ReportAddendumOutSerializer,
+        400: OpenApiResponse(description="The text is missing."),
+        403: OpenApiResponse(description="Your role is read-only."),
+        404: NOT_FOUND,
+    },
+)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def report_addenda(request: Request, code: str) -> Response:
+    user = _user(request)
+    if user.is_read_only:
+        raise PermissionDenied
+    report, view = _get(request, code)
+    if not view.adds_addenda:
+        raise Http404
+    data = ReportAddendumInSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        addendum = services.report_addendum_add(
+            actor=user, report=report, text=data.validated_data["text"], request=request._request
+        )
+    except ValidationError as exc:
+        raise _validation(exc) from exc
+    body = ReportAddendumOutSerializer(
+        {"id": addendum.public_id, "created_at": addendum.created_at, "text": addendum.text}
+    ).data
+    return Response(body, status=status.HTTP_201_CREATED)

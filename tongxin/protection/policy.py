@@ -1,0 +1,48 @@
+"""The county's settings for mandatory reports, with the plan's values as defaults.
+
+In ``settings.py`` (all optional)::
+
+    TONGXIN_REPORTS = {
+        "ACCEPTANCE_LIMIT": "24h",        # h: hours, d: days, wd: working days
+        "RESULT_LIMIT": "15d",
+        "REFERRAL_ACCEPTANCE_LIMIT": "3wd",
+        "NOTIFY_DEPARTMENTS": ["police", "civil_affairs", "education"],
+        "RECEIPT_PREFIXES": {"620724": "GT"},  # county code → receipt prefix
+        "TASK_DAYS": 7,                    # days a village has to register a described child
+    }
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from tongxin.protection import rules
+
+DEFAULTS: dict[str, Any] = {
+    "ACCEPTANCE_LIMIT": "24h",
+    "RESULT_LIMIT": "15d",
+    "REFERRAL_ACCEPTANCE_LIMIT": "3wd",
+    "NOTIFY_DEPARTMENTS": [rules.POLICE, rules.CIVIL_AFFAIRS, rules.EDUCATION],
+    "RECEIPT_PREFIXES": {"620724": "GT"},
+    "TASK_DAYS": 7,
+}
+
+
+def setting(name: str) -> Any:
+    return {**DEFAULTS, **getattr(settings, "TONGXIN_REPORTS", {})}[name]
+
+
+def clock_policy() -> rules.ClockPolicy:
+    return rules.ClockPolicy(
+        acceptance=rules.Limit.parse(setting("ACCEPTANCE_LIMIT")),
+        result=rules.Limit.parse(setting("RESULT_LIMIT")),
+        referral_acceptance=rules.Limit.parse(setting("REFERRAL_ACCEPTANCE_LIMIT")),
+        time_zone=settings.TIME_ZONE,
+    )
+
+
+def receipt_prefix(county_code: str) -> str:
+    """The receipt number's prefix for a county (its code when none is set)."""
+    return str(setting("RECEIPT_PREFIXES").get(county_code, county_code))

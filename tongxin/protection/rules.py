@@ -1,0 +1,408 @@
+"""Mandatory reports (强制报告, task 6) as pure rules: the workflow, who may move a report along
+it, the statutory clocks, and the routing of a new report. No ORM, no request: plain data in,
+plain data out.
+
+The workflow::
+
+    received ─accept─▶ accepted ─start_verification─▶ verifying ─record_result─▶
+    result_recorded ─inform_reporter─▶ reporter_informed ─close─▶ closed
+
+    received / transferred / accepted ─reject (with a reason)─▶ rejected
+    received / transferred / accepted / verifying ─transfer─▶ transferred
+
+A transferred report stays open: it waits for the new handling department to accept it, as a
+received report waits for the first one, and its acceptance clock starts again at the transfer.
+
+Clocks (each limit a setting, see ``ClockPolicy``): acceptance within 24 hours of receipt, a
+result within 15 days of acceptance. Limits count in hours (exact), in calendar days, or in
+working days (the State Council's calendar through ``chinese_calendar``: weekends, public
+holidays and the Saturdays or Sundays made working days around them). A period in days does not
+count the day it starts on and ends at the end of its last day; when that last day is a rest
+day, the period ends with the next working day (the rule of 期间 in 民事诉讼法 art. 85 and
+行政诉讼法 art. 83).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+# --- the workflow ----------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    VERIFYING = "verifying"
+    RESULT_RECORDED = "result_recorded"
+    REPORTER_INFORMED = "reporter_informed"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    TRANSFERRED = "transferred"
+
+
+# Waiting for a handling department to accept it.
+AWAITING_ACCEPTANCE = frozenset({Status.RECEIVED, Status.TRANSFERRED})
+ENDED = frozenset({Status.CLOSED, Status.REJECTED})
+OPEN = frozenset(Status) - ENDED
+
+
+class Transition(StrEnum):
+    ACCEPT = "accept"
+    START_VERIFICATION = "start_verification"
+    RECORD_RESULT = "record_result"
+    INFORM_REPORTER = "inform_reporter"
+    CLOSE = "close"
+    REJECT = "reject"
+    TRANSFER = "transfer"
+
+
+class Party(StrEnum):
+    """What a user is to one report. One user may be several (a county officer who filed it)."""
+
+    COUNTY = "county"  # a county civil-affairs officer whose area holds the report
+    HANDLER = "handler"  # an officer of the report's handling department
+    REPORTER = "reporter"  # who submitted it
+    VILLAGE = "village"  # the child director of the child's village
+    AUDITOR = "auditor"  # read-only, every read audited
+
+
+class Input(StrEnum):
+    """What a transition needs besides the actor."""
+
+    REASON = "reason"
+    DEPARTMENT = "department"
+    RESULT = "result"
+    RESULT_FOR_REPORTER = "result_for_reporter"
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: frozenset[Status]
+    target: Status
+    parties: frozenset[Party]
+    needs: frozenset[Input] = frozenset()
+
+
+# The county officer or the handling department moves a report; nobody else does.
+_ACTORS = frozenset({Party.COUNTY, Party.HANDLER})
+
+STEPS: dict[Transition, Step] = {
+    Transition.ACCEPT: Step(AWAITING_ACCEPTANCE, Status.ACCEPTED, _ACTORS),
+    Transition.START_VERIFICATION: Step(frozenset({Status.ACCEPTED}), Status.VERIFYING, _ACTORS),
+    Transition.RECORD_RESULT: Step(
+        frozenset({Status.VERIFYING}), Status.RESULT_RECORDED, _ACTORS, frozenset({Input.RESULT})
+    ),
+    Transition.INFORM_REPORTER: Step(
+        frozenset({Status.RESULT_RECORDED}),
+        Status.REPORTER_INFORMED,
+        _ACTORS,
+        frozenset({Input.RESULT_FOR_REPORTER}),
+    ),
+    Transition.CLOSE: Step(frozenset({Status.REPORTER_INFORMED}), Status.CLOSED, _ACTORS),
+    Transition.REJECT: Step(
+        AWAITING_ACCEPTANCE | {Status.ACCEPTED}, Status.REJECTED, _ACTORS, frozenset({Input.REASON})
+    ),
+    Transition.TRANSFER: Step(
+        AWAITING_ACCEPTANCE | {Status.ACCEPTED, Status.VERIFYING},
+        Status.TRANSFERRED,
+        _ACTORS,
+        frozenset({Input.DEPARTMENT, Input.REASON}),
+    ),
+}
+
+
+class Refusal(StrEnum):
+    STATE = "state"  # not from this status (a conflict: 409)
+    PARTY = "party"  # not for this user (403)
+
+
+class TransitionRefused(Exception):
+    def __init__(self, transition: Transition, status: Status, refusal: Refusal) -> None:
+        super().__init__(f"{transition} refused from {status}: {refusal}")
+        self.transition, self.status, self.refusal = transition, status, refusal
+
+
+def check_transition(status: Status, transition: Transition, parties: Iterable[Party]) -> Status:
+    """The status ``transition`` leads to from ``status``, for a user who is ``parties`` to the
+    report; TransitionRefused (STATE before PARTY) when it may not happen."""
+    step = STEPS[transition]
+    if status not in step.sources:
+        raise TransitionRefused(transition, status, Refusal.STATE)
+    if not step.parties & frozenset(parties):
+        raise TransitionRefused(transition, status, Refusal.PARTY)
+    return step.target
+
+
+def available_transitions(status: Status, parties: Iterable[Party]) -> tuple[Transition, ...]:
+    """The transitions this user may make now, in the workflow's order."""
+    held = frozenset(parties)
+    return tuple(t for t, step in STEPS.items() if status in step.sources and step.parties & held)
+
+
+# --- limits and working days -----------------------------------------------------------------
+
+
+class Unit(StrEnum):
+    HOURS = "hours"
+    DAYS = "days"
+    WORKING_DAYS = "working_days"
+
+
+_LIMIT = re.compile(r"^\s*(\d+)\s*(h|d|wd)\s*$")
+_UNIT_SUFFIX = {"h": Unit.HOURS, "d": Unit.DAYS, "wd": Unit.WORKING_DAYS}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A time limit: ``24 hours``, ``15 days``, ``3 working days``."""
+
+    amount: int
+    unit: Unit
+
+    def __post_init__(self) -> None:
+        if self.amount < 1:
+            raise ValueError(f"a limit must be at least 1: {self.amount}")
+
+    @classmethod
+    def parse(cls, text: str) -> Limit:
+        """``"24h"``, ``"15d"``, ``"3wd"`` (how a county writes it in its settings)."""
+        found = _LIMIT.match(text)
+        if found is None:
+            raise ValueError(f"not a limit (24h, 15d, 3wd): {text!r}")
+        return cls(int(found.group(1)), _UNIT_SUFFIX[found.group(2)])
+
+    def __str__(self) -> str:
+        suffix = {v: k for k, v in _UNIT_SUFFIX.items()}[self.unit]
+        return f"{self.amount}{suffix}"
+
+
+def is_workday(day: date) -> bool:
+    """A working day in mainland China. Outside the years the calendar knows (it is updated
+    each December when the State Council publishes the next year), Monday to Friday."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def _end_of(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=tz)
+
+
+def deadline(start: datetime, limit: Limit, tz: tzinfo) -> datetime:
+    """When a clock started at ``start`` (aware) runs out; it is breached after this instant.
+    Days are counted on the local calendar of ``tz``."""
+    if start.tzinfo is None:
+        raise ValueError("start must be an aware datetime")
+    if limit.unit == Unit.HOURS:
+        return start + timedelta(hours=limit.amount)
+    day = start.astimezone(tz).date()
+    if limit.unit == Unit.DAYS:
+        day += timedelta(days=limit.amount)
+        while not is_workday(day):
+            day += timedelta(days=1)
+        return _end_of(day, tz)
+    counted = 0
+    while counted < limit.amount:
+        day += timedelta(days=1)
+        if is_workday(day):
+            counted += 1
+    return _end_of(day, tz)
+
+
+# --- clocks ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    acceptance: Limit = Limit(24, Unit.HOURS)
+    result: Limit = Limit(15, Unit.DAYS)
+    # For referrals between departments (issue 5, later): accepted within 3 working days.
+    referral_acceptance: Limit = Limit(3, Unit.WORKING_DAYS)
+    time_zone: str = "Asia/Shanghai"
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.time_zone)
+
+
+DEFAULT_POLICY = ClockPolicy()
+
+
+@dataclass(frozen=True)
+class ReportTimes:
+    """The moments a report's clocks read. ``received_at``: submission, or the latest transfer;
+    ``accepted_at`` / ``result_at``: since then; ``ended_at``: rejected or closed."""
+
+    status: Status
+    received_at: datetime
+    accepted_at: datetime | None = None
+    result_at: datetime | None = None
+    informed_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+def times_after(times: ReportTimes, transition: Transition, at: datetime) -> ReportTimes:
+    """The report's moments after ``transition`` at ``at`` (checked by ``check_transition``
+    first; this only records)."""
+    target = STEPS[transition].target
+    moved = replace(times, status=target)
+    match transition:
+        case Transition.ACCEPT:
+            return replace(moved, accepted_at=at)
+        case Transition.RECORD_RESULT:
+            return replace(moved, result_at=at)
+        case Transition.INFORM_REPORTER:
+            return replace(moved, informed_at=at)
+        case Transition.CLOSE | Transition.REJECT:
+            return replace(moved, ended_at=at)
+        case Transition.TRANSFER:
+            # The new department receives it now: its clocks start again.
+            return ReportTimes(status=target, received_at=at)
+    return moved
+
+
+class ClockName(StrEnum):
+    ACCEPTANCE = "acceptance"
+    RESULT = "result"
+
+
+class ClockState(StrEnum):
+    NOT_STARTED = "not_started"
+    RUNNING = "running"  # started, not stopped, within its limit
+    BREACHED = "breached"  # started, not stopped, past its limit
+    MET = "met"  # stopped within its limit
+    MET_LATE = "met_late"  # stopped, but after its limit
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: ClockName
+    state: ClockState
+    limit: Limit
+    started_at: datetime | None = None
+    deadline: datetime | None = None
+    stopped_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state in (ClockState.RUNNING, ClockState.BREACHED)
+
+    @property
+    def breached(self) -> bool:
+        """Its limit was passed, whether it still runs or stopped late."""
+        return self.state in (ClockState.BREACHED, ClockState.MET_LATE)
+
+
+def _clock(
+    name: ClockName,
+    limit: Limit,
+    started: datetime | None,
+    stopped: datetime | None,
+    now: datetime,
+    tz: tzinfo,
+) -> Clock:
+    if started is None:
+        return Clock(name, ClockState.NOT_STARTED, limit)
+    due = deadline(started, limit, tz)
+    if stopped is not None:
+        state = ClockState.MET if stopped <= due else ClockState.MET_LATE
+    else:
+        state = ClockState.RUNNING if now <= due else ClockState.BREACHED
+    return Clock(name, state, limit, started, due, stopped)
+
+
+def report_clocks(
+    times: ReportTimes, now: datetime, policy: ClockPolicy = DEFAULT_POLICY
+) -> tuple[Clock, Clock]:
+    """The acceptance and the result clock of a report at ``now``.
+
+    Acceptance runs from receipt until the report is accepted, or rejected unaccepted (a
+    decision was made in time or not). Result runs from acceptance until a result is recorded,
+    or the report is rejected after acceptance."""
+    tz = policy.tz
+    rejected = times.status == Status.REJECTED
+    acceptance_stop = times.accepted_at or (times.ended_at if rejected else None)
+    acceptance = _clock(
+        ClockName.ACCEPTANCE, policy.acceptance, times.received_at, acceptance_stop, now, tz
+    )
+    result_stop = times.result_at or (times.ended_at if rejected else None)
+    result = _clock(ClockName.RESULT, policy.result, times.accepted_at, result_stop, now, tz)
+    return acceptance, result
+
+
+# --- routing and the problem it raises ------------------------------------------------------
+
+
+class Harm(StrEnum):
+    PHYSICAL_ABUSE = "physical_abuse"
+    SEXUAL_ABUSE = "sexual_abuse"
+    NEGLECT = "neglect"
+    ABANDONMENT = "abandonment"
+    DOMESTIC_VIOLENCE = "domestic_violence"
+    BULLYING = "bullying"
+    ACCIDENTAL_INJURY = "accidental_injury"
+    TRAFFICKING = "trafficking"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    IMMINENT = "imminent"  # imminent danger (面临现实危险)
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+# Department keys (accounts.models.Department values).
+POLICE, CIVIL_AFFAIRS, EDUCATION = "police", "civil_affairs", "education"
+
+# Suspected crimes go to the police; bullying to education; the rest to civil affairs, which
+# holds the fallback guardianship duty (task 7).
+_POLICE_HARMS = frozenset(
+    {Harm.PHYSICAL_ABUSE, Harm.SEXUAL_ABUSE, Harm.DOMESTIC_VIOLENCE, Harm.TRAFFICKING}
+)
+
+
+def handling_department(harms: Iterable[Harm], urgency: Urgency) -> str:
+    """The department that handles a new report unless the officer recording it chose one."""
+    found = frozenset(harms)
+    if urgency == Urgency.IMMINENT or found & _POLICE_HARMS:
+        return POLICE
+    if Harm.BULLYING in found:
+        return EDUCATION
+    return CIVIL_AFFAIRS
+
+
+# The problem category (protection.models.ConcernCategory values) each harm raises.
+HARM_CATEGORY: dict[Harm, str] = {
+    Harm.PHYSICAL_ABUSE: "safety",
+    Harm.SEXUAL_ABUSE: "safety",
+    Harm.NEGLECT: "guardianship",
+    Harm.ABANDONMENT: "guardianship",
+    Harm.DOMESTIC_VIOLENCE: "guardianship",
+    Harm.BULLYING: "psychological",
+    Harm.ACCIDENTAL_INJURY: "health",
+    Harm.TRAFFICKING: "legal",
+    Harm.OTHER: "other",
+}
+
+
+def concern_categories(harms: Iterable[Harm]) -> tuple[str, ...]:
+    """One high-severity problem per distinct category the harms raise, in a fixed order."""
+    found = frozenset(harms)
+    seen: dict[str, None] = {}
+    for harm in Harm:
+        if harm in found:
+            seen.setdefault(HARM_CATEGORY[harm], None)
+    return tuple(seen)
+
+
+def masks_names(harms: Iterable[Harm]) -> bool:
+    """Names in a report of suspected sexual abuse are shown as *** but to its handlers."""
+    return Harm.SEXUAL_ABUSE in frozenset(harms)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VisitsConfig(AppConfig):
+    name = "tongxin.visits"
+    verbose_name = _("Contacts and visits")
+
+    def ready(self) -> None:
+        from tongxin.visits import receivers  # noqa: F401  (connects the registry's signals)

@@ -1,0 +1,316 @@
+"""The compliance page (履职统计), ``/visits/compliance/?division=CODE&period=2024-Q2``, and its
+xlsx export.
+
+For county officers, town supervisors and auditors, on their own division or one inside it
+(another: 404, as for a division that is not there). The figures are judged as of today:
+periods not begun are left out, the current one is judged so far. Each division one level down
+links to the same page for it (county → town → village); the chart draws the same rows and is
+drawn by a static script from the JSON the page carries (no inline script: CSP).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tongxin.accounts.decorators import staff_view
+from tongxin.accounts.models import User
+from tongxin.accounts.roles import Role
+from tongxin.geo.models import Division
+from tongxin.geo.scope import get_for_user_or_404, in_scope
+from tongxin.registry.exports import XLSX_CONTENT_TYPE
+from tongxin.visits import rules
+from tongxin.visits.compliance import (
+    ALL_OBLIGATIONS,
+    ComplianceReport,
+    Figures,
+    compliance_export,
+    compliance_report,
+)
+from tongxin.visits.rules import Obligation, Period, PeriodKind
+from tongxin.visits.worklist import mask_name
+
+# Who reads compliance: the county, the towns' supervisors, the auditors (each in scope).
+COMPLIANCE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.AUDITOR})
+# The misses listed on the page per obligation; the export lists them all.
+MISSES_SHOWN = 100
+# Years offered in the period picker, counting back from this one.
+PICKER_YEARS = 3
+
+OBLIGATION_LABELS: dict[Obligation, Promise] = {
+    Obligation.MONTHLY_CONTACT: gettext_lazy("Monthly contact"),
+    Obligation.QUARTERLY_HOME_VISIT: gettext_lazy("Quarterly home visit"),
+    Obligation.YEARLY_FAMILY_CONTACT: gettext_lazy("Yearly family contact"),
+}
+OBLIGATION_NOTES: dict[Obligation, Promise] = {
+    Obligation.MONTHLY_CONTACT: gettext_lazy(
+        "Children contacted by their village director in every month counted."
+    ),
+    Obligation.QUARTERLY_HOME_VISIT: gettext_lazy(
+        "Children visited at home by their village director in every quarter counted."
+    ),
+    Obligation.YEARLY_FAMILY_CONTACT: gettext_lazy(
+        "Families contacted by their town supervisor in the year (so far, for a shorter period)."
+    ),
+}
+
+
+def _reads_compliance(user: User) -> bool:
+    return user.role in COMPLIANCE_ROLES and user.reads_child_files
+
+
+def period_label(period: Period) -> str:
+    year = period.start.year
+    if period.kind is PeriodKind.MONTH:
+        return _("%(month)d/%(year)d") % {"year": year, "month": period.start.month}
+    if period.kind is PeriodKind.QUARTER:
+        quarter = (period.start.month - 1) // 3 + 1
+        return _("Q%(quarter)d %(year)d") % {"year": year, "quarter": quarter}
+    return _("Year %(year)d") % {"year": year}
+
+
+def _percent(figures: Figures) -> float | None:
+    return round(100 * figures.rate, 1) if figures.rate is not None else None
+
+
+@dataclass(frozen=True)
+class Cell:
+    counted: int
+    met: int
+    rate: float | None
+
+    @classmethod
+    def of(cls, figures: Figures) -> Cell:
+        return cls(figures.counted, figures.met, _percent(figures))
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    url: str
+    # (obligation label, figures) per obligation; None where the row does not carry it.
+    cells: list[tuple[Promise, Cell | None]]
+
+
+@dataclass(frozen=True)
+class MissRow:
+    name: str
+    url: str
+    village: str
+    missed: str
+
+
+@dataclass(frozen=True)
+class MissList:
+    label: Promise
+    total: int
+    rows: list[MissRow]
+    households: int  # the yearly contact: families that missed it
+
+
+def _page_url(division: str, period: Period) -> str:
+    query = urlencode({"division": division, "period": rules.format_period(period)})
+    return f"{reverse('visits:compliance')}?{query}"
+
+
+def _params(request: HttpRequest, user: User) -> tuple[Division, Period | None, str]:
+    """The division (the user's own by default; outside the scope: 404) and the period asked
+    for (None with a message when it cannot be read; the current quarter when absent)."""
+    code = request.GET.get("division", "").strip() or (user.division_id or "")
+    division = get_for_user_or_404(Division.objects.visible_to(user), code=code)
+    text = request.GET.get("period", "").strip()
+    if not text:
+        return division, rules.period_of(timezone.localdate(), PeriodKind.QUARTER), ""
+    try:
+        return division, rules.parse_period(text), ""
+    except ValueError:
+        return (
+            division,
+            None,
+            _("The period must be a month (2024-06), a quarter (2024-Q2) or a year (2024)."),
+        )
+
+
+def _picker(today: date, chosen: Period) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Options grouped by year, newest first: the year, its quarters and its months, none of
+    them starting after today."""
+    years = sorted({today.year - n for n in range(PICKER_YEARS)} | {chosen.start.year})
+    groups = []
+    for year in reversed(years):
+        whole = rules.parse_period(str(year))
+        periods = [
+            whole,
+            *rules.periods_in(whole, PeriodKind.QUARTER),
+            *rules.periods_in(whole, PeriodKind.MONTH),
+        ]
+        options = [
+            (rules.format_period(p), period_label(p))
+            for p in periods
+            if p.start <= today or p == chosen
+        ]
+        if options:
+            groups.append((str(year), options))
+    return groups
+
+
+def _rows(report: ComplianceReport, period: Period) -> list[Row]:
+    return [
+        Row(
+            name=row.division.name,
+            url=_page_url(row.division.code, period),
+            cells=[(OBLIGATION_LABELS[ob], Cell.of(row.figures[ob])) for ob in ALL_OBLIGATIONS],
+        )
+        for row in report.rows
+    ]
+
+
+def _workers(report: ComplianceReport) -> list[Row]:
+    rows = []
+    for worker_row in report.workers:
+        worker = worker_row.worker
+        who = (worker.name or worker.username) if worker else _("No active worker")
+        rows.append(
+            Row(
+                name=f"{who} · {worker_row.division.name}",
+                url="",
+                cells=[
+                    (
+                        OBLIGATION_LABELS[ob],
+                        Cell.of(worker_row.figures[ob]) if ob in worker_row.figures else None,
+                    )
+                    for ob in ALL_OBLIGATIONS
+                ],
+            )
+        )
+    return rows
+
+
+def _misses(report: ComplianceReport, user: User) -> list[MissList]:
+    lists = []
+    for ob in ALL_OBLIGATIONS:
+        result = report.obligations[ob]
+        rows = [
+            MissRow(
+                # Every role here reads the files in its scope; the mask is for any other.
+                name=miss.name if user.reads_child_files else mask_name(miss.name),
+                url=reverse("registry:child_detail", args=[miss.child]),
+                village=report.village_names.get(miss.village, miss.village),
+                missed="、".join(period_label(p) for p in miss.missed),
+            )
+            for miss in result.unmet[:MISSES_SHOWN]
+        ]
+        lists.append(
+            MissList(
+                label=OBLIGATION_LABELS[ob],
+                total=len(result.unmet),
+                rows=rows,
+                households=len(result.unmet_households),
+            )
+        )
+    return lists
+
+
+def _chart(report: ComplianceReport, period: Period) -> dict[str, Any]:
+    """The chart's data: a bar per obligation for each division one level down (or for the
+    division itself when it has none), each a link to that division's page."""
+    if report.rows:
+        names = [row.division.name for row in report.rows]
+        links = [_page_url(row.division.code, period) for row in report.rows]
+        values = {ob: [_percent(row.figures[ob]) for row in report.rows] for ob in ALL_OBLIGATIONS}
+    else:
+        names, links = [report.division.name], [""]
+        values = {ob: [_percent(report.obligations[ob].total)] for ob in ALL_OBLIGATIONS}
+    return {
+        "categories": names,
+        "links": links,
+        "series": [
+            {"name": str(OBLIGATION_LABELS[ob]), "data": values[ob]} for ob in ALL_OBLIGATIONS
+        ],
+    }
+
+
+@staff_view(allow=_reads_compliance)
+def compliance(request: HttpRequest) -> HttpResponse:
+    """The figures per obligation for the division and each division one level down, per
+    worker, and the children who missed."""
+    user = request.user
+    assert isinstance(user, User)
+    today = timezone.localdate()
+    division, period, error = _params(request, user)
+    shown = period or rules.period_of(today, PeriodKind.QUARTER)
+    report = compliance_report(division, shown, as_of=today)
+    ancestors = [d for d in division.ancestors() if in_scope(user, d.code)]
+    summary = [
+        (
+            OBLIGATION_LABELS[ob],
+            OBLIGATION_NOTES[ob],
+            report.obligations[ob].per_household,
+            Cell.of(report.obligations[ob].total),
+        )
+        for ob in ALL_OBLIGATIONS
+    ]
+    context = {
+        "division": division,
+        "ancestors": [(d.name, _page_url(d.code, shown)) for d in ancestors],
+        "period": shown,
+        "period_code": rules.format_period(shown),
+        "period_label": period_label(shown),
+        "period_error": error,
+        "period_text": request.GET.get("period", "") if error else rules.format_period(shown),
+        "picker": _picker(today, shown),
+        "previous_url": _page_url(division.code, rules.shift_period(shown, -1)),
+        "next_url": _page_url(division.code, rules.shift_period(shown, 1))
+        if rules.shift_period(shown, 1).start <= today
+        else "",
+        "as_of": today if shown.end >= today else None,
+        "labels": [OBLIGATION_LABELS[ob] for ob in ALL_OBLIGATIONS],
+        "summary": summary,
+        "rows": _rows(report, shown),
+        "workers": _workers(report),
+        "misses": _misses(report, user),
+        "misses_shown": MISSES_SHOWN,
+        "chart": _chart(report, shown),
+        "export_url": f"{reverse('visits:compliance_export')}?"
+        + urlencode({"division": division.code, "period": rules.format_period(shown)}),
+    }
+    return render(request, "visits/compliance.html", context, status=400 if error else 200)
+
+
+@staff_view(allow=_reads_compliance)
+def compliance_export_view(request: HttpRequest) -> HttpResponse:
+    """The same report as an xlsx file: figures per division and worker, and every miss.
+    Audited with the number of children listed."""
+    user = request.user
+    assert isinstance(user, User)
+    division, period, error = _params(request, user)
+    if period is None:
+        return HttpResponseBadRequest(error)
+    exported = compliance_export(
+        actor=user, division=division, period=period, as_of=timezone.localdate(), request=request
+    )
+    response = FileResponse(
+        exported.file,
+        as_attachment=True,
+        filename=exported.filename,
+        content_type=XLSX_CONTENT_TYPE,
+    )
+    # Children's names: no copy kept by the browser or any proxy on the way.
+    patch_cache_control(response, no_store=True, private=True)
+    return response  # type: ignore[return-value]
+
+
+urlpatterns: list[URLPattern] = [
+    path("compliance/", compliance, name="compliance"),
+    path("compliance/export.xlsx", compliance_export_view, name="compliance_export"),
+]

@@ -1,0 +1,290 @@
+"""The worklist page (待办), ``/visits/worklist/``, and the home page's panels that count it.
+
+A village director sees a line per child and obligation, a town supervisor a line per family;
+a county officer or an auditor picks a village (its director's lines) or a town (its
+supervisor's lines) and reads them without the "record a contact" links. Other roles: 404.
+``village`` outside the user's scope: 404, as for a division that is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tongxin.accounts.decorators import staff_view
+from tongxin.accounts.models import User
+from tongxin.accounts.roles import Role
+from tongxin.geo.models import Division, Level
+from tongxin.geo.scope import get_for_user_or_404
+from tongxin.registry.selectors import filter_divisions
+from tongxin.visits import rules
+from tongxin.visits.worklist import (
+    OWN_WORKLIST_ROLES,
+    VILLAGE_LEVELS,
+    WORKLIST_ROLES,
+    WorkLine,
+    escalations,
+    status_counts,
+    worklist_lines,
+)
+
+PAGE_SIZE = 50
+
+OBLIGATION_LABELS: dict[str, Promise] = {
+    rules.Obligation.MONTHLY_CONTACT: gettext_lazy("Monthly contact"),
+    rules.Obligation.QUARTERLY_HOME_VISIT: gettext_lazy("Quarterly home visit"),
+    rules.Obligation.YEARLY_FAMILY_CONTACT: gettext_lazy("Yearly family contact"),
+}
+STATUS_LABELS: dict[str, Promise] = {
+    rules.Status.OVERDUE: gettext_lazy("Overdue"),
+    rules.Status.DUE_SOON: gettext_lazy("Due within 7 days"),
+    rules.Status.DUE: gettext_lazy("Due"),
+    rules.Status.DONE: gettext_lazy("Done for this period"),
+}
+RISK_LABELS: dict[str, Promise] = {
+    rules.RiskLevel.LOW: gettext_lazy("Low risk"),
+    rules.RiskLevel.MEDIUM: gettext_lazy("Medium risk"),
+    rules.RiskLevel.HIGH: gettext_lazy("High risk"),
+}
+# Most urgent first, as the list is ordered.
+STATUS_ORDER = (rules.Status.OVERDUE, rules.Status.DUE_SOON, rules.Status.DUE, rules.Status.DONE)
+
+
+def _has_worklist(user: User) -> bool:
+    return user.role in WORKLIST_ROLES
+
+
+def _contact_url(child: Any, back: str) -> str:
+    """The contact form for ``child``, coming back to ``back`` once saved."""
+    try:
+        base = reverse("visits:contact_create")
+    except NoReverseMatch:
+        base = "/visits/contacts/new/"
+    return f"{base}?{urlencode({'child': str(child), 'next': back})}"
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """A line as the page shows it."""
+
+    line: WorkLine
+    obligation: Promise
+    status: Promise
+    risk: Promise | None
+    children: list[tuple[str, str]]  # (name, file url): the child, or the family's children
+    record_url: str  # "" for read-only viewers
+    days_overdue: int
+    days_left: int
+
+
+def _rows(lines: list[WorkLine], as_of: date, back: str, can_record: bool) -> list[WorkRow]:
+    rows = []
+    for line in lines:
+        people = list(line.children) if line.child is None else [(line.child, line.name)]
+        rows.append(
+            WorkRow(
+                line=line,
+                obligation=OBLIGATION_LABELS[line.obligation],
+                status=STATUS_LABELS[line.status],
+                risk=RISK_LABELS[line.risk] if line.risk else None,
+                children=[
+                    (name, reverse("registry:child_detail", args=[code])) for code, name in people
+                ],
+                record_url=_contact_url(people[0][0], back) if can_record and people else "",
+                days_overdue=line.days_overdue(as_of),
+                days_left=(line.due - as_of).days,
+            )
+        )
+    return rows
+
+
+def _query(params: QueryDict, **changes: str) -> str:
+    query = params.copy()
+    query.pop("page", None)
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value:
+            query[name] = value
+    return query.urlencode()
+
+
+def _as_of(request: HttpRequest, today: date) -> tuple[date, str]:
+    """The "as of" day asked for (ISO), or today with a message saying why."""
+    text = request.GET.get("as_of", "").strip()
+    if not text:
+        return today, ""
+    try:
+        return date.fromisoformat(text), ""
+    except ValueError:
+        return today, _("The date must be written as YYYY-MM-DD (for example 2024-06-30).")
+
+
+def _division(user: User, code: str) -> Division | None:
+    """The division chosen in the filter: inside the scope and of a level whose worklist the
+    user may see, else 404."""
+    if not code:
+        return None
+    division = get_for_user_or_404(Division.objects.visible_to(user), code=code)
+    levels = VILLAGE_LEVELS if user.role in OWN_WORKLIST_ROLES else {*VILLAGE_LEVELS, Level.TOWN}
+    if division.level not in levels:
+        raise Http404
+    return division
+
+
+@staff_view(allow=_has_worklist)
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The worklist, most urgent first, with the counts per status over the whole list."""
+    user = request.user
+    assert isinstance(user, User)
+    today = timezone.localdate()
+    as_of, as_of_error = _as_of(request, today)
+    division = _division(user, request.GET.get("village", "").strip())
+    status = request.GET.get("status", "")
+    if status not in rules.Status.__members__.values():
+        status = ""
+    obligation = request.GET.get("obligation", "")
+    if obligation not in rules.Obligation.__members__.values():
+        obligation = ""
+    lines = worklist_lines(user, as_of, village=division.code if division else None)
+    if obligation:
+        lines = [line for line in lines if line.obligation == obligation]
+    counts = status_counts(lines)
+    shown = [line for line in lines if line.status == status] if status else lines
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    base = reverse("visits:worklist")
+    back = f"{base}?{request.GET.urlencode()}" if request.GET else base
+    own = user.role in OWN_WORKLIST_ROLES
+    levels = VILLAGE_LEVELS if own else {*VILLAGE_LEVELS, Level.TOWN}
+    family = user.role == Role.TOWN_SUPERVISOR or (
+        division is not None and division.level == Level.TOWN
+    )
+    htmx = getattr(request, "htmx", None)
+    fragment = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+    template = "visits/worklist.html#results" if fragment else "visits/worklist.html"
+    context = {
+        "page": page,
+        "rows": _rows(list(page), as_of, back, can_record=own and not user.is_read_only),
+        "as_of": as_of,
+        "as_of_text": request.GET.get("as_of", "") if as_of_error else as_of.isoformat(),
+        "as_of_error": as_of_error,
+        "is_today": as_of == today,
+        "today": today,
+        "status": status,
+        "obligation": obligation,
+        "obligation_choices": [
+            (code, label)
+            for code, label in OBLIGATION_LABELS.items()
+            if (code == rules.Obligation.YEARLY_FAMILY_CONTACT) == family
+        ],
+        "division": division,
+        "divisions": [d for d in filter_divisions(user) if d.level in levels],
+        "needs_division": not own and division is None,
+        "family": family,
+        "total": len(lines),
+        "all_url": f"{base}?{_query(request.GET, status='')}",
+        "status_counts": [
+            (
+                code,
+                STATUS_LABELS[code],
+                counts[code],
+                f"{base}?{_query(request.GET, status=code)}",
+            )
+            for code in STATUS_ORDER
+        ],
+        "status_choices": [(code, STATUS_LABELS[code]) for code in STATUS_ORDER],
+        "base_url": base,
+    }
+    return render(request, template, context)
+
+
+urlpatterns: list[URLPattern] = [path("worklist/", worklist, name="worklist")]
+
+
+# --- home panels ------------------------------------------------------------------------------
+
+
+class PanelLine:
+    """One line of a home panel, a link; ``str()`` is the escaped HTML."""
+
+    def __init__(self, url: str, text: str) -> None:
+        self.url, self.text = url, text
+
+    def __html__(self) -> SafeString:
+        return format_html('<a href="{}">{}</a>', self.url, self.text)
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+def _today_lines(user: User) -> list[WorkLine]:
+    """The user's lines today, computed once per request (the panels share them)."""
+    today = timezone.localdate()
+    cached = user.__dict__.get("_worklist_today")
+    if cached is None or cached[0] != today:
+        cached = (today, worklist_lines(user, today))
+        user.__dict__["_worklist_today"] = cached
+    lines: list[WorkLine] = cached[1]
+    return lines
+
+
+def _line_text(line: WorkLine) -> str:
+    due = date_format(line.due, "DATE_FORMAT")
+    if line.status is rules.Status.OVERDUE:
+        text = _("%(name)s — overdue since %(due)s")
+    else:
+        text = _("%(name)s — due by %(due)s")
+    return text % {"name": line.name, "due": due}
+
+
+# Home panel → the obligation whose open lines it lists.
+PANEL_OBLIGATIONS = {
+    "contacts_due": rules.Obligation.MONTHLY_CONTACT,
+    "visits_due": rules.Obligation.QUARTERLY_HOME_VISIT,
+    "family_contacts_due": rules.Obligation.YEARLY_FAMILY_CONTACT,
+}
+PANEL_KEYS = (*PANEL_OBLIGATIONS, "escalations")
+
+
+def panel_lines(user: User, key: str) -> list[WorkLine]:
+    """The lines a home panel counts: a worker's lines of one obligation not done yet
+    (``contacts_due``, ``visits_due``, ``family_contacts_due``), or a town supervisor's
+    children overdue by more than the policy's days (``escalations``)."""
+    if key == "escalations":
+        return escalations(user, timezone.localdate())
+    obligation = PANEL_OBLIGATIONS[key]
+    if user.role not in OWN_WORKLIST_ROLES:
+        return []
+    return [
+        line
+        for line in _today_lines(user)
+        if line.obligation is obligation and line.status is not rules.Status.DONE
+    ]
+
+
+def home_panel(user: User, key: str, *, limit: int) -> tuple[list[object], int, str]:
+    """A home panel: its first ``limit`` lines as links to the child's file, how many lines
+    there are, and the worklist page that shows them ("" for the escalations, which are other
+    workers' lines)."""
+    lines = panel_lines(user, key)
+    items: list[object] = []
+    for line in lines[:limit]:
+        code = line.child if line.child is not None else line.children[0][0]
+        items.append(PanelLine(reverse("registry:child_detail", args=[code]), _line_text(line)))
+    url = ""
+    if key in PANEL_OBLIGATIONS:
+        url = f"{reverse('visits:worklist')}?obligation={PANEL_OBLIGATIONS[key]}"
+    return items, len(lines), url
