@@ -35,3 +35,12 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 @pytest.fixture
 def actors(db: None) -> Actors:
     return Actors()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for the tests marked ``e2e`` (tongxin/e2e.py), one per worker."""
+    from tongxin.e2e import chromium
+
+    with chromium() as b:
+        yield b

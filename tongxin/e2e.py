@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -112,3 +113,32 @@ def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, headless (never a downloaded browser). A missing
+    Chromium fails the run rather than skipping it: `.ci/run` installs it."""
+    import pytest
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def assert_fits(page: Any) -> None:
+    """Nothing on the page scrolls sideways (the phone test: 360 px wide)."""
+    width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= viewport, f"{page.url} is {width} px wide in a {viewport} px window"
+
+
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """A screenshot kept as a test artefact (test-artifacts/, never committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

@@ -4,12 +4,11 @@ the language switch. Screenshots go to test-artifacts/ (not committed)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tongxin.e2e import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DemoServer, demo_server
+from tongxin.e2e import ARTIFACTS, DemoServer, assert_fits, demo_server, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -18,17 +17,6 @@ pytestmark = pytest.mark.e2e
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("e2e-var")) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _phone(browser: Any) -> Any:
@@ -43,10 +31,6 @@ def _sign_in(page: Any, server: DemoServer, username: str) -> None:
     page.wait_for_load_state()
 
 
-def _fits(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
 @pytest.mark.parametrize(
     "username",
     ["demo_village", "demo_town", "demo_county", "demo_police", "demo_school", "demo_auditor"],
@@ -59,13 +43,13 @@ def test_it_signs_each_role_in_to_its_home_at_360px(
     page = context.new_page()
     page.goto(server.url + "/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
-    assert _fits(page), "the sign-in page scrolls sideways at 360 px"
+    assert_fits(page)
     _sign_in(page, server, username)
     assert page.url.rstrip("/") == server.url
     assert page.locator("main h1").count() == 1
     assert page.locator("article.panel").count() >= 1
-    assert _fits(page), f"{username}'s home page scrolls sideways at 360 px"
-    page.screenshot(path=str(ARTIFACTS / f"home-{username}-360.png"), full_page=True)
+    assert_fits(page)
+    screenshot(page, f"home-{username}-360")
     context.close()
 
 

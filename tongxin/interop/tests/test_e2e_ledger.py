@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tongxin.e2e import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DemoServer, demo_server
+from tongxin.e2e import ARTIFACTS, DemoServer, assert_fits, demo_server, screenshot
 from tongxin.interop.tests.conftest import build_ledger
 from tongxin.lib import idcard
 
@@ -33,21 +33,6 @@ HEADERS = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("e2e-ledger")) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _fits(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_path: Path) -> None:
@@ -86,7 +71,7 @@ def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_pa
     page.wait_for_load_state()
 
     page.goto(server.url + "/ledger/")
-    assert _fits(page), "the ledger page scrolls sideways at 360 px"
+    assert_fits(page)
     with page.expect_download() as download:
         page.click("a[href$='template.xlsx']")
     assert download.value.suggested_filename.endswith(".xlsx")
@@ -95,8 +80,8 @@ def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_pa
     page.click("form[enctype] button[type=submit]")
     page.wait_for_load_state()
     assert "/ledger/" in page.url
-    assert _fits(page), "the preview scrolls sideways at 360 px"
-    page.screenshot(path=str(ARTIFACTS / "ledger-preview-error-360.png"), full_page=True)
+    assert_fits(page)
+    screenshot(page, "ledger-preview-error-360")
     assert "宣化镇幸福村" in page.locator("table").inner_text()  # the unmatched village, quoted
     assert page.locator("form[action$='/apply/']").count() == 0  # an error blocks the import
 
@@ -106,10 +91,10 @@ def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_pa
     page.set_input_files("input[type=file]", str(ledger))
     page.click("form[enctype] button[type=submit]")
     page.wait_for_load_state()
-    page.screenshot(path=str(ARTIFACTS / "ledger-preview-360.png"), full_page=True)
+    screenshot(page, "ledger-preview-360")
     page.click("form[action$='/apply/'] button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("form[action$='/apply/']").count() == 0
-    assert _fits(page), "the result scrolls sideways at 360 px"
-    page.screenshot(path=str(ARTIFACTS / "ledger-result-360.png"), full_page=True)
+    assert_fits(page)
+    screenshot(page, "ledger-result-360")
     context.close()

@@ -6,12 +6,17 @@ village. Nothing may scroll sideways. Screenshots go to test-artifacts/ (not com
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tongxin.e2e import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DemoServer, demo_server
+from tongxin.e2e import (
+    ARTIFACTS,
+    DemoServer,
+    assert_fits,
+    demo_server,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -24,25 +29,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= WIDTH, f"{page.url} is {width} px wide at {WIDTH} px"
-
-
 def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"compliance-{name}-360.png"), full_page=True)
+    screenshot(page, f"compliance-{name}-360")
     page.screenshot(path=str(ARTIFACTS / f"compliance-{name}-360-top.png"))
 
 
@@ -81,7 +69,7 @@ def test_an_auditor_reads_compliance_and_drills_down(browser: Any, server: DemoS
     page.wait_for_load_state()
     assert page.locator("h1").inner_text().startswith("履职统计")
     _chart_drawn(page)
-    _fits(page)
+    assert_fits(page)
     _shot(page, "county")
     page.locator("#compliance-chart").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "compliance-county-360-chart.png"))
@@ -99,12 +87,12 @@ def test_an_auditor_reads_compliance_and_drills_down(browser: Any, server: DemoS
     page.wait_for_load_state()
     assert "division=" in page.url
     _chart_drawn(page)
-    _fits(page)
+    assert_fits(page)
     _shot(page, "town")
     page.locator(".compliance-table th[scope=row] a").first.click()
     page.wait_for_load_state()
     _chart_drawn(page)
-    _fits(page)
+    assert_fits(page)
     _shot(page, "village")
 
     assert not missing, missing

@@ -6,12 +6,16 @@ go to test-artifacts/ (not committed)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tongxin.e2e import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DemoServer, demo_server
+from tongxin.e2e import (
+    DemoServer,
+    assert_fits,
+    demo_server,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,30 +30,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 # How many links to a brother's or sister's file the family section of a file holds.
 SIBLING_LINKS = """Array.from(document.querySelectorAll('#family a')).filter(
     a => /^\\/children\\/[0-9a-f-]{36}\\/$/.test(a.pathname)).length"""
 
 
-def _fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= WIDTH, f"{page.url} is {width} px wide at {WIDTH} px"
-
-
 def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"contacts-{name}-360.png"), full_page=True)
+    screenshot(page, f"contacts-{name}-360")
 
 
 def _choose(page: Any, name: str, value: str) -> None:
@@ -96,14 +83,14 @@ def test_a_director_records_a_phone_call_and_a_home_visit(browser: Any, server: 
     page.wait_for_load_state()
     file_url = page.url
     before = page.locator("#contacts li.contact").count()
-    _fits(page)
+    assert_fits(page)
 
     # The monthly phone call: one screen, phone preselected, today's date.
     page.click("#record-contact")
     page.wait_for_load_state()
     assert page.is_checked("input[name=kind][value=phone]")
     assert page.input_value("input[name=day]")
-    _fits(page)
+    assert_fits(page)
     assert page.locator("details.problem:visible").count() == 0  # shown only for a concern
     _shot(page, "form")
     _tick(page, "met_caregiver")
@@ -120,7 +107,7 @@ def test_a_director_records_a_phone_call_and_a_home_visit(browser: Any, server: 
     # Waited for through a locator: a script given as a string is refused by the CSP.
     page.locator("#location-status", has_text="39.376543").wait_for()
     assert page.input_value("input[name=latitude]") == "39.376543"
-    _fits(page)
+    assert_fits(page)
     form_height = page.evaluate("document.documentElement.scrollHeight")
     _shot(page, "phone-filled")
     page.click("form#contact-form button[type=submit]")
@@ -129,7 +116,7 @@ def test_a_director_records_a_phone_call_and_a_home_visit(browser: Any, server: 
     assert page.locator(".flash").count() >= 1
     assert page.locator("#contacts li.contact").count() == before + 1
     assert "屋后水渠无护栏" in page.locator("#problems").inner_text()
-    _fits(page)
+    assert_fits(page)
     _shot(page, "file-after-phone")
 
     # The quarterly home visit, in a family with several children: it names them all and
@@ -151,12 +138,12 @@ def test_a_director_records_a_phone_call_and_a_home_visit(browser: Any, server: 
     _tick(page, "met_child")
     _choose(page, "check_living", "good")
     _choose(page, "check_safety", "good")
-    _fits(page)
+    assert_fits(page)
     _shot(page, "home-visit")
     page.click("form#contact-form button[type=submit]")
     page.wait_for_load_state()
     assert page.locator(".flash").count() >= 1
-    _fits(page)
+    assert_fits(page)
     _shot(page, "file-after-visit")
 
     # The visit as recorded: every child of the family credited; the author may still edit.
@@ -165,7 +152,7 @@ def test_a_director_records_a_phone_call_and_a_home_visit(browser: Any, server: 
     assert page.locator("h1").inner_text().startswith("入户走访")
     assert page.locator("dd a[href^='/children/']").count() >= 2
     assert page.locator("a[href$='/edit/']").count() == 1
-    _fits(page)
+    assert_fits(page)
     _shot(page, "detail")
     assert not errors, errors
     assert not missing, missing

@@ -6,12 +6,16 @@ test-artifacts/ (not committed)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tongxin.e2e import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DemoServer, demo_server
+from tongxin.e2e import (
+    DemoServer,
+    assert_fits,
+    demo_server,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -24,25 +28,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield s
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _fits(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= WIDTH, f"{page.url} is {width} px wide at {WIDTH} px"
-
-
 def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"worklist-{name}-360.png"), full_page=True)
+    screenshot(page, f"worklist-{name}-360")
 
 
 def test_a_director_works_through_the_worklist(browser: Any, server: DemoServer) -> None:
@@ -74,7 +61,7 @@ def test_a_director_works_through_the_worklist(browser: Any, server: DemoServer)
     page.wait_for_load_state()
     lines = page.locator("#worklist li.work-line")
     assert lines.count() > 0
-    _fits(page)
+    assert_fits(page)
     _shot(page, "list")
 
     # The status chips filter the list (a plain link, so it works without JavaScript too).
@@ -93,7 +80,7 @@ def test_a_director_works_through_the_worklist(browser: Any, server: DemoServer)
     first.click()
     page.wait_for_load_state()
     assert "/visits/contacts/new/" in page.url
-    _fits(page)
+    assert_fits(page)
     page.click("label:has(> input[name=kind][value=phone])")
     page.click("form#contact-form button[type=submit]")
     page.wait_for_load_state()
@@ -102,7 +89,7 @@ def test_a_director_works_through_the_worklist(browser: Any, server: DemoServer)
     # The child is still on the list (a line per obligation), now with today's contact.
     assert page.locator("#worklist li.work-line").count() == count
     assert page.locator("#worklist li.work-line", has_text=name).count() >= 1
-    _fits(page)
+    assert_fits(page)
     _shot(page, "after")
     assert not errors, errors
     assert not missing, missing
