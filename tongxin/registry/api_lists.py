@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import InvalidPage, Paginator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -13,9 +12,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from tongxin.accounts.models import User
+from tongxin.api_paging import api_page
 from tongxin.registry.api import CategoryCodeField
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment, Gender
 from tongxin.registry.selectors import (
@@ -112,29 +111,5 @@ def child_list(request: Request) -> Response:
         raise NotFound
     filters = ChildFilters.from_params(request.query_params)
     children = children_for_list(user, filters)
-    paginator = Paginator(children, PAGE_SIZE)
-    try:
-        page = paginator.page(request.query_params.get("page") or 1)
-    except InvalidPage as exc:
-        raise NotFound from exc
-    url = request.build_absolute_uri()
-    return Response(
-        ChildListPageSerializer(
-            {
-                "count": paginator.count,
-                "page": page.number,
-                "num_pages": paginator.num_pages,
-                "next": replace_query_param(url, "page", page.next_page_number())
-                if page.has_next()
-                else None,
-                "previous": (
-                    replace_query_param(url, "page", page.previous_page_number())
-                    if page.previous_page_number() > 1
-                    else remove_query_param(url, "page")
-                )
-                if page.has_previous()
-                else None,
-                "results": list(page),
-            }
-        ).data
-    )
+    page, envelope = api_page(request, children, PAGE_SIZE)
+    return Response(ChildListPageSerializer({**envelope, "results": list(page)}).data)

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -30,9 +29,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from tongxin.accounts.models import User
+from tongxin.api_paging import api_page
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern, Severity
 from tongxin.registry import services as registry_services
@@ -452,28 +451,8 @@ def child_contacts(request: Request, public_id: Any) -> Response:
         .filter(credits__child=child)
         .order_by("-day", "-created_at", "-pk")
     )
-    paginator = Paginator(contacts, PAGE_SIZE)
-    try:
-        page = paginator.page(request.query_params.get("page") or 1)
-    except InvalidPage as exc:
-        raise NotFound from exc
-    url = request.build_absolute_uri()
-    body = {
-        "count": paginator.count,
-        "page": page.number,
-        "num_pages": paginator.num_pages,
-        "next": replace_query_param(url, "page", page.next_page_number())
-        if page.has_next()
-        else None,
-        "previous": (
-            replace_query_param(url, "page", page.previous_page_number())
-            if page.previous_page_number() > 1
-            else remove_query_param(url, "page")
-        )
-        if page.has_previous()
-        else None,
-        "results": [contact_data(c) for c in page.object_list],
-    }
+    page, envelope = api_page(request, contacts, PAGE_SIZE)
+    body = {**envelope, "results": [contact_data(c) for c in page.object_list]}
     response = Response(ContactPageSerializer(body).data)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.paginator import InvalidPage, Paginator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,9 +16,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from tongxin.accounts.models import User
+from tongxin.api_paging import api_page
 from tongxin.geo.models import Division
 from tongxin.geo.scope import in_scope
 from tongxin.visits import rules
@@ -136,30 +135,7 @@ def worklist(request: Request) -> Response:
     ):
         raise NotFound
     lines = worklist_lines(user, as_of, village=village, status=status or None)
-    paginator = Paginator(lines, PAGE_SIZE)
-    try:
-        page = paginator.page(params.get("page") or 1)
-    except InvalidPage as exc:
-        raise NotFound from exc
-    url = request.build_absolute_uri()
+    page, envelope = api_page(request, lines, PAGE_SIZE)
     return Response(
-        WorkLinePageSerializer(
-            {
-                "as_of": as_of,
-                "count": paginator.count,
-                "page": page.number,
-                "num_pages": paginator.num_pages,
-                "next": replace_query_param(url, "page", page.next_page_number())
-                if page.has_next()
-                else None,
-                "previous": (
-                    replace_query_param(url, "page", page.previous_page_number())
-                    if page.previous_page_number() > 1
-                    else remove_query_param(url, "page")
-                )
-                if page.has_previous()
-                else None,
-                "results": list(page),
-            }
-        ).data
+        WorkLinePageSerializer({"as_of": as_of, **envelope, "results": list(page)}).data
     )
