@@ -937,8 +937,9 @@ class _Run:
     def _write(self, planned: list[_Planned], batch_families: dict[int | str, _Family]) -> None:
         now, history = self.now, self._history()
         families = list(batch_families.values())
+        new_households = [f.household for f in families if f.is_new]
         self._reserve(
-            [f.household for f in families if f.is_new],
+            new_households,
             [f.parents[role] for f in families for role in sorted(f.parents_new)],
             [spell for f in families for _role, spell in f.spells_new],
             [
@@ -948,7 +949,6 @@ class _Run:
             ],
         )
 
-        new_households = [f.household for f in families if f.is_new]
         self._insert(Household, new_households)
         changed_households = [f for f in families if not f.is_new and f.changed]
         if changed_households:
