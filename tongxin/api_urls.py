@@ -4,6 +4,8 @@ from django.urls import path
 
 from tongxin.accounts import api as accounts_api
 from tongxin.protection import api as protection_api
+from tongxin.protection import api_referrals as protection_api_referrals
+from tongxin.protection import api_stats as protection_api_stats
 from tongxin.registry import api as registry_api
 from tongxin.registry import api_file as registry_api_file
 from tongxin.registry import api_lists as registry_api_lists
@@ -50,6 +52,8 @@ urlpatterns = [
     path("worklist", visits_api_worklist.worklist, name="worklist"),
     path("compliance", visits_api_compliance.compliance, name="compliance"),
     path("reports", protection_api.report_collection, name="report_collection"),
+    # Before reports/<code>: "stats" is not a report's code.
+    path("reports/stats", protection_api_stats.report_stats_view, name="report_stats"),
     path("reports/<str:code>", protection_api.report_detail, name="report_detail"),
     path(
         "reports/<str:code>/transitions",
@@ -57,4 +61,17 @@ urlpatterns = [
         name="report_transitions",
     ),
     path("reports/<str:code>/addenda", protection_api.report_addenda, name="report_addenda"),
+    path(
+        "children/<uuid:public_id>/problems",
+        protection_api_referrals.child_problems,
+        name="child_problems",
+    ),
+    path("problems/<uuid:code>", protection_api_referrals.problem_detail, name="problem_detail"),
+    path("referrals", protection_api_referrals.referral_create, name="referral_create"),
+    path("referrals/<uuid:code>", protection_api_referrals.referral_detail, name="referral_detail"),
+    path(
+        "referrals/<uuid:code>/transitions",
+        protection_api_referrals.referral_transitions,
+        name="referral_transitions",
+    ),
 ]

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.accounts.views import login_view
+from tongxin.protection import referrals as protection_referrals
 from tongxin.protection import selectors as protection_selectors
 from tongxin.protection.models import Concern
 from tongxin.registry import agreements, duplicates
@@ -66,15 +68,20 @@ HOME_PANELS: dict[str, list[tuple[str, Promise, Promise]]] = {
     Role.TOWN_SUPERVISOR: [
         ("family_contacts_due", _("Yearly family contacts due"), _("No family contact is due.")),
         ("escalations", _("Overdue children in my villages"), _("Nothing overdue.")),
+        ("problems_overdue", _("Overdue problems in my area"), _("No overdue problem.")),
+        ("problems_mine", _("Problems I own"), _("No problem is yours.")),
     ],
     Role.COUNTY_ADMIN: [
         ("urgent_reports", _("Urgent mandatory reports"), _("No urgent report.")),
         ("duplicates", _("Possible duplicate files to review"), _("Nothing to review.")),
         ("villages_without_director", _("Villages without an active director"), _("None.")),
+        ("problems_overdue", _("Overdue problems in my area"), _("No overdue problem.")),
+        ("problems_mine", _("Problems I own"), _("No problem is yours.")),
     ],
     Role.DEPARTMENT_OFFICER: [
         ("urgent_reports", _("Urgent mandatory reports"), _("No urgent report.")),
         ("referrals_incoming", _("Referrals waiting for my department"), _("No referral waiting.")),
+        ("problems_mine", _("Problems my department owns"), _("No problem is yours.")),
         ("plan_tasks", _("My department's plan tasks"), _("No task due.")),
     ],
     Role.REPORTER: [
@@ -122,13 +129,15 @@ def _my_reports(user: User) -> PanelFill:
 
 
 def _problems_open(user: User) -> PanelFill:
-    """Open problems found on files in scope, the overdue and nearest due first."""
+    """Open problems found on files in scope, the overdue and nearest due first (the overdue
+    marked so)."""
     open_problems = (
         Concern.objects.visible_to(user)
         .open()
         .select_related("child")
         .order_by(F("due_on").asc(nulls_last=True), "pk")
     )
+    today = timezone.localdate()
     items: list[object] = []
     for concern in open_problems[:PANEL_LENGTH]:
         text = f"{concern.child.name} — {concern.get_category_display()}"
@@ -136,9 +145,26 @@ def _problems_open(user: User) -> PanelFill:
             text += " · " + _("due by %(due)s") % {
                 "due": date_format(concern.due_on, "DATE_FORMAT")
             }
+        if concern.is_overdue(today):
+            text += " · " + str(_("overdue"))
         url = reverse("registry:child_detail", args=[concern.child.public_id]) + "#problems"
         items.append(visits_worklist.PanelLine(url, text))
     return PanelFill(items=items, total=open_problems.count(), url="")
+
+
+def _problems_mine(user: User) -> PanelFill:
+    items, total = protection_referrals.my_problems_panel(user, limit=PANEL_LENGTH)
+    return PanelFill(items=items, total=total, url=reverse("reports:problem_mine"))
+
+
+def _problems_overdue(user: User) -> PanelFill:
+    items, total = protection_referrals.overdue_problems_panel(user, limit=PANEL_LENGTH)
+    return PanelFill(items=items, total=total, url="")
+
+
+def _referrals_incoming(user: User) -> PanelFill:
+    items, total = protection_referrals.incoming_panel(user, limit=PANEL_LENGTH)
+    return PanelFill(items=items, total=total, url=reverse("reports:referral_list"))
 
 
 def _worklist_panel(key: str) -> Callable[[User], PanelFill]:
@@ -158,6 +184,9 @@ PANEL_ITEMS: dict[str, Callable[[User], Iterable[object] | PanelFill]] = {
     "urgent_reports": _urgent_reports,
     "my_reports": _my_reports,
     "problems_open": _problems_open,
+    "problems_mine": _problems_mine,
+    "problems_overdue": _problems_overdue,
+    "referrals_incoming": _referrals_incoming,
     **{key: _worklist_panel(key) for key in visits_worklist.PANEL_KEYS},
 }
 

@@ -50,12 +50,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((reverse("reports:report_create"), _("File a report")))
     if user.role != Role.SYSTEM_ADMIN:
         nav.append((reverse("reports:report_list"), _("Mandatory reports")))
+    if user.role in (Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER):
+        nav.append((reverse("reports:referral_list"), _("Referrals")))
+    if user.role == Role.DEPARTMENT_OFFICER:
+        nav.append((reverse("reports:problem_mine"), _("My problems")))
     if user.reads_child_files:
         nav.append((reverse("registry:child_list"), _("Children")))
     if user.role in (Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.AUDITOR):
         nav.append((reverse("registry:duplicate_list"), _("Duplicates")))
     if user.role in (Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.AUDITOR):
         nav.append((reverse("visits:compliance"), _("Compliance")))
+    if user.role in (Role.COUNTY_ADMIN, Role.AUDITOR):
+        nav.append((reverse("reports:report_stats"), _("Report statistics")))
     if user.keeps_child_files:
         nav.append((reverse("registry:transfer_request_list"), _("Transfers")))
     if _may_import(user):

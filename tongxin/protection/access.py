@@ -18,19 +18,29 @@ database filter for lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
 from tongxin.accounts.roles import Role
 from tongxin.geo.scope import NOTHING, in_scope, scope_q
-from tongxin.protection.rules import Party, Status, Transition, available_transitions
+from tongxin.protection.rules import (
+    REFERRAL_OPEN,
+    Party,
+    ReferralStatus,
+    ReferralTransition,
+    Status,
+    Transition,
+    available_transitions,
+    referral_transitions,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from tongxin.accounts.models import User
-    from tongxin.protection.models import MandatoryReport, ReportTask
+    from tongxin.protection.models import Concern, MandatoryReport, Referral, ReportTask
 
 MASK = "***"
 
@@ -202,3 +212,307 @@ def failures_q(user: User | AnonymousUser) -> Q:
 
 def records_failures(user: User) -> bool:
     return user.is_authenticated and user.role == Role.COUNTY_ADMIN
+
+
+# --- problems found (问题和解决方案) ------------------------------------------------------------
+#
+# A problem is part of the child's file: those who read the file in their area see it, those
+# who keep the file act on it (record what was done, change its status, give it to another
+# owner, refer it to a department). Its owner acts on it too: a person (who keeps the file) or
+# a department, whose officers see the problem itself — the child's name and village, the
+# problem, its timeline — and nothing else of the file.
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    """What one user may see and do of one problem."""
+
+    visible: bool
+    acts: bool  # record an action, change the status
+    assigns: bool  # give it to another owner, change the due date
+    refers: bool  # refer it to a department
+    file: bool  # reads the child's file (links to it)
+
+
+def _owns(user: User, concern: Concern) -> bool:
+    if concern.owner_id is not None and concern.owner_id == user.pk:
+        return True
+    return (
+        concern.owner_department_id is not None
+        and user.role == Role.DEPARTMENT_OFFICER
+        and user.organisation_id == concern.owner_department_id
+    )
+
+
+def problem_view(user: User | AnonymousUser, concern: Concern) -> ProblemView:
+    if not user.is_authenticated or not user.is_active:
+        return ProblemView(False, False, False, False, False)
+    file = user.reads_child_files and in_scope(user, concern.child.village_id)
+    keeps = file and user.keeps_child_files and not user.is_read_only
+    owner = _owns(user, concern) and not user.is_read_only
+    return ProblemView(
+        visible=file or _owns(user, concern),
+        acts=keeps or owner,
+        assigns=keeps,
+        refers=keeps and user.role in REFERRING_ROLES,
+        file=file,
+    )
+
+
+def problems_q(user: User | AnonymousUser) -> Q:
+    """The problems ``user`` sees listed: the database form of ``problem_view(...).visible``."""
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    q = Q(owner=user)
+    if user.reads_child_files:
+        q |= scope_q(user, "child__village__code")
+    if user.role == Role.DEPARTMENT_OFFICER and user.organisation_id is not None:
+        q |= Q(owner_department_id=user.organisation_id)
+    return q
+
+
+def raises_problems(user: User, village_code: str) -> bool:
+    return user.keeps_child_files and not user.is_read_only and in_scope(user, village_code)
+
+
+# --- referrals (转介) --------------------------------------------------------------------------
+#
+# A referral shares only the sections it names (最少必要信息), and only while it is open:
+#
+# - the receiving department's officers see the referral and its shared sections while it is
+#   sent or accepted, and move it (accept, decline, complete); once declined or done, nothing;
+# - county civil-affairs officers of the area see everything, the auditor too (read-only);
+# - whoever sent it sees the referral itself (reason, status, outcome), not the sections;
+# - the child's village director and town supervisor see that it exists: the department, the
+#   status and the dates;
+# - names in a referred report of suspected sexual abuse show as *** but to the receivers.
+#
+# Problems are referred by county officers and town supervisors who keep the file; reports by
+# the county officers and the handling department's officers.
+
+REFERRING_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR})
+
+
+class ReferralParty(StrEnum):
+    COUNTY = "county"
+    AUDITOR = "auditor"
+    RECEIVER = "receiver"
+    SENDER = "sender"
+    LOCAL = "local"  # the village director or town supervisor of the child's area
+
+
+_REFERRAL_FULL = frozenset({ReferralParty.COUNTY, ReferralParty.AUDITOR, ReferralParty.RECEIVER})
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    parties: frozenset[ReferralParty]
+    record: bool  # the reason, the decline reason, the outcome
+    sections: tuple[str, ...]  # the shared sections shown
+    transitions: tuple[ReferralTransition, ...]
+    names_masked: bool
+
+    @property
+    def visible(self) -> bool:
+        return bool(self.parties)
+
+    @property
+    def level(self) -> str:
+        """For the audit entry: which view was shown."""
+        if self.sections:
+            return "shared"
+        if self.record:
+            return "record"
+        return "exists" if self.parties else "none"
+
+
+def referral_view_for(
+    parties: frozenset[ReferralParty],
+    *,
+    status: ReferralStatus,
+    sections: tuple[str, ...],
+    names_masked: bool,
+    read_only: bool,
+) -> ReferralView:
+    """The pure table: parties (and the referral's state) → what is shown."""
+    if status not in REFERRAL_OPEN:
+        parties = parties - {ReferralParty.RECEIVER}
+    full = bool(parties & _REFERRAL_FULL)
+    receiver = ReferralParty.RECEIVER in parties
+    return ReferralView(
+        parties=parties,
+        record=full or ReferralParty.SENDER in parties,
+        sections=sections if full else (),
+        transitions=referral_transitions(status) if receiver and not read_only else (),
+        names_masked=names_masked and not receiver,
+    )
+
+
+def referral_parties(user: User | AnonymousUser, referral: Referral) -> frozenset[ReferralParty]:
+    """What ``user`` is to ``referral`` (empty: nothing, a 404). The receiver is one whatever
+    the status; ``referral_view_for`` drops it once the referral is closed."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    found: set[ReferralParty] = set()
+    if referral.sent_by_id == user.pk:
+        found.add(ReferralParty.SENDER)
+    if in_scope(user, referral.division_id):
+        if user.role == Role.COUNTY_ADMIN:
+            found.add(ReferralParty.COUNTY)
+        elif user.role == Role.AUDITOR:
+            found.add(ReferralParty.AUDITOR)
+        elif user.role in (Role.VILLAGE_DIRECTOR, Role.TOWN_SUPERVISOR):
+            found.add(ReferralParty.LOCAL)
+        elif (
+            user.role == Role.DEPARTMENT_OFFICER and user.organisation_id == referral.department_id
+        ):
+            found.add(ReferralParty.RECEIVER)
+    return frozenset(found)
+
+
+def referral_view(user: User | AnonymousUser, referral: Referral) -> ReferralView:
+    report = referral.report
+    return referral_view_for(
+        referral_parties(user, referral),
+        status=ReferralStatus(referral.status),
+        sections=tuple(referral.sections),
+        names_masked=report is not None and report.names_masked,
+        read_only=bool(getattr(user, "is_read_only", True)),
+    )
+
+
+def referrals_q(user: User | AnonymousUser) -> Q:
+    """The referrals ``user`` sees listed: the database form of ``referral_view(...).visible``."""
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    q = Q(sent_by=user)
+    inside = scope_q(user, "division__code")
+    if user.role in (
+        Role.COUNTY_ADMIN,
+        Role.AUDITOR,
+        Role.VILLAGE_DIRECTOR,
+        Role.TOWN_SUPERVISOR,
+    ):
+        q |= inside
+    elif user.role == Role.DEPARTMENT_OFFICER and user.organisation_id is not None:
+        q |= inside & Q(
+            department_id=user.organisation_id, status__in=[s.value for s in REFERRAL_OPEN]
+        )
+    return q
+
+
+def refers_problem(user: User, concern: Concern) -> bool:
+    return problem_view(user, concern).refers
+
+
+def refers_report(user: User, report: MandatoryReport) -> bool:
+    """The county officers and the handling department's officers refer a report."""
+    if user.is_read_only:
+        return False
+    return bool(parties_for(user, report) & _MOVERS)
+
+
+# --- guardianship interventions (监护干预) -----------------------------------------------------
+#
+# A sensitive section, like the reports:
+#
+# - county civil-affairs officers of the child's area read every intervention on the child,
+#   record them and end them;
+# - the officers of the handling department of a mandatory report about the child read the
+#   interventions linked to one of their department's reports, record interventions linked to
+#   such a report, and end those;
+# - the auditor reads every intervention in the area, read-only (every read audited);
+# - the child's village director knows only that one exists: no kind, date or document;
+# - everyone else (town supervisor, another department, the reporter, …) gets 404.
+
+INTERVENTION_FULL = "full"
+INTERVENTION_EXISTS = "exists"
+INTERVENTION_NONE = ""
+
+
+def interventions_q(user: User | AnonymousUser) -> Q:
+    """The interventions ``user`` reads in full (a filter over Intervention)."""
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    inside = scope_q(user, "child__village__code")
+    if user.role in (Role.COUNTY_ADMIN, Role.AUDITOR):
+        return inside
+    if user.role == Role.DEPARTMENT_OFFICER and user.organisation_id is not None:
+        return inside & Q(report__handling_department_id=user.organisation_id)
+    return NOTHING
+
+
+def handled_reports_q(user: User | AnonymousUser) -> Q:
+    """The reports whose handling department is the user's (a filter over MandatoryReport)."""
+    if not user.is_authenticated or user.role != Role.DEPARTMENT_OFFICER:
+        return NOTHING
+    if user.organisation_id is None:
+        return NOTHING
+    return scope_q(user, "division__code") & Q(handling_department_id=user.organisation_id)
+
+
+def child_interventions_level(
+    user: User | AnonymousUser, *, village_code: str, handles_a_report: bool
+) -> str:
+    """What ``user`` sees of a child's interventions: INTERVENTION_FULL (the records),
+    INTERVENTION_EXISTS (that there is one) or INTERVENTION_NONE (404).
+    ``handles_a_report``: the user's department handles a mandatory report about the child."""
+    if not user.is_authenticated or not user.is_active or not in_scope(user, village_code):
+        return INTERVENTION_NONE
+    if user.role in (Role.COUNTY_ADMIN, Role.AUDITOR):
+        return INTERVENTION_FULL
+    if user.role == Role.DEPARTMENT_OFFICER and handles_a_report:
+        return INTERVENTION_FULL
+    if user.role == Role.VILLAGE_DIRECTOR:
+        return INTERVENTION_EXISTS
+    return INTERVENTION_NONE
+
+
+# Roles that may record or end an intervention (each within the rules below).
+INTERVENTION_WRITER_ROLES = frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER})
+
+
+def records_interventions(
+    user: User | AnonymousUser, *, village_code: str, report_department_id: int | None
+) -> bool:
+    """May record (or end, or assess) an intervention on a child of ``village_code`` linked to
+    a report handled by ``report_department_id`` (None: linked to none)."""
+    if not user.is_authenticated or user.is_read_only or not in_scope(user, village_code):
+        return False
+    if user.role == Role.COUNTY_ADMIN:
+        return True
+    return (
+        user.role == Role.DEPARTMENT_OFFICER
+        and user.organisation_id is not None
+        and report_department_id == user.organisation_id
+    )
+
+
+# --- statistics of mandatory reports -----------------------------------------------------------
+#
+# The county officers and the auditor read the statistics of every report in their area, and
+# the count of cases found unreported (发现未报). A department officer reads them for the
+# reports their department handles now, without the cases found unreported (those are the
+# county's record). Nobody else reads them (404).
+
+STATS_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDITOR, Role.DEPARTMENT_OFFICER})
+
+
+def reads_report_stats(user: User | AnonymousUser) -> bool:
+    if not user.is_authenticated or user.role not in STATS_ROLES:
+        return False
+    return user.role != Role.DEPARTMENT_OFFICER or user.organisation_id is not None
+
+
+def report_stats_q(user: User) -> Q:
+    """The reports the user's statistics count (a filter over MandatoryReport)."""
+    if not reads_report_stats(user):
+        return NOTHING
+    if user.role == Role.DEPARTMENT_OFFICER:
+        return handled_reports_q(user)
+    return scope_q(user, "division__code")
+
+
+def stats_count_failures(user: User) -> bool:
+    """Whether the statistics show the cases found unreported (the county's record)."""
+    return reads_report_stats(user) and user.role in (Role.COUNTY_ADMIN, Role.AUDITOR)

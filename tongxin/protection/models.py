@@ -8,6 +8,7 @@ department, the clocks' moments, the result) change."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -96,6 +97,15 @@ class Concern(models.Model):
         blank=True,
         related_name="owned_concerns",
     )
+    # Or a department owns it (its officers see and act on the problem itself).
+    owner_department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("owning department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     due_on = models.DateField(_("due on"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=ConcernStatus.choices, default=ConcernStatus.OPEN
@@ -126,6 +136,8 @@ class Concern(models.Model):
         indexes = [
             models.Index(fields=["child", "status"]),
             models.Index(fields=["owner", "status"]),
+            models.Index(fields=["owner_department", "status"]),
+            models.Index(fields=["status", "due_on"]),
         ]
 
     def __str__(self) -> str:
@@ -134,6 +146,9 @@ class Concern(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due_on is not None and self.due_on < today
 
 
 # --- mandatory reports -----------------------------------------------------------------------
@@ -540,3 +555,317 @@ class FailureToReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.found_on} {self.organisation_name or self.organisation_id}"
+
+
+# --- problems: their timeline; referrals between departments (转介) -----------------------------
+
+
+class ActionKind(models.TextChoices):
+    ACTION = "action", _("Action taken")
+    STATUS = "status", _("Status changed")
+    ASSIGN = "assign", _("Owner changed")
+    REFERRAL = "referral", _("Referred to a department")
+
+
+class ConcernAction(models.Model):
+    """One entry of a problem's timeline (处理记录): who did what about it, and when — an
+    action taken, a change of status (with the solution or the reason), a new owner, a
+    referral to a department."""
+
+    concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="actions")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=ActionKind.choices, default=ActionKind.ACTION)
+    text = models.TextField(_("what was done"), max_length=2000, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    # The new owner, on a change of owner.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    owner_department = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("action on a problem")
+        verbose_name_plural = _("actions on problems")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class ReferralSection(models.TextChoices):
+    """The parts of the file a referral shares (最少必要信息): only these are shown to the
+    receiving department, and only while the referral is open."""
+
+    CHILD = "child", _("Basic information on the child")
+    FAMILY = "family", _("Family and guardians")
+    PROBLEM = "problem", _("The problem found")
+    REPORT = "report", _("The report: what happened")
+
+
+class ReferralStatus(models.TextChoices):
+    SENT = rules.ReferralStatus.SENT.value, _("Sent, awaiting acceptance")
+    ACCEPTED = rules.ReferralStatus.ACCEPTED.value, pgettext_lazy("referral", "Accepted")
+    DECLINED = rules.ReferralStatus.DECLINED.value, _("Declined")
+    DONE = rules.ReferralStatus.DONE.value, pgettext_lazy("referral", "Done")
+
+
+class ReferralQuerySet(models.QuerySet["Referral"]):
+    def visible_to(self, user: User | AnonymousUser) -> ReferralQuerySet:
+        """Referrals the user may see listed (protection.access decides, in one place)."""
+        from tongxin.protection.access import referrals_q
+
+        return self.filter(referrals_q(user))
+
+    def open(self) -> ReferralQuerySet:
+        return self.filter(status__in=[s.value for s in rules.REFERRAL_OPEN])
+
+
+class Referral(models.Model):
+    """A referral (转介) of a problem or a mandatory report to another department — education,
+    police, court, procuratorate, health, women's federation … — with the reason and only the
+    sections of the file it needs. sent → accepted / declined (with the reason) → done (with
+    the outcome); the receiving department sees the shared sections while it is open."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    county_code = models.CharField(max_length=6, db_index=True, editable=False)
+    # The child's village (or the report's area): the scope.
+    division = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    child = models.ForeignKey(
+        Child, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    concern = models.ForeignKey(
+        Concern, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    report = models.ForeignKey(
+        MandatoryReport, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("receiving department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason for the referral"), max_length=2000)
+    sections = models.JSONField(_("sections shared"), default=list)  # ReferralSection values
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.SENT
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    sent_at = models.DateTimeField(_("sent at"), editable=False)
+    # Fixed when sent, with the limit then in force (3 working days by default).
+    acceptance_due_at = models.DateTimeField(_("to be accepted by"), editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), max_length=2000, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(_("outcome"), max_length=2000, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(concern__isnull=False, report__isnull=True)
+                | models.Q(concern__isnull=True, report__isnull=False),
+                name="referral_of_a_problem_or_a_report",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["county_code", "status"]),
+            models.Index(fields=["status", "acceptance_due_at"]),
+            models.Index(fields=["division", "sent_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id} {self.sent_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in rules.REFERRAL_OPEN
+
+
+# --- guardianship interventions (监护干预, tasks 6/7) ------------------------------------------
+
+
+class InterventionKind(models.TextChoices):
+    TEMPORARY_GUARDIANSHIP = "temporary_guardianship", _("Temporary guardianship")
+    POLICE_ADMONITION = "police_admonition", _("Police admonition")
+    FAMILY_EDUCATION_ORDER = "family_education_order", _("Family-education guidance order")
+    PROTECTION_ORDER = "protection_order", _("Personal-safety protection order")
+    GUARDIANSHIP_REVOCATION = "guardianship_revocation", _("Revocation of guardianship")
+    SUPPORTED_SUIT = "supported_suit", _("Procuratorate support of a suit")
+    PUBLIC_INTEREST_LITIGATION = "public_interest_litigation", _("Public-interest litigation")
+    JUDICIAL_SUGGESTION = "judicial_suggestion", _("Judicial suggestion")
+    PROCURATORIAL_SUGGESTION = "procuratorial_suggestion", _("Procuratorial suggestion")
+
+
+class Placement(models.TextChoices):
+    """Where a child under temporary guardianship lives (临时监护的安置方式)."""
+
+    KIN_CARE = "kin_care", _("Kin care")
+    FOSTER_FAMILY = "foster_family", _("Foster family")
+    RESCUE_PROTECTION = "rescue_protection", _("Rescue-protection institution")
+    WELFARE_INSTITUTION = "welfare_institution", _("Child welfare institution")
+
+
+class AssessmentConclusion(models.TextChoices):
+    RETURN_TO_GUARDIAN = "return_to_guardian", _("The guardian can take the child back")
+    LONG_TERM_GUARDIANSHIP = "long_term_guardianship", _("Long-term guardianship by civil affairs")
+    NEW_GUARDIAN = "new_guardian", _("Another guardian takes over")
+    CONTINUE = "continue", _("Temporary guardianship to continue")
+    OTHER = "other", pgettext_lazy("assessment", "Other")
+
+
+class InterventionQuerySet(models.QuerySet["Intervention"]):
+    def readable_by(self, user: User | AnonymousUser) -> InterventionQuerySet:
+        """Interventions the user may read in full (protection.access decides, in one place)."""
+        from tongxin.protection.access import interventions_q
+
+        return self.filter(interventions_q(user))
+
+
+class Intervention(models.Model):
+    """A guardianship intervention (监护干预) recorded on a child's file: temporary guardianship
+    (临时监护) with the placement, a police admonition (训诫), a family-education guidance
+    order (家庭教育指导令), a personal-safety protection order (人身安全保护令), revocation of
+    guardianship (撤销监护人资格), a suit supported by the procuratorate (支持起诉),
+    public-interest litigation (公益诉讼), a judicial or procuratorial suggestion (司法建议、
+    检察建议). Sensitive: the county, the handling department of its report and the auditor
+    read it; the village director knows only that one exists."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    county_code = models.CharField(max_length=6, db_index=True, editable=False)
+    child = models.ForeignKey(
+        Child, on_delete=models.PROTECT, related_name="interventions", editable=False
+    )
+    report = models.ForeignKey(
+        MandatoryReport,
+        verbose_name=_("mandatory report"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="interventions",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=InterventionKind.choices)
+    placement = models.CharField(
+        _("placement"), max_length=20, choices=Placement.choices, blank=True
+    )
+    # Sensitive: the relative, the foster family or the institution the child lives with.
+    placed_with = models.CharField(_("placed with"), max_length=100, blank=True)
+    decided_on = models.DateField(_("decided on"))
+    decision_maker = models.CharField(_("decision maker"), max_length=100)
+    document_number = models.CharField(_("document number"), max_length=60, blank=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("planned end"), null=True, blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True, editable=False)
+    end_reason = models.TextField(_("why it ended"), max_length=2000, blank=True, editable=False)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = InterventionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("intervention")
+        verbose_name_plural = _("interventions")
+        ordering = ["-decided_on", "-pk"]
+        constraints = [
+            # A placement goes with a temporary guardianship, and only with it.
+            models.CheckConstraint(
+                condition=(models.Q(kind="temporary_guardianship") & ~models.Q(placement=""))
+                | (~models.Q(kind="temporary_guardianship") & models.Q(placement="")),
+                name="intervention_placement_with_temporary_guardianship",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("starts_on")),
+                name="intervention_ends_after_it_starts",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["child", "kind"]),
+            models.Index(fields=["county_code", "decided_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.decided_on}"
+
+
+class InterventionAssessment(models.Model):
+    """An assessment (评估) of a child under an intervention: before a temporary guardianship
+    ends, whether the guardian can take the child back, or who else should care for them."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    intervention = models.ForeignKey(
+        Intervention, on_delete=models.PROTECT, related_name="assessments", editable=False
+    )
+    assessed_on = models.DateField(_("assessed on"))
+    assessor = models.CharField(_("assessed by"), max_length=100)
+    conclusion = models.CharField(
+        _("conclusion"), max_length=30, choices=AssessmentConclusion.choices
+    )
+    summary = models.TextField(_("assessment"), max_length=5000)  # sensitive
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["assessed_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.assessed_on} {self.conclusion}"
+
+
+class InterventionDocument(models.Model):
+    """A decision, order, judgment or assessment report (PDF or photo) of an intervention.
+    Stored under a random name, served only through the scoped, audited view."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    intervention = models.ForeignKey(
+        Intervention, on_delete=models.PROTECT, related_name="documents"
+    )
+    file = models.FileField(upload_to="interventions/%Y/")
+    kind = models.CharField(max_length=4)  # pdf, jpg, png: from the first bytes
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.public_id}.{self.kind}"

@@ -406,3 +406,100 @@ def concern_categories(harms: Iterable[Harm]) -> tuple[str, ...]:
 def masks_names(harms: Iterable[Harm]) -> bool:
     """Names in a report of suspected sexual abuse are shown as *** but to its handlers."""
     return Harm.SEXUAL_ABUSE in frozenset(harms)
+
+
+# --- problems found (问题和解决方案) ------------------------------------------------------------
+#
+#     open ─start─▶ in_progress ─resolve (the solution)─▶ resolved
+#     open / in_progress ─give_up (the reason)─▶ not_resolvable
+#     resolved / not_resolvable ─reopen (the reason)─▶ open
+
+
+class ProblemStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    NOT_RESOLVABLE = "not_resolvable"
+
+
+PROBLEM_OPEN = frozenset({ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS})
+PROBLEM_CLOSED = frozenset(ProblemStatus) - PROBLEM_OPEN
+
+# From → the statuses a problem may move to; closing needs a text (the solution or the reason),
+# and so does reopening (why it is not over).
+PROBLEM_MOVES: dict[ProblemStatus, frozenset[ProblemStatus]] = {
+    ProblemStatus.OPEN: frozenset(
+        {ProblemStatus.IN_PROGRESS, ProblemStatus.RESOLVED, ProblemStatus.NOT_RESOLVABLE}
+    ),
+    ProblemStatus.IN_PROGRESS: frozenset({ProblemStatus.RESOLVED, ProblemStatus.NOT_RESOLVABLE}),
+    ProblemStatus.RESOLVED: frozenset({ProblemStatus.OPEN}),
+    ProblemStatus.NOT_RESOLVABLE: frozenset({ProblemStatus.OPEN}),
+}
+
+
+def problem_move_allowed(before: ProblemStatus, after: ProblemStatus) -> bool:
+    return after in PROBLEM_MOVES[before]
+
+
+def problem_move_needs_text(before: ProblemStatus, after: ProblemStatus) -> bool:
+    """Closing needs the solution or the reason; reopening needs the reason."""
+    return after in PROBLEM_CLOSED or before in PROBLEM_CLOSED
+
+
+def problem_overdue(status: ProblemStatus, due_on: date | None, today: date) -> bool:
+    """Still open after its due date (the due day itself is not late)."""
+    return status in PROBLEM_OPEN and due_on is not None and due_on < today
+
+
+# --- referrals (转介) --------------------------------------------------------------------------
+#
+#     sent ─accept─▶ accepted ─complete (the outcome)─▶ done
+#     sent ─decline (the reason)─▶ declined
+#
+# Only the receiving department's officers move a referral. It must be accepted (or declined)
+# within ``ClockPolicy.referral_acceptance`` (3 working days); past it, it is escalated.
+
+
+class ReferralStatus(StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    DONE = "done"
+
+
+REFERRAL_OPEN = frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED})
+
+
+class ReferralTransition(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    COMPLETE = "complete"
+
+
+# transition → (from, to, what it needs: "reason" or "outcome" or "")
+REFERRAL_STEPS: dict[ReferralTransition, tuple[ReferralStatus, ReferralStatus, str]] = {
+    ReferralTransition.ACCEPT: (ReferralStatus.SENT, ReferralStatus.ACCEPTED, ""),
+    ReferralTransition.DECLINE: (ReferralStatus.SENT, ReferralStatus.DECLINED, "reason"),
+    ReferralTransition.COMPLETE: (ReferralStatus.ACCEPTED, ReferralStatus.DONE, "outcome"),
+}
+
+
+def referral_target(status: ReferralStatus, transition: ReferralTransition) -> ReferralStatus:
+    """The status ``transition`` leads to from ``status``; ValueError when it may not."""
+    source, target, _needs = REFERRAL_STEPS[transition]
+    if status != source:
+        raise ValueError(f"{transition} refused from {status}")
+    return target
+
+
+def referral_transitions(status: ReferralStatus) -> tuple[ReferralTransition, ...]:
+    return tuple(t for t, (source, _t, _n) in REFERRAL_STEPS.items() if source == status)
+
+
+def referral_acceptance_due(sent_at: datetime, policy: ClockPolicy = DEFAULT_POLICY) -> datetime:
+    return deadline(sent_at, policy.referral_acceptance, policy.tz)
+
+
+def referral_overdue(status: ReferralStatus, due: datetime, now: datetime) -> bool:
+    """Not accepted (nor declined) by its deadline: escalated."""
+    return status == ReferralStatus.SENT and now > due

@@ -18,7 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tongxin.accounts.decorators import staff_view
@@ -49,26 +49,26 @@ from tongxin.registry.selectors import get_child_for_user
 PAGE_SIZE = 30
 
 STEP_LABELS: dict[str, Any] = {
-    rules.Transition.ACCEPT: _lazy("Accept"),
-    rules.Transition.START_VERIFICATION: _lazy("Start verification and handling"),
-    rules.Transition.RECORD_RESULT: _lazy("Record the result"),
-    rules.Transition.INFORM_REPORTER: _lazy("Inform the reporter"),
-    rules.Transition.CLOSE: _lazy("Close"),
-    rules.Transition.REJECT: _lazy("Reject"),
-    rules.Transition.TRANSFER: _lazy("Transfer to another department"),
+    rules.Transition.ACCEPT: gettext_lazy("Accept"),
+    rules.Transition.START_VERIFICATION: gettext_lazy("Start verification and handling"),
+    rules.Transition.RECORD_RESULT: gettext_lazy("Record the result"),
+    rules.Transition.INFORM_REPORTER: gettext_lazy("Inform the reporter"),
+    rules.Transition.CLOSE: gettext_lazy("Close"),
+    rules.Transition.REJECT: gettext_lazy("Reject"),
+    rules.Transition.TRANSFER: gettext_lazy("Transfer to another department"),
 }
 EVENT_LABELS: dict[str, Any] = {
     **STEP_LABELS,
-    "submit": _lazy("Submitted"),
-    "addendum": _lazy("Addendum added"),
-    "child_linked": _lazy("Child's file linked"),
-    rules.Transition.ACCEPT: _lazy("Accepted"),
-    rules.Transition.START_VERIFICATION: _lazy("Verification and handling started"),
-    rules.Transition.RECORD_RESULT: _lazy("Result recorded"),
-    rules.Transition.INFORM_REPORTER: _lazy("Reporter informed"),
-    rules.Transition.CLOSE: _lazy("Closed"),
-    rules.Transition.REJECT: _lazy("Rejected"),
-    rules.Transition.TRANSFER: _lazy("Transferred"),
+    "submit": gettext_lazy("Submitted"),
+    "addendum": gettext_lazy("Addendum added"),
+    "child_linked": gettext_lazy("Child's file linked"),
+    rules.Transition.ACCEPT: gettext_lazy("Accepted"),
+    rules.Transition.START_VERIFICATION: gettext_lazy("Verification and handling started"),
+    rules.Transition.RECORD_RESULT: gettext_lazy("Result recorded"),
+    rules.Transition.INFORM_REPORTER: gettext_lazy("Reporter informed"),
+    rules.Transition.CLOSE: gettext_lazy("Closed"),
+    rules.Transition.REJECT: gettext_lazy("Rejected"),
+    rules.Transition.TRANSFER: gettext_lazy("Transferred"),
 }
 
 

@@ -146,6 +146,9 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
         **remind_cases(actors),
         **contact_cases(actors),
         **report_cases(actors),
+        **referral_cases(actors),
+        **intervention_cases(actors),
+        **report_stats_cases(actors),
         **worklist_cases(actors),
         **compliance_cases(actors),
         "api:me": [Access(reverse("api:me"), api=True, allowed=EVERYONE_IN_GAOTAI)],
@@ -946,6 +949,323 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
                 allowed=addenda,
                 outsiders=not_addenda,
                 read_only=("auditor",),
+            )
+        ],
+    }
+
+
+def intervention_cases(actors: Actors) -> dict[str, list[Access]]:
+    """Guardianship interventions: a temporary guardianship of a child of 东村, linked to a
+    report the police (the stock department officer) handle, with a document on record (not
+    opened: the allowed are not listed for it). Posts carry empty forms: nothing is saved."""
+    from tongxin.protection.tests.test_interventions import make_intervention
+
+    intervention = make_intervention(actors, documents=False)
+    document = intervention.documents.create(
+        file="interventions/scope.pdf", kind="pdf", size=1, uploaded_by=actors.county_admin
+    ).public_id
+    child, code = intervention.child.public_id, intervention.public_id
+    writers = ("county_admin", "department_officer")
+    nobody = (
+        "other_village_director",
+        "other_town_director",
+        "other_department_officer",
+        "town_supervisor",
+        "reporter",
+        "system_admin",
+        "other_county_admin",
+    )
+    readers = (*writers, "auditor")
+    not_writers, auditor = (*nobody, "village_director"), ("auditor",)
+    create = reverse("reports:intervention_create", args=[child])
+    return {
+        "reports:intervention_list": [
+            Access(
+                reverse("reports:intervention_list", args=[child]),
+                allowed=(*readers, "village_director"),
+                outsiders=nobody,
+            )
+        ],
+        "reports:intervention_create": [
+            Access(create, allowed=writers, outsiders=not_writers, read_only=auditor),
+            Access(
+                create,
+                method="post",
+                data={},
+                allowed=writers,
+                outsiders=not_writers,
+                read_only=auditor,
+            ),
+        ],
+        "reports:intervention_detail": [
+            Access(
+                reverse("reports:intervention_detail", args=[code]),
+                allowed=readers,
+                outsiders=(*nobody, "village_director"),
+            )
+        ],
+        "reports:intervention_assess": [
+            Access(
+                reverse("reports:intervention_assess", args=[code]),
+                allowed=writers,
+                outsiders=not_writers,
+                read_only=auditor,
+            )
+        ],
+        "reports:intervention_end": [
+            Access(
+                reverse("reports:intervention_end", args=[code]),
+                allowed=writers,
+                outsiders=not_writers,
+                read_only=auditor,
+            ),
+            Access(
+                reverse("reports:intervention_end", args=[code]),
+                method="post",
+                data={},
+                allowed=writers,
+                outsiders=not_writers,
+                read_only=auditor,
+            ),
+        ],
+        "reports:intervention_document": [
+            Access(
+                reverse("reports:intervention_document", args=[code, document]),
+                outsiders=(*nobody, "village_director"),
+            )
+        ],
+    }
+
+
+def report_stats_cases(actors: Actors) -> dict[str, list[Access]]:
+    """The statistics of mandatory reports: the county, the auditor and department officers;
+    a division outside the user's own answers 404 like one that is not there."""
+    readers = ("county_admin", "auditor", "department_officer", "other_department_officer")
+    others = (
+        "village_director",
+        "town_supervisor",
+        "reporter",
+        "system_admin",
+        "other_village_director",
+    )
+    town = {"division": "620724100000", "period": "2024"}
+    cases: dict[str, list[Access]] = {}
+    for name, api in (("reports:report_stats", False), ("api:report_stats", True)):
+        url = reverse(name)
+        cases[name] = [
+            Access(url, api=api, allowed=(*readers, "other_county_admin"), outsiders=others),
+            Access(
+                url + "?" + "&".join(f"{k}={v}" for k, v in town.items()),
+                api=api,
+                allowed=readers,
+                outsiders=(*others, "other_county_admin"),
+            ),
+        ]
+    return cases
+
+
+def referral_cases(actors: Actors) -> dict[str, list[Access]]:
+    """Problems found and referrals: a problem of a child of 东村 owned by the police (the
+    stock department officer's department), referred by the county officer to the police,
+    sharing the child and the problem; a report (routed to the police) to refer. Posts carry
+    empty forms: the allowed get errors (400, 302, 428), nothing changes. Those who see a
+    referral but do not receive it get 403 on its transitions (listed as read-only)."""
+    from tongxin.accounts.models import Organisation
+    from tongxin.protection import referrals
+    from tongxin.protection.tests.conftest import file_report
+    from tongxin.registry.tests.conftest import make_family
+
+    child = make_family(actors, name="郑小冬", father_left=None, mother_left=None)
+    police = Organisation.objects.get(department="police", division_id="620724000000")
+    problem = referrals.problem_raise(
+        actor=actors.village_director,
+        child=child,
+        fields={"category": "safety", "description": "放学路上被拦", "owner_department": police},
+    )
+    other = referrals.problem_raise(
+        actor=actors.village_director,
+        child=child,
+        fields={"category": "schooling", "description": "经常缺课"},
+    )
+    referral = referrals.referral_send(
+        actor=actors.county_admin,
+        department=police,
+        reason="需要公安介入",
+        sections=["child", "problem"],
+        concern=problem,
+    ).public_id
+    report = file_report(actors).public_id
+    code = problem.public_id
+    keepers = ("county_admin", "town_supervisor", "village_director")
+    readers = (*keepers, "auditor")
+    strangers = (
+        "other_village_director",
+        "other_town_director",
+        "other_department_officer",
+        "reporter",
+        "system_admin",
+        "other_county_admin",
+    )
+    local = ("village_director", "town_supervisor")
+    referral_readers = ("county_admin", "auditor", "department_officer", *local)
+    detail = reverse("reports:referral_detail", args=[referral])
+    api_detail = reverse("api:referral_detail", args=[referral])
+    problems_page = reverse("reports:child_problems", args=[child.public_id])
+    api_problems = reverse("api:child_problems", args=[child.public_id])
+    return {
+        "reports:child_problems": [
+            Access(
+                problems_page,
+                allowed=readers,
+                outsiders=(*strangers, "department_officer"),
+            ),
+            Access(
+                problems_page,
+                method="post",
+                data={},
+                allowed=keepers,
+                outsiders=(*strangers, "department_officer"),
+                read_only=("auditor",),
+            ),
+        ],
+        "api:child_problems": [
+            Access(
+                api_problems,
+                api=True,
+                allowed=readers,
+                outsiders=(*strangers, "department_officer"),
+            ),
+            Access(
+                api_problems,
+                method="post",
+                data={},
+                api=True,
+                allowed=keepers,
+                outsiders=(*strangers, "department_officer"),
+                read_only=("auditor",),
+            ),
+        ],
+        "reports:problem_mine": [
+            Access(
+                reverse("reports:problem_mine"),
+                allowed=(*keepers, "department_officer", "other_department_officer"),
+                outsiders=("reporter", "system_admin", "auditor"),
+            )
+        ],
+        "reports:problem_detail": [
+            Access(
+                reverse("reports:problem_detail", args=[code]),
+                allowed=(*readers, "department_officer"),
+                outsiders=strangers,
+            )
+        ],
+        "api:problem_detail": [
+            Access(
+                reverse("api:problem_detail", args=[code]),
+                api=True,
+                allowed=(*readers, "department_officer"),
+                outsiders=strangers,
+            ),
+            Access(
+                reverse("api:problem_detail", args=[code]),
+                method="patch",
+                data={},
+                api=True,
+                allowed=(*keepers, "department_officer"),
+                outsiders=strangers,
+                read_only=("auditor",),
+            ),
+        ],
+        **{
+            f"reports:problem_{name}": [
+                Access(
+                    reverse(f"reports:problem_{name}", args=[code]),
+                    method="post",
+                    data={},
+                    allowed=(*keepers, "department_officer") if name != "assign" else keepers,
+                    outsiders=strangers if name != "assign" else (*strangers, "department_officer"),
+                    read_only=("auditor",),
+                )
+            ]
+            for name in ("action", "status", "assign")
+        },
+        "reports:referral_list": [
+            Access(
+                reverse("reports:referral_list"),
+                allowed=(
+                    *referral_readers,
+                    "other_village_director",
+                    "other_town_director",
+                    "other_department_officer",
+                    "other_county_admin",
+                ),
+                outsiders=("reporter", "system_admin"),
+            )
+        ],
+        "reports:referral_create": [
+            Access(
+                reverse("reports:referral_create") + f"?problem={other.public_id}",
+                allowed=("county_admin", "town_supervisor"),
+                outsiders=(*strangers, "village_director", "department_officer"),
+                read_only=("auditor",),
+            ),
+            Access(
+                reverse("reports:referral_create") + f"?report={report}",
+                allowed=("county_admin", "department_officer"),
+                outsiders=(*strangers, "village_director", "town_supervisor"),
+                read_only=("auditor",),
+            ),
+            Access(
+                reverse("reports:referral_create") + f"?problem={other.public_id}",
+                method="post",
+                data={"problem": str(other.public_id)},
+                allowed=("county_admin", "town_supervisor"),
+                outsiders=(*strangers, "village_director", "department_officer"),
+                read_only=("auditor",),
+            ),
+        ],
+        "api:referral_create": [
+            Access(
+                reverse("api:referral_create"),
+                method="post",
+                data={
+                    "problem": str(other.public_id),
+                    "department": str(police.public_id),
+                    "reason": "需要公安介入",
+                    "sections": ["child"],
+                },
+                api=True,
+                # The first creates it; the second is told it is already referred (409).
+                allowed=("county_admin", "town_supervisor"),
+                outsiders=(*strangers, "department_officer"),
+                read_only=("auditor", "village_director"),  # sees the problem, may not refer
+            )
+        ],
+        "reports:referral_detail": [
+            Access(detail, allowed=referral_readers, outsiders=strangers),
+        ],
+        "api:referral_detail": [
+            Access(api_detail, api=True, allowed=referral_readers, outsiders=strangers),
+        ],
+        "reports:referral_transition": [
+            Access(
+                reverse("reports:referral_transition", args=[referral]),
+                method="post",
+                data={},
+                allowed=("department_officer",),
+                outsiders=strangers,
+                read_only=("auditor", "county_admin", *local),
+            )
+        ],
+        "api:referral_transitions": [
+            Access(
+                reverse("api:referral_transitions", args=[referral]),
+                method="post",
+                data={},
+                api=True,
+                allowed=("department_officer",),
+                outsiders=strangers,
+                read_only=("auditor", "county_admin", *local),
             )
         ],
     }

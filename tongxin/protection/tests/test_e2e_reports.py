@@ -1,7 +1,7 @@
 """A mandatory report in a real browser at a phone's size (360×640): the school's reporter files
 an urgent report on one screen, the police officer sees it flagged on the home page and
-accepts it, the reporter sees "accepted". Screenshots go to test-artifacts/ (not committed).
-The statistics step of issue 5 is not built yet."""
+accepts it, the county officer sees it in the statistics, the reporter sees "accepted".
+Screenshots go to test-artifacts/ (not committed)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,20 @@ def test_a_reporter_files_an_urgent_report_the_police_accept_it(
     assert "status-accepted" in (police.locator("#report-status").get_attribute("class") or "")
     police.goto(server.url + "/")
     assert police.locator("#panel-urgent_reports a", has_text=receipt).count() == 0
+
+    # The county officer sees it in this year's statistics: one report of physical abuse,
+    # from a school, accepted within the limit.
+    county = _signed_in(browser, server, "demo_county")
+    county.click("nav >> text=强制报告统计")
+    county.wait_for_load_state()
+    assert county.locator("#stats-total").inner_text().strip() == "1"
+    assert county.locator("#harm-physical_abuse td").inner_text().strip() == "1"
+    assert county.locator("#institution-school td").inner_text().strip() == "1"
+    assert county.locator("#outcome-accepted td").inner_text().strip() == "1"
+    assert county.locator("#stats-acceptance .figure").inner_text().strip() == "100.0%"
+    county.wait_for_selector("#stats-month-chart canvas")  # ECharts, served by the app
+    assert _fits(county), "the statistics scroll sideways at 360 px"
+    county.screenshot(path=str(ARTIFACTS / "report-stats-360.png"), full_page=True)
 
     school.goto(server.url + "/")
     school.locator("#panel-my_reports a", has_text=receipt).click()
