@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tongxin.e2e import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DemoServer, demo_server
+from tongxin.e2e import DemoServer, assert_fits, demo_server, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -21,17 +20,6 @@ pytestmark = pytest.mark.e2e
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     with demo_server(tmp_path_factory.mktemp("e2e-reports")) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _signed_in(browser: Any, server: DemoServer, username: str) -> Any:
@@ -45,19 +33,14 @@ def _signed_in(browser: Any, server: DemoServer, username: str) -> Any:
     return page
 
 
-def _fits(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
 def test_a_reporter_files_an_urgent_report_the_police_accept_it(
     browser: Any, server: DemoServer
 ) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
     school = _signed_in(browser, server, "demo_school")
     started = time.monotonic()
     school.click("nav >> text=填报强制报告")
-    assert _fits(school), "the report form scrolls sideways at 360 px"
-    school.screenshot(path=str(ARTIFACTS / "report-form-360.png"), full_page=True)
+    assert_fits(school)
+    screenshot(school, "report-form-360")
     # Four answers, all on the first screen but the phone (the account may have none).
     school.check("input[name=urgency][value=imminent]")
     school.check("input[name=harms][value=physical_abuse]")
@@ -71,14 +54,14 @@ def test_a_reporter_files_an_urgent_report_the_police_accept_it(
     assert receipt.startswith("GT-")
     assert receipt in school.locator(".flash").inner_text()
     assert "status-received" in (school.locator("#report-status").get_attribute("class") or "")
-    assert _fits(school)
-    school.screenshot(path=str(ARTIFACTS / "report-receipt-360.png"), full_page=True)
+    assert_fits(school)
+    screenshot(school, "report-receipt-360")
     assert filed_in < 120, f"filing took {filed_in:.1f} s"
 
     police = _signed_in(browser, server, "demo_police")
     flag = police.locator("#panel-urgent_reports a", has_text=receipt)
     assert flag.count() == 1, "the urgent report is not flagged on the police's home page"
-    assert _fits(police)
+    assert_fits(police)
     flag.click()
     police.wait_for_load_state()
     assert "孩子脸上有新伤" in police.locator("#narrative").inner_text()
@@ -99,12 +82,12 @@ def test_a_reporter_files_an_urgent_report_the_police_accept_it(
     assert county.locator("#outcome-accepted td").inner_text().strip() == "1"
     assert county.locator("#stats-acceptance .figure").inner_text().strip() == "100.0%"
     county.wait_for_selector("#stats-month-chart canvas")  # ECharts, served by the app
-    assert _fits(county), "the statistics scroll sideways at 360 px"
-    county.screenshot(path=str(ARTIFACTS / "report-stats-360.png"), full_page=True)
+    assert_fits(county)
+    screenshot(county, "report-stats-360")
 
     school.goto(server.url + "/")
     school.locator("#panel-my_reports a", has_text=receipt).click()
     school.wait_for_load_state()
     assert school.locator("#report-status").inner_text().strip() == "已受理"
     assert school.locator("#narrative").count() == 0  # the reporter never sees the record
-    school.screenshot(path=str(ARTIFACTS / "report-accepted-360.png"), full_page=True)
+    screenshot(school, "report-accepted-360")
