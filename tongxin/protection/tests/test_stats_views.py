@@ -132,3 +132,26 @@ def test_the_navigation_offers_the_statistics_to_the_county_and_the_auditor(
     for actor, shown in (("county_admin", True), ("auditor", True), ("village_director", False)):
         home = web_client(getattr(actors, actor)).get("/").content.decode()
         assert (f'href="{STATS}"' in home) is shown, actor
+
+
+@pytest.mark.parametrize(
+    ("actor", "status", "total"),
+    [
+        ("county_admin", 200, 6),
+        ("auditor", 200, 6),
+        ("department_officer", 200, 2),  # the police: the reports it handles
+        ("other_department_officer", 200, 1),  # education: the one report it handles
+        ("village_director", 404, None),
+        ("other_village_director", 404, None),
+        ("reporter", 404, None),
+    ],
+)
+def test_each_role_reads_the_statistics_it_may(
+    actors: Actors, world: dict[str, MandatoryReport], actor: str, status: int, total: int | None
+) -> None:
+    response = api_client(getattr(actors, actor)).get(API, {"period": "2024"})
+    assert response.status_code == status
+    if total is not None:
+        assert response.json()["total"] == total
+    page = web_client(getattr(actors, actor)).get(STATS, {"period": "2024"})
+    assert page.status_code == status
