@@ -249,6 +249,12 @@ def report_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         ]
     if view.adds_addenda:
         context["addendum_form"] = AddendumForm()
+    # The report's referrals the user may see listed, and the way to refer it (转介).
+    context["referrals"] = list(
+        report.referrals.filter(access.referrals_q(user)).select_related("department")
+    )
+    if access.refers_report(user, report):
+        context["refer_url"] = f"{reverse('reports:referral_create')}?report={report.public_id}"
     response = render(request, "protection/report_detail.html", context)
     add_never_cache_headers(response)
     return response

@@ -600,3 +600,18 @@ def test_the_referral_list_takes_the_same_queries_for_more_referrals(
         html = web.get(url).content.decode()
     assert html.count('<li class="report-row') == 4
     assert len(many) == len(few)
+
+
+def test_the_report_page_lists_its_referrals_and_offers_to_refer(actors: Actors) -> None:
+    report = file_report(actors)
+    url = reverse("reports:report_detail", args=[report.public_id])
+    refer_link = f"{reverse('reports:referral_create')}?report={report.public_id}"
+    page = web_client(actors.county_admin).get(url).content.decode()
+    assert refer_link in page
+    referral = refer(actors, report=report, to=education(actors), sections=("report",))
+    page = web_client(actors.county_admin).get(url).content.decode()
+    assert reverse("reports:referral_detail", args=[referral.public_id]) in page
+    # The auditor reads the report and its referrals but refers nothing.
+    audited = web_client(actors.auditor).get(url).content.decode()
+    assert reverse("reports:referral_detail", args=[referral.public_id]) in audited
+    assert refer_link not in audited
