@@ -134,6 +134,7 @@ def chromium() -> Iterator[Any]:
 
 def assert_fits(page: Any) -> None:
     """Nothing on the page scrolls sideways (the phone test: 360 px wide)."""
+    page.wait_for_load_state()  # after a click, the next page may still be arriving
     width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= viewport, f"{page.url} is {width} px wide in a {viewport} px window"
 

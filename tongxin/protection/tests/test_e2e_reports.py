@@ -39,6 +39,7 @@ def test_a_reporter_files_an_urgent_report_the_police_accept_it(
     school = _signed_in(browser, server, "demo_school")
     started = time.monotonic()
     school.click("nav >> text=填报强制报告")
+    school.wait_for_selector("input[name=urgency]")
     assert_fits(school)
     screenshot(school, "report-form-360")
     # Four answers, all on the first screen but the phone (the account may have none).
