@@ -46,3 +46,24 @@ def audit_record(
         result=result,
         detail=detail or {},
     )
+
+
+def audit_denied(
+    *,
+    actor: User,
+    action: str,
+    object_type: str,
+    code: str,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """A record asked for and not shown (not there, or outside the user's reach): the attempt is
+    kept, with the code as typed (cut to 64 characters) and the user's own division."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_code=code[:64],
+        division_code=actor.division_id or "",
+        request=request,
+        result=Result.DENIED,
+    )

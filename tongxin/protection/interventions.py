@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_denied, audit_record
 from tongxin.protection import access
 from tongxin.protection.models import (
     AssessmentConclusion,
@@ -603,12 +603,6 @@ def intervention_access_denied(
     *, actor: User, object_type: str, code: str, request: HttpRequest | None = None
 ) -> None:
     """An intervention (or a child's interventions) asked for and not shown: kept."""
-    audit_record(
-        actor=actor,
-        action="intervention.view",
-        object_type=object_type,
-        object_code=code[:64],
-        division_code=actor.division_id or "",
-        request=request,
-        result=Result.DENIED,
+    audit_denied(
+        actor=actor, action="intervention.view", object_type=object_type, code=code, request=request
     )

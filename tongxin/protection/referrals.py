@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_denied, audit_record
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     OPEN_STATUSES,
@@ -495,14 +495,8 @@ def problem_list_opened(
 
 
 def problem_access_denied(*, actor: User, code: str, request: HttpRequest | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action="concern.view",
-        object_type=PROBLEM_OBJECT,
-        object_code=code[:64],
-        division_code=actor.division_id or "",
-        request=request,
-        result=Result.DENIED,
+    audit_denied(
+        actor=actor, action="concern.view", object_type=PROBLEM_OBJECT, code=code, request=request
     )
 
 
@@ -890,14 +884,8 @@ def referral_opened(
 
 
 def referral_access_denied(*, actor: User, code: str, request: HttpRequest | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action="referral.view",
-        object_type=REFERRAL_OBJECT,
-        object_code=code[:64],
-        division_code=actor.division_id or "",
-        request=request,
-        result=Result.DENIED,
+    audit_denied(
+        actor=actor, action="referral.view", object_type=REFERRAL_OBJECT, code=code, request=request
     )
 
 

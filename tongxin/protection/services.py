@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_denied, audit_record
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.protection import access, policy, rules
@@ -697,14 +697,8 @@ def report_attachment_opened(
 
 def report_access_denied(*, actor: User, code: str, request: HttpRequest | None = None) -> None:
     """A report asked for and not shown (not there, or not the user's): attempts are kept."""
-    audit_record(
-        actor=actor,
-        action="report.view",
-        object_type=OBJECT_TYPE,
-        object_code=code[:64],
-        division_code=actor.division_id or "",
-        request=request,
-        result=Result.DENIED,
+    audit_denied(
+        actor=actor, action="report.view", object_type=OBJECT_TYPE, code=code, request=request
     )
 
 

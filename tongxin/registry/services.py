@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
-from tongxin.audit.models import Result
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_denied, audit_record
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import in_scope
 from tongxin.lib import crypto, idcard
@@ -675,14 +674,7 @@ def child_file_opened(*, actor: User, child: Child, request: HttpRequest | None 
 
 
 def child_access_denied(*, actor: User, request: HttpRequest | None, code: str) -> None:
-    audit_record(
-        actor=actor,
-        action="child.view",
-        object_type="child",
-        object_code=code,
-        request=request,
-        result=Result.DENIED,
-    )
+    audit_denied(actor=actor, action="child.view", object_type="child", code=code, request=request)
 
 
 def _family_facts(
