@@ -10,13 +10,16 @@ Run from the project root::
 The ledger is generated once per row count into ``var/bench/`` (synthetic people: valid ID
 numbers from ``tongxin.lib.idcard.generate``, Gaotai's villages from ``geo/data/620724.csv``,
 a fifth of the children siblings of the row before, parents working in and out of the county,
-every date format the importer reads) and saved as Excel saves it (a dimension element,
-shared strings).
+every date format the importer reads) and saved as Excel and WPS save it: text in the shared
+strings table, the sheet's dimension written (openpyxl's normal mode; its write-only mode
+writes inline strings, which openpyxl reads twice as slowly, so it would flatter the ratio).
 
 It prints, each timed on the wall clock:
 
 - **bare parse**: ``load_workbook(read_only=True)`` and ``iter_rows(values_only=True)`` over every
-  row, nothing else: the floor for any import of this file;
+  row, nothing else: the issue's yardstick for an import of this file;
+- **bare calamine parse**: the same with python-calamine, the reader the import uses
+  (decision 008): the floor of our own import;
 - **check**: the dry-run preview (parse, read every cell, match the village, validate ID
   numbers, match existing files, classify), nothing written;
 - **import**: the whole apply (all of the above, plus encryption and the bulk writes of children,
@@ -46,7 +49,6 @@ import shutil
 import sys
 import tempfile
 import time
-import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -132,7 +134,8 @@ def generate(path: Path, rows: int) -> None:
     def day(start: date, days: int) -> date:
         return start + timedelta(days=rng.randrange(days))
 
-    workbook = Workbook(write_only=True)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
     sheet = workbook.create_sheet("登记表")
     headers = [header for _key, header in NATIONAL_FORM]
     sheet.append(["高台县农村留守儿童基本情况登记表"])
@@ -208,33 +211,10 @@ def generate(path: Path, rows: int) -> None:
                 *shared[1:],
             ]
         )
-    raw = path.with_suffix(".raw.xlsx")
-    workbook.save(raw)
-    _add_dimension(raw, path, f"A1:{_column(len(headers))}{rows + 2}")
-    raw.unlink()
+    workbook.save(path)
 
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
-
-
-def _column(n: int) -> str:
-    letters = ""
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _add_dimension(source: Path, target: Path, ref: str) -> None:
-    """openpyxl's write-only mode leaves out the sheet's dimension, which Excel and WPS always
-    write; without it a read-only open scans the whole sheet once more. Put it in."""
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename.startswith("xl/worksheets/sheet"):
-                head, sep, tail = data.partition(b"<sheetViews>")
-                data = head + f'<dimension ref="{ref}" />'.encode() + sep + tail
-            dst.writestr(item, data)
 
 
 class Timing(NamedTuple):
@@ -265,6 +245,15 @@ def bare_parse(path: Path) -> int:
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     count = sum(1 for _ in workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+    return count
+
+
+def bare_calamine_parse(path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    count = sum(1 for _ in workbook.get_sheet_by_index(0).iter_rows())
     workbook.close()
     return count
 
@@ -325,7 +314,7 @@ def run(rows: int, engine: str) -> None:
     from tongxin.registry.selectors import parent_facts
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"ledger-{rows}.xlsx"
+    path = CACHE / f"ledger-{rows}-sst.xlsx"  # shared strings (v1 wrote inline ones)
     if not path.exists():
         started = time.perf_counter()
         print(f"generating {path.relative_to(ROOT)} …", file=sys.stderr)
@@ -346,6 +335,7 @@ def run(rows: int, engine: str) -> None:
         return Timing(wall, cpu, db_cpu), result
 
     parse, sheet_rows = timed(lambda: bare_parse(path))
+    calamine, _rows = timed(lambda: bare_calamine_parse(path))
 
     def upload() -> Any:
         with path.open("rb") as f:
@@ -428,6 +418,7 @@ def run(rows: int, engine: str) -> None:
         )
 
     line("bare openpyxl parse", parse, sheet_rows)
+    line("bare calamine parse", calamine, sheet_rows)
     line("check (dry run)", check, children)
     line("import (empty registry)", imported, children)
     line("re-check", recheck, children)

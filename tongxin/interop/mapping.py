@@ -7,7 +7,7 @@ other cells are still read, so one look at the preview shows every problem of th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -68,7 +68,7 @@ class RowReader:
     def _label(self, key: str) -> str:
         return self.header.labels.get(key, key)
 
-    def read(self, line: int, values: tuple[Any, ...]) -> LedgerRow | None:
+    def read(self, line: int, values: Sequence[Any]) -> LedgerRow | None:
         """The row as a ``LedgerRow``; None for a row that holds no child (blank lines, a
         numbering row under the header, notes under the table)."""
         width = len(values)
@@ -281,7 +281,7 @@ def _id_text(value: Any) -> str:
     return cells.compact(value)
 
 
-def _numbering(values: tuple[Any, ...]) -> bool:
+def _numbering(values: Sequence[Any]) -> bool:
     """The row of column numbers (1, 2, 3 …) some forms have under the header."""
     numbers = [v for v in values if v not in (None, "")]
     return len(numbers) >= 3 and all(
