@@ -7,6 +7,7 @@ system overwrites an edit it has not seen."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -247,16 +248,81 @@ def _stale(current: int, changes: list[FieldChange], detail: str | None = None) 
     return response
 
 
+def _tagged(body: Any, version: int, code: int = status.HTTP_200_OK) -> Response:
+    """An answer about one record, tagged with its version; personal data, kept nowhere."""
+    response = Response(body, status=code)
+    response["ETag"] = f'"{version}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _file_response(child: Child, *, warnings: tuple[str, ...] | None = None) -> Response:
     data = file_data(child)
     if warnings is None:
         body = ChildFileSerializer(data).data
     else:
         body = PatchResultSerializer({**data, "warnings": list(warnings)}).data
-    response = Response(body)
-    response["ETag"] = f'"{child.version}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _tagged(body, child.version)
+
+
+def _caller(request: Request) -> User:
+    """The user; for a change, one that keeps files (read-only roles 403, roles that keep no
+    files 404)."""
+    user = request.user
+    assert isinstance(user, User)
+    if request.method != "GET":
+        if user.is_read_only:
+            raise PermissionDenied
+        if not user.keeps_child_files:
+            raise NotFound
+    return user
+
+
+def _precondition(
+    request: Request, current: int, changes_since: Callable[[int], list[FieldChange]]
+) -> Response | int:
+    """The version If-Match names when it is the current one; else the 428 or 412 answer
+    (``changes_since(version)`` lists what changed after an older version)."""
+    version = _if_match(request)
+    if version is None:
+        return Response(
+            {"detail": _("If-Match is required: send the ETag of the version you changed.")},
+            status=status.HTTP_428_PRECONDITION_REQUIRED,
+        )
+    if version != current:
+        return _stale(current, changes_since(version) if 0 < version < current else [])
+    return version
+
+
+def _errors(exc: ValidationError) -> Response:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+    return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _patch(
+    request: Request,
+    serializer_class: type[serializers.Serializer[Any]],
+    *,
+    current: int,
+    changes_since: Callable[[int], list[FieldChange]],
+    save: Callable[[dict[str, Any], int], Response],
+    stale_detail: str | None = None,
+) -> Response:
+    """A change based on a version, one way for the file, a parent and a spell: If-Match must
+    name the ``current`` version (428, 412); the fields sent are validated (400), then
+    ``save(fields, version)`` saves and answers. Someone saving first in between: 412 with
+    ``stale_detail``; a service's ValidationError: 400."""
+    checked = _precondition(request, current, changes_since)
+    if isinstance(checked, Response):
+        return checked
+    data = serializer_class(data=request.data, partial=True)
+    data.is_valid(raise_exception=True)
+    try:
+        return save(dict(data.validated_data), checked)
+    except services.StaleEdit as exc:
+        return _stale(exc.current_version, exc.changes, stale_detail)
+    except ValidationError as exc:
+        return _errors(exc)
 
 
 NOT_FOUND = OpenApiResponse(description="No such child, or not in your area (the same answer).")
@@ -268,6 +334,45 @@ IF_MATCH = OpenApiParameter(
     required=True,
     description='The ETag of the version your change is based on, e.g. `"3"`.',
 )
+SEND_CHANGES = (
+    "Send only the fields that change, with `If-Match` naming the version the change is based on"
+)
+IF_MATCH_ANSWERS = (
+    "A stale version answers 412 with what changed meanwhile and saves nothing; a missing "
+    "`If-Match` answers 428."
+)
+
+
+def _patch_schema[F: Callable[..., Any]](
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    request: type[serializers.Serializer[Any]],
+    result: type[serializers.Serializer[Any]],
+    conflict: str = "",
+) -> Callable[[F], F]:
+    """The schema of a change based on a version (``If-Match``): the same answers for the
+    file, a parent and a spell; a 409 only where a ``conflict`` is possible."""
+    responses: dict[int, Any] = {
+        200: result,
+        400: OpenApiResponse(description="A field is invalid; the body names it."),
+        403: READ_ONLY,
+        404: NOT_FOUND,
+    }
+    if conflict:
+        responses[409] = OpenApiResponse(description=conflict)
+    responses[412] = StaleSerializer
+    responses[428] = OpenApiResponse(description="If-Match is missing.")
+    return extend_schema(
+        methods=["PATCH"],
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        parameters=[IF_MATCH],
+        request=request,
+        responses=responses,
+    )
 
 
 @extend_schema(
@@ -281,75 +386,50 @@ IF_MATCH = OpenApiParameter(
     ),
     responses={200: ChildFileSerializer, 404: NOT_FOUND},
 )
-@extend_schema(
-    methods=["PATCH"],
+@_patch_schema(
     operation_id="child_partial_update",
     summary="Change the child's own facts",
-    description=(
-        "Send only the fields that change, with `If-Match` naming the version the change is "
-        "based on. A stale version answers 412 with what changed meanwhile and saves nothing; "
-        "a missing `If-Match` answers 428. The child is reclassified at once."
-    ),
-    parameters=[IF_MATCH],
+    description=f"{SEND_CHANGES}. {IF_MATCH_ANSWERS} The child is reclassified at once.",
     request=ChildPatchSerializer,
-    responses={
-        200: PatchResultSerializer,
-        400: OpenApiResponse(description="A field is invalid; the body names it."),
-        403: READ_ONLY,
-        404: NOT_FOUND,
-        409: OpenApiResponse(description="The ID number is already on another file."),
-        412: StaleSerializer,
-        428: OpenApiResponse(description="If-Match is missing."),
-    },
+    result=PatchResultSerializer,
+    conflict="The ID number is already on another file.",
 )
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthenticated])
 def child_detail(request: Request, public_id: Any) -> Response:
-    user = request.user
-    assert isinstance(user, User)
-    if request.method == "PATCH" and user.is_read_only:
-        raise PermissionDenied
+    user = _caller(request)
     child = get_child_for_user(user, public_id)
     if request.method == "GET":
         services.child_file_opened(actor=user, child=child, request=request._request)
         return _file_response(child)
-    if not user.keeps_child_files:
-        raise NotFound
-    version = _if_match(request)
-    if version is None:
-        return Response(
-            {"detail": _("If-Match is required: send the ETag of the version you changed.")},
-            status=status.HTTP_428_PRECONDITION_REQUIRED,
-        )
-    if version != child.version:
-        return _stale(child.version, child_changes(child, version) if version > 0 else [])
-    data = ChildPatchSerializer(data=request.data, partial=True)
-    data.is_valid(raise_exception=True)
-    changes = dict(data.validated_data)
-    id_number = changes.pop("id_number", None)
-    try:
-        saved = services.child_update(
-            actor=user,
-            child=child,
-            version=version,
-            changes=changes,
-            id_number=id_number,
-            request=request._request,
-        )
-    except services.StaleEdit as exc:
-        return _stale(exc.current_version, exc.changes)
-    except services.DuplicateIdNumber as exc:
-        body: dict[str, Any] = {"id_number": [_("This ID number is already on another file.")]}
-        if exc.child is not None:
-            body["existing"] = str(exc.child.public_id)
-        else:
-            body["detail"] = _("The child is already registered elsewhere; ask for a transfer.")
-        return Response(body, status=status.HTTP_409_CONFLICT)
-    except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-    child = get_child_for_user(user, public_id)
-    return _file_response(child, warnings=saved.warnings)
+
+    def save(changes: dict[str, Any], version: int) -> Response:
+        id_number = changes.pop("id_number", None)
+        try:
+            saved = services.child_update(
+                actor=user,
+                child=child,
+                version=version,
+                changes=changes,
+                id_number=id_number,
+                request=request._request,
+            )
+        except services.DuplicateIdNumber as exc:
+            body: dict[str, Any] = {"id_number": [_("This ID number is already on another file.")]}
+            if exc.child is not None:
+                body["existing"] = str(exc.child.public_id)
+            else:
+                body["detail"] = _("The child is already registered elsewhere; ask for a transfer.")
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return _file_response(get_child_for_user(user, public_id), warnings=saved.warnings)
+
+    return _patch(
+        request,
+        ChildPatchSerializer,
+        current=child.version,
+        changes_since=lambda version: child_changes(child, version),
+        save=save,
+    )
 
 
 # --- the parents and their spells of work away -----------------------------------------------
@@ -425,41 +505,24 @@ def _role_or_404(role: str) -> ParentRole:
     return ParentRole(role)
 
 
-def _keeper(request: Request) -> User:
-    """The user, for a change: read-only roles 403, roles that keep no files 404."""
-    user = request.user
-    assert isinstance(user, User)
-    if user.is_read_only:
-        raise PermissionDenied
-    if not user.keeps_child_files:
-        raise NotFound
-    return user
-
-
-def _precondition(request: Request, current: int, changes: Any) -> Response | int:
-    """The version If-Match names when it is the current one; else the 428 or 412 answer
-    (``changes(version)`` lists what changed after an older version)."""
-    version = _if_match(request)
-    if version is None:
-        return Response(
-            {"detail": _("If-Match is required: send the ETag of the version you changed.")},
-            status=status.HTTP_428_PRECONDITION_REQUIRED,
-        )
-    if version != current:
-        return _stale(current, changes(version) if 0 < version < current else [])
-    return version
-
-
-def _errors(exc: ValidationError) -> Response:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-    return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _tagged(body: Any, version: int, code: int = status.HTTP_200_OK) -> Response:
-    response = Response(body, status=code)
-    response["ETag"] = f'"{version}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _patch_record(
+    request: Request,
+    model: type[Parent] | type[Migration],
+    pk: int | None,
+    label: str,
+    serializer_class: type[serializers.Serializer[Any]],
+    save: Callable[[dict[str, Any], int], Response],
+) -> Response:
+    """A change of a parent or a spell (``pk`` None: a parent not yet recorded, version 0),
+    based on its ``record_version``."""
+    return _patch(
+        request,
+        serializer_class,
+        current=record_version(model, pk),
+        changes_since=lambda version: record_changes_since(model, pk, version, label),
+        save=save,
+        stale_detail=_("The record changed since your version; nothing was saved."),
+    )
 
 
 def _parent_response(parent: Parent) -> Response:
@@ -485,11 +548,6 @@ def _spell_response(spell: Migration, code: int = status.HTTP_200_OK) -> Respons
     return _tagged(MigrationDetailSerializer(spell).data, version, code)
 
 
-def _stale_record(exc: services.StaleEdit) -> Response:
-    detail = _("The record changed since your version; nothing was saved.")
-    return _stale(exc.current_version, exc.changes, detail)
-
-
 @extend_schema(
     methods=["GET"],
     operation_id="child_parent_retrieve",
@@ -500,34 +558,20 @@ def _stale_record(exc: services.StaleEdit) -> Response:
     ),
     responses={200: ParentDetailSerializer, 404: NOT_FOUND},
 )
-@extend_schema(
-    methods=["PATCH"],
+@_patch_schema(
     operation_id="child_parent_partial_update",
     summary="Change (or record) a parent",
     description=(
-        "Send only the fields that change, with `If-Match` naming the version the change is "
-        'based on (`"0"` to record a parent not yet on file). A stale version answers 412 with '
-        "what changed meanwhile and saves nothing; a missing `If-Match` answers 428. The "
-        "family's children are reclassified at once."
+        f'{SEND_CHANGES} (`"0"` to record a parent not yet on file). {IF_MATCH_ANSWERS} '
+        "The family's children are reclassified at once."
     ),
-    parameters=[IF_MATCH],
     request=ParentPatchSerializer,
-    responses={
-        200: ParentDetailSerializer,
-        400: OpenApiResponse(description="A field is invalid; the body names it."),
-        403: READ_ONLY,
-        404: NOT_FOUND,
-        412: StaleSerializer,
-        428: OpenApiResponse(description="If-Match is missing."),
-    },
+    result=ParentDetailSerializer,
 )
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthenticated])
 def child_parent(request: Request, public_id: Any, role: str) -> Response:
-    user = request.user
-    assert isinstance(user, User)
-    if request.method == "PATCH":
-        user = _keeper(request)
+    user = _caller(request)
     child = get_child_for_user(user, public_id)
     parent_role = _role_or_404(role)
     household = child.household
@@ -537,34 +581,23 @@ def child_parent(request: Request, public_id: Any, role: str) -> Response:
             raise NotFound
         services.child_file_opened(actor=user, child=child, request=request._request)
         return _parent_response(parent)
-    pk = parent.pk if parent else None
-    label = str(parent_role.label)
-    checked = _precondition(
-        request,
-        record_version(Parent, pk),
-        lambda v: record_changes_since(Parent, pk, v, label),
-    )
-    if isinstance(checked, Response):
-        return checked
-    data = ParentPatchSerializer(data=request.data, partial=True)
-    data.is_valid(raise_exception=True)
-    fields = dict(data.validated_data)
-    id_number = fields.pop("id_number", None)
-    try:
+
+    def save(fields: dict[str, Any], version: int) -> Response:
+        id_number = fields.pop("id_number", None)
         saved = services.parent_save(
             actor=user,
             household=household,
             role=parent_role,
             fields=fields,
-            version=checked,
+            version=version,
             id_number=id_number,
             request=request._request,
         )
-    except services.StaleEdit as exc:
-        return _stale_record(exc)
-    except ValidationError as exc:
-        return _errors(exc)
-    return _parent_response(saved)
+        return _parent_response(saved)
+
+    pk = parent.pk if parent else None
+    label = str(parent_role.label)
+    return _patch_record(request, Parent, pk, label, ParentPatchSerializer, save)
 
 
 @extend_schema(
@@ -574,33 +607,19 @@ def child_parent(request: Request, public_id: Any, role: str) -> Response:
     description="One parent's spell of work away; the `ETag` header holds its version.",
     responses={200: MigrationDetailSerializer, 404: NOT_FOUND},
 )
-@extend_schema(
-    methods=["PATCH"],
+@_patch_schema(
     operation_id="child_migration_partial_update",
     summary="Change a spell of work away",
     description=(
-        "Send only the fields that change, with `If-Match` naming the version the change is "
-        "based on. A stale version answers 412 with what changed meanwhile and saves nothing; "
-        "a missing `If-Match` answers 428. The family's children are reclassified at once."
+        f"{SEND_CHANGES}. {IF_MATCH_ANSWERS} The family's children are reclassified at once."
     ),
-    parameters=[IF_MATCH],
     request=MigrationPatchSerializer,
-    responses={
-        200: MigrationDetailSerializer,
-        400: OpenApiResponse(description="A field is invalid; the body names it."),
-        403: READ_ONLY,
-        404: NOT_FOUND,
-        412: StaleSerializer,
-        428: OpenApiResponse(description="If-Match is missing."),
-    },
+    result=MigrationDetailSerializer,
 )
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthenticated])
 def child_migration(request: Request, public_id: Any, spell: Any) -> Response:
-    user = request.user
-    assert isinstance(user, User)
-    if request.method == "PATCH":
-        user = _keeper(request)
+    user = _caller(request)
     child = get_child_for_user(user, public_id)
     migration = (
         Migration.objects.filter(parent__household=child.household, public_id=spell)
@@ -612,30 +631,20 @@ def child_migration(request: Request, public_id: Any, spell: Any) -> Response:
     if request.method == "GET":
         services.child_file_opened(actor=user, child=child, request=request._request)
         return _spell_response(migration)
-    label = _("Work away: %(parent)s") % {"parent": ParentRole(migration.parent.role).label}
-    checked = _precondition(
-        request,
-        record_version(Migration, migration.pk),
-        lambda v: record_changes_since(Migration, migration.pk, v, label),
-    )
-    if isinstance(checked, Response):
-        return checked
-    data = MigrationPatchSerializer(data=request.data, partial=True)
-    data.is_valid(raise_exception=True)
-    try:
+
+    def save(fields: dict[str, Any], version: int) -> Response:
         saved = services.migration_save(
             actor=user,
             parent=migration.parent,
             migration=migration,
-            fields=dict(data.validated_data),
-            version=checked,
+            fields=fields,
+            version=version,
             request=request._request,
         )
-    except services.StaleEdit as exc:
-        return _stale_record(exc)
-    except ValidationError as exc:
-        return _errors(exc)
-    return _spell_response(saved)
+        return _spell_response(saved)
+
+    label = _("Work away: %(parent)s") % {"parent": ParentRole(migration.parent.role).label}
+    return _patch_record(request, Migration, migration.pk, label, MigrationPatchSerializer, save)
 
 
 @extend_schema(
@@ -657,7 +666,7 @@ def child_migration(request: Request, public_id: Any, spell: Any) -> Response:
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def parent_migration_create(request: Request, public_id: Any, role: str) -> Response:
-    user = _keeper(request)
+    user = _caller(request)
     child = get_child_for_user(user, public_id)
     parent_role = _role_or_404(role)
     parent = (

@@ -25,6 +25,10 @@ from tongxin.registry.models import (
     Parent,
 )
 
+# Re-exported: the facts the child's and the family's forms ask, in order, are the services'.
+from tongxin.registry.services import CHILD_FORM_FIELDS as CHILD_FORM_FIELDS
+from tongxin.registry.services import HOUSEHOLD_FORM_FIELDS as HOUSEHOLD_FORM_FIELDS
+
 
 class DateInput(forms.DateInput):
     """The browser's date picker (ISO value), usable on a phone."""
@@ -92,32 +96,6 @@ class VersionMixin(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-CHILD_FORM_FIELDS = (
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_missing_reason",
-    "hukou_registered",
-    "hukou_place",
-    "phone",
-    "school",
-    "grade",
-    "school_stage",
-    "enrolment",
-    "boarding",
-    "health",
-    "disability_type",
-    "disability_grade",
-    "disability_certificate",
-    "disability_certificate_expiry",
-    "serious_illness",
-    "illness",
-    "guardianship_assessment",
-    "registered_on",
-)
-
-
 class ChildFactsForm(ModelFieldsForm):
     """The child's own facts, for a new file."""
 
@@ -132,26 +110,6 @@ class ChildEditForm(VersionMixin, ChildFactsForm):
     """The child's own facts, for an edit: an empty ID number keeps the stored one."""
 
     id_number = _id_number_field(_("Leave empty to keep the number on file."))
-
-
-HOUSEHOLD_FORM_FIELDS = (
-    "address",
-    "phone",
-    "parents_divorced",
-    "dibao",
-    "dibao_since",
-    "tekun",
-    "tekun_since",
-    "income_source",
-    "caregiver_name",
-    "caregiver_relation",
-    "caregiver_birth_year",
-    "caregiver_health",
-    "caregiver_capacity",
-    "caregiver_phone",
-    "caregiver_address",
-    "grandparents",
-)
 
 
 class HouseholdForm(VersionMixin, ModelFieldsForm):

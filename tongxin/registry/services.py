@@ -231,7 +231,8 @@ def _reclassify_household(household: Household) -> None:
 
 # --- households ------------------------------------------------------------------------------
 
-HOUSEHOLD_FIELDS = {
+# The family's facts, in the order the file's form asks them.
+HOUSEHOLD_FORM_FIELDS = (
     "address",
     "phone",
     "parents_divorced",
@@ -240,7 +241,6 @@ HOUSEHOLD_FIELDS = {
     "tekun",
     "tekun_since",
     "income_source",
-    "assistance",
     "caregiver_name",
     "caregiver_relation",
     "caregiver_birth_year",
@@ -249,7 +249,9 @@ HOUSEHOLD_FIELDS = {
     "caregiver_phone",
     "caregiver_address",
     "grandparents",
-}
+)
+# What the services take: those, and the assistance received, which the ledger import reads.
+HOUSEHOLD_FIELDS = {*HOUSEHOLD_FORM_FIELDS, "assistance"}
 PARENT_FIELDS = {"name", "birth_date", "phone", "status", "capacity", "capacity_note"}
 
 
@@ -481,7 +483,8 @@ def household_transfer(
 
 # --- children --------------------------------------------------------------------------------
 
-CHILD_FIELDS = {
+# The child's own facts, in the order the file's forms ask them.
+CHILD_FORM_FIELDS = (
     "name",
     "gender",
     "ethnicity",
@@ -500,13 +503,14 @@ CHILD_FIELDS = {
     "disability_grade",
     "disability_certificate",
     "disability_certificate_expiry",
-    "disability_since",
     "serious_illness",
     "illness",
-    "illness_since",
     "guardianship_assessment",
     "registered_on",
-}
+)
+# What the services take: those, and the days a disability and a serious illness were first
+# recorded (``child_update`` sets them to the day of the change when they are not given).
+CHILD_FIELDS = {*CHILD_FORM_FIELDS, "disability_since", "illness_since"}
 
 
 @dataclass(frozen=True)

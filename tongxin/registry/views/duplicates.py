@@ -28,6 +28,7 @@ from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.geo.models import Division, Level
 from tongxin.registry import duplicates, services
+from tongxin.registry.forms import add_errors
 from tongxin.registry.models import (
     CandidateStatus,
     CategoryCode,
@@ -54,14 +55,6 @@ def _file_url(child: Child) -> str:
         return reverse("registry:child_detail", args=[child.public_id])
     except NoReverseMatch:
         return ""
-
-
-def _form_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- forms -----------------------------------------------------------------------------------
@@ -271,7 +264,7 @@ def duplicate_merge(request: HttpRequest, code: UUID) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The files were merged into one."))
             return redirect(_file_url(kept) or reverse("registry:duplicate_list"))
@@ -292,7 +285,7 @@ def duplicate_distinct(request: HttpRequest, code: UUID) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Marked as two different children."))
             return redirect("registry:duplicate_list")
@@ -367,7 +360,7 @@ def transfer_request_create(request: HttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_errors(form, error)
         else:
             request.session.pop(OFFER_KEY, None)
             messages.success(request, _("Your request was sent to the county."))
@@ -386,7 +379,7 @@ def _locate(
             actor=_user(request), id_number=locate.cleaned_data["id_number"], request=request
         )
     except ValidationError as error:
-        _form_errors(locate, error)
+        add_errors(locate, error)
         return None
     if found.outcome == "elsewhere":
         request.session[OFFER_KEY] = {"lookup": found.lookup, "masked": found.masked}
@@ -448,7 +441,7 @@ def transfer_request_decide(request: HttpRequest, code: UUID) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The decision was recorded."))
             return redirect("registry:transfer_request_detail", transfer.public_id)

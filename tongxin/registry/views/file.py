@@ -8,13 +8,15 @@ else saved first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Model, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -259,39 +261,76 @@ def _stale_form_data(request: HttpRequest, key: str, current: int) -> Any:
     return data
 
 
-def _edit_page(
+def _edit(
     request: HttpRequest,
     child: Child,
-    form: Any,
+    form_class: Callable[..., forms.Form],
+    save: Callable[[Any], tuple[str, ...] | None],
     *,
+    initial: Callable[[], dict[str, Any]],
     title: str,
     section: str,
-    stale: services.StaleEdit | None = None,
-    duplicate: services.DuplicateIdNumber | None = None,
     intro: str = "",
+    version_field: str = "version",
+    message: str | None = None,
     multipart: bool = False,
-    status: int = 200,
 ) -> HttpResponse:
-    return render(
-        request,
-        "registry/edit_form.html",
-        {
+    """Every edit form of the file, one way. A GET shows the form filled with ``initial()``.
+    A valid POST goes to ``save(form)`` (which returns the ID number warnings, if any), then
+    back to the file's ``section`` with ``message`` ("Saved." unless given). When someone
+    saved first (``StaleEdit``): 409, what changed meanwhile, and the user's input kept, based
+    on the current version (the form's ``version_field``). A duplicate ID number, or a
+    service's ValidationError, shows on the form."""
+
+    def page(
+        form: forms.Form,
+        *,
+        stale: services.StaleEdit | None = None,
+        duplicate: services.DuplicateIdNumber | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
+        context = {
             "child": child,
             "form": form,
             "title": title,
-            "intro": intro,
+            # A refusal (what changed meanwhile, the file with the same number) takes its place.
+            "intro": "" if stale or duplicate else intro,
             "back": _file_url(child, section),
             "stale": stale,
             "duplicate": duplicate,
             "multipart": multipart,
-        },
-        status=status,
-    )
+        }
+        return render(request, "registry/edit_form.html", context, status=status)
+
+    if request.method != "POST":
+        return page(form_class(initial=initial()))
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            warnings = save(form)
+        except services.StaleEdit as exc:
+            data = _stale_form_data(request, version_field, exc.current_version)
+            return page(form_class(data), stale=exc, status=409)
+        except services.DuplicateIdNumber as exc:
+            form.add_error("id_number", _("This ID number is already on a file."))
+            return page(form, duplicate=exc)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, message or _("Saved."))
+            _warn(request, warnings or ())
+            return redirect(_file_url(child, section))
+    return page(form)
 
 
 def _warn(request: HttpRequest, warnings: tuple[str, ...]) -> None:
     for warning in warnings:
         messages.warning(request, warning)
+
+
+def _values(obj: Model | None, names: Iterable[str]) -> dict[str, Any]:
+    """The stored values of ``names``, to fill a form (none for a record not yet made)."""
+    return {name: getattr(obj, name) for name in names} if obj is not None else {}
 
 
 # --- the child -------------------------------------------------------------------------------
@@ -302,37 +341,28 @@ def _warn(request: HttpRequest, warnings: tuple[str, ...]) -> None:
 def child_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _actor(request)
     child = get_child_for_user(user, public_id)
-    title = _("Basic information")
-    if request.method != "POST":
-        initial = {name: getattr(child, name) for name in CHILD_FORM_FIELDS}
-        form = ChildEditForm(initial={**initial, "version": child.version})
-        return _edit_page(request, child, form, title=title, section="basic", intro=_id_hint(child))
-    form = ChildEditForm(request.POST)
-    if form.is_valid():
-        try:
-            saved = services.child_update(
-                actor=user,
-                child=child,
-                version=form.cleaned_data["version"],
-                changes=form.model_values(),
-                id_number=form.cleaned_data["id_number"] or None,
-                request=request,
-            )
-        except services.StaleEdit as exc:
-            form = ChildEditForm(_stale_form_data(request, "version", exc.current_version))
-            return _edit_page(
-                request, child, form, title=title, section="basic", stale=exc, status=409
-            )
-        except services.DuplicateIdNumber as exc:
-            form.add_error("id_number", _("This ID number is already on a file."))
-            return _edit_page(request, child, form, title=title, section="basic", duplicate=exc)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            _warn(request, saved.warnings)
-            return redirect(_file_url(child, "basic"))
-    return _edit_page(request, child, form, title=title, section="basic", intro=_id_hint(child))
+
+    def save(form: ChildEditForm) -> tuple[str, ...]:
+        saved = services.child_update(
+            actor=user,
+            child=child,
+            version=form.cleaned_data["version"],
+            changes=form.model_values(),
+            id_number=form.cleaned_data["id_number"] or None,
+            request=request,
+        )
+        return saved.warnings
+
+    return _edit(
+        request,
+        child,
+        ChildEditForm,
+        save,
+        initial=lambda: {**_values(child, CHILD_FORM_FIELDS), "version": child.version},
+        title=_("Basic information"),
+        section="basic",
+        intro=_id_hint(child),
+    )
 
 
 def _id_hint(child: Child) -> str:
@@ -347,41 +377,33 @@ def _id_hint(child: Child) -> str:
 def child_status(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _actor(request)
     child = get_child_for_user(user, public_id)
-    title = _("Status of the file")
-    if request.method != "POST":
-        form = StatusForm(
-            initial={
-                "status": child.status,
-                "status_reason": child.status_reason,
-                "status_since": timezone.localdate(),
-                "version": child.version,
-            }
-        )
-        return _edit_page(request, child, form, title=title, section="basic")
-    form = StatusForm(request.POST)
-    if form.is_valid():
+
+    def save(form: StatusForm) -> None:
         data = form.cleaned_data
-        try:
-            services.child_set_status(
-                actor=user,
-                child=child,
-                version=data["version"],
-                status=data["status"],
-                reason=data["status_reason"],
-                since=data["status_since"],
-                request=request,
-            )
-        except services.StaleEdit as exc:
-            form = StatusForm(_stale_form_data(request, "version", exc.current_version))
-            return _edit_page(
-                request, child, form, title=title, section="basic", stale=exc, status=409
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_file_url(child, "basic"))
-    return _edit_page(request, child, form, title=title, section="basic")
+        services.child_set_status(
+            actor=user,
+            child=child,
+            version=data["version"],
+            status=data["status"],
+            reason=data["status_reason"],
+            since=data["status_since"],
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        StatusForm,
+        save,
+        initial=lambda: {
+            "status": child.status,
+            "status_reason": child.status_reason,
+            "status_since": timezone.localdate(),
+            "version": child.version,
+        },
+        title=_("Status of the file"),
+        section="basic",
+    )
 
 
 @staff_view(allow=_decides, write=True)
@@ -390,38 +412,31 @@ def manual_decision(request: HttpRequest, public_id: Any) -> HttpResponse:
     """An officer's decision on a category; the computed result stays visible beside it."""
     user = _actor(request)
     child = get_child_for_user(user, public_id)
-    title = _("Manual decision on a category")
-    intro = _("The computed result stays on the file beside your decision.")
-    if request.method != "POST":
-        form = DecisionForm(initial={"code": request.GET.get("code"), "version": child.version})
-        return _edit_page(request, child, form, title=title, section="categories", intro=intro)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
+
+    @transaction.atomic
+    def save(form: DecisionForm) -> None:
         data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                _refuse_if_stale(
-                    Child, child, data["version"], lambda: child_changes(child, data["version"])
-                )
-                services.manual_decision_record(
-                    actor=user,
-                    child=child,
-                    code=data["code"],
-                    include=data["include"],
-                    reason=data["reason"],
-                    request=request,
-                )
-        except services.StaleEdit as exc:
-            form = DecisionForm(_stale_form_data(request, "version", exc.current_version))
-            return _edit_page(
-                request, child, form, title=title, section="categories", stale=exc, status=409
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_file_url(child, "categories"))
-    return _edit_page(request, child, form, title=title, section="categories", intro=intro)
+        version = data["version"]
+        _refuse_if_stale(Child, child, version, lambda: child_changes(child, version))
+        services.manual_decision_record(
+            actor=user,
+            child=child,
+            code=data["code"],
+            include=data["include"],
+            reason=data["reason"],
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        DecisionForm,
+        save,
+        initial=lambda: {"code": request.GET.get("code"), "version": child.version},
+        title=_("Manual decision on a category"),
+        section="categories",
+        intro=_("The computed result stays on the file beside your decision."),
+    )
 
 
 # --- the family ------------------------------------------------------------------------------
@@ -433,36 +448,33 @@ def household_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _actor(request)
     child = get_child_for_user(user, public_id)
     household = child.household
-    title = _("Family")
     intro = _("These facts are shared by every child of the family.")
     if shown := masked_id(household.caregiver_id_enc):
         intro += " " + _("Caregiver's ID number on file: %(masked)s") % {"masked": shown}
-    if request.method != "POST":
-        initial = {name: getattr(household, name) for name in HOUSEHOLD_FORM_FIELDS}
-        form = HouseholdForm(initial={**initial, "version": household.version})
-        return _edit_page(request, child, form, title=title, section="family", intro=intro)
-    form = HouseholdForm(request.POST)
-    if form.is_valid():
-        try:
-            services.household_update(
-                actor=user,
-                household=household,
-                version=form.cleaned_data["version"],
-                changes=form.model_values(),
-                caregiver_id_number=form.cleaned_data["caregiver_id_number"] or None,
-                request=request,
-            )
-        except services.StaleEdit as exc:
-            form = HouseholdForm(_stale_form_data(request, "version", exc.current_version))
-            return _edit_page(
-                request, child, form, title=title, section="family", stale=exc, status=409
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_file_url(child, "family"))
-    return _edit_page(request, child, form, title=title, section="family", intro=intro)
+
+    def save(form: HouseholdForm) -> None:
+        services.household_update(
+            actor=user,
+            household=household,
+            version=form.cleaned_data["version"],
+            changes=form.model_values(),
+            caregiver_id_number=form.cleaned_data["caregiver_id_number"] or None,
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        HouseholdForm,
+        save,
+        initial=lambda: {
+            **_values(household, HOUSEHOLD_FORM_FIELDS),
+            "version": household.version,
+        },
+        title=_("Family"),
+        section="family",
+        intro=intro,
+    )
 
 
 @staff_view(allow=_keeps_files, write=True)
@@ -473,49 +485,36 @@ def household_transfer(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _actor(request)
     child = get_child_for_user(user, public_id)
     household = child.household
-    title = _("Transfer the family to another village")
-    intro = _(
-        "Every child of the family moves with it. Moves outside your area go through the "
-        "town or the county."
-    )
-    if request.method != "POST":
-        form = TransferForm(
-            initial={"version": household.version}, user=user, current=household.village_id
-        )
-        return _edit_page(request, child, form, title=title, section="family", intro=intro)
-    form = TransferForm(request.POST, user=user, current=household.village_id)
-    if form.is_valid():
+
+    @transaction.atomic
+    def save(form: TransferForm) -> None:
         data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                _refuse_if_stale(
-                    Household,
-                    household,
-                    data["version"],
-                    lambda: household_changes(household, data["version"]),
-                )
-                services.household_transfer(
-                    actor=user,
-                    household=household,
-                    village=data["village"],
-                    reason=data["reason"],
-                    request=request,
-                )
-        except services.StaleEdit as exc:
-            form = TransferForm(
-                _stale_form_data(request, "version", exc.current_version),
-                user=user,
-                current=household.village_id,
-            )
-            return _edit_page(
-                request, child, form, title=title, section="family", stale=exc, status=409
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("The family was transferred."))
-            return redirect(_file_url(child, "family"))
-    return _edit_page(request, child, form, title=title, section="family", intro=intro)
+        version = data["version"]
+        _refuse_if_stale(
+            Household, household, version, lambda: household_changes(household, version)
+        )
+        services.household_transfer(
+            actor=user,
+            household=household,
+            village=data["village"],
+            reason=data["reason"],
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        partial(TransferForm, user=user, current=household.village_id),
+        save,
+        initial=lambda: {"version": household.version},
+        title=_("Transfer the family to another village"),
+        section="family",
+        intro=_(
+            "Every child of the family moves with it. Moves outside your area go through the "
+            "town or the county."
+        ),
+        message=_("The family was transferred."),
+    )
 
 
 @staff_view(allow=_keeps_files, write=True)
@@ -526,40 +525,35 @@ def parent_edit(request: HttpRequest, public_id: Any, role: str) -> HttpResponse
     parent_role = _role_or_404(role)
     household = child.household
     parent = Parent.objects.filter(household=household, role=parent_role).first()
-    title = str(parent_role.label)
-    pk = parent.pk if parent else None
     intro = ""
     if parent is not None and parent.id_number_enc:
         intro = _("ID number on file: %(masked)s") % {"masked": masked_id(parent.id_number_enc)}
-    if request.method != "POST":
-        initial: dict[str, Any] = {"token": record_version(Parent, pk)}
-        if parent is not None:
-            initial.update({name: getattr(parent, name) for name in ParentForm.model_fields})
-        form = ParentForm(initial=initial)
-        return _edit_page(request, child, form, title=title, section="family", intro=intro)
-    form = ParentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.parent_save(
-                actor=user,
-                household=household,
-                role=parent_role,
-                fields=form.model_values(),
-                version=form.cleaned_data["token"],
-                id_number=form.cleaned_data["id_number"] or None,
-                request=request,
-            )
-        except services.StaleEdit as exc:
-            form = ParentForm(_stale_form_data(request, "token", exc.current_version))
-            return _edit_page(
-                request, child, form, title=title, section="family", stale=exc, status=409
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_file_url(child, "family"))
-    return _edit_page(request, child, form, title=title, section="family", intro=intro)
+
+    def save(form: ParentForm) -> None:
+        services.parent_save(
+            actor=user,
+            household=household,
+            role=parent_role,
+            fields=form.model_values(),
+            version=form.cleaned_data["token"],
+            id_number=form.cleaned_data["id_number"] or None,
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        ParentForm,
+        save,
+        initial=lambda: {
+            "token": record_version(Parent, parent.pk if parent else None),
+            **_values(parent, ParentForm.model_fields),
+        },
+        title=str(parent_role.label),
+        section="family",
+        intro=intro,
+        version_field="token",
+    )
 
 
 @staff_view(allow=_keeps_files, write=True)
@@ -571,7 +565,7 @@ def migration_create(request: HttpRequest, public_id: Any, role: str) -> HttpRes
     parent = Parent.objects.filter(household=child.household, role=parent_role).first()
     if parent is None:
         raise Http404
-    return _migration_page(request, user, child, parent, None)
+    return _migration_edit(request, user, child, parent, None)
 
 
 @staff_view(allow=_keeps_files, write=True)
@@ -583,43 +577,35 @@ def migration_edit(request: HttpRequest, public_id: Any, spell: Any) -> HttpResp
         Migration.objects.filter(parent__household=child.household).select_related("parent"),
         public_id=spell,
     )
-    return _migration_page(request, user, child, migration.parent, migration)
+    return _migration_edit(request, user, child, migration.parent, migration)
 
 
-def _migration_page(
+def _migration_edit(
     request: HttpRequest, user: User, child: Child, parent: Parent, migration: Migration | None
 ) -> HttpResponse:
-    role = ParentRole(parent.role)
-    title = _("Work away: %(parent)s") % {"parent": role.label}
-    pk = migration.pk if migration else None
-    if request.method != "POST":
-        initial: dict[str, Any] = {"token": record_version(Migration, pk)}
-        if migration is not None:
-            initial.update({name: getattr(migration, name) for name in MigrationForm.model_fields})
-        form = MigrationForm(initial=initial)
-        return _edit_page(request, child, form, title=title, section="family")
-    form = MigrationForm(request.POST)
-    if form.is_valid():
-        try:
-            services.migration_save(
-                actor=user,
-                parent=parent,
-                migration=migration,
-                fields=form.model_values(),
-                version=form.cleaned_data["token"],
-                request=request,
-            )
-        except services.StaleEdit as exc:
-            form = MigrationForm(_stale_form_data(request, "token", exc.current_version))
-            return _edit_page(
-                request, child, form, title=title, section="family", stale=exc, status=409
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_file_url(child, "family"))
-    return _edit_page(request, child, form, title=title, section="family")
+    def save(form: MigrationForm) -> None:
+        services.migration_save(
+            actor=user,
+            parent=parent,
+            migration=migration,
+            fields=form.model_values(),
+            version=form.cleaned_data["token"],
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        MigrationForm,
+        save,
+        initial=lambda: {
+            "token": record_version(Migration, migration.pk if migration else None),
+            **_values(migration, MigrationForm.model_fields),
+        },
+        title=_("Work away: %(parent)s") % {"parent": ParentRole(parent.role).label},
+        section="family",
+        version_field="token",
+    )
 
 
 # --- a new file ------------------------------------------------------------------------------
@@ -720,41 +706,35 @@ def _agreement(child: Child, agreement_id: Any) -> CareAgreement:
 def agreement_create(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _actor(request)
     child = get_child_for_user(user, public_id)
-    title = _("New care agreement")
-    intro = _("The parents away entrust the children to a caregiver, in writing (task 5).")
-    if request.method != "POST":
+    household = child.household
+
+    def save(form: AgreementForm) -> None:
+        agreements.agreement_create(
+            actor=user,
+            household=household,
+            fields=form.model_values(),
+            caregiver_id_number=form.cleaned_data["caregiver_id_number"],
+            document=form.cleaned_data["document"] or None,
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        AgreementForm,
+        save,
         # The family's caregiver is usually the one entrusted: offered, not imposed.
-        household = child.household
-        form = AgreementForm(
-            initial={
-                "caregiver_name": household.caregiver_name,
-                "caregiver_relation": household.caregiver_relation,
-                "caregiver_phone": household.caregiver_phone,
-                "caregiver_address": household.caregiver_address,
-            }
-        )
-        return _edit_page(
-            request, child, form, title=title, section="agreement", intro=intro, multipart=True
-        )
-    form = AgreementForm(request.POST, request.FILES)
-    if form.is_valid():
-        values = form.model_values()
-        try:
-            agreements.agreement_create(
-                actor=user,
-                household=child.household,
-                fields=values,
-                caregiver_id_number=form.cleaned_data["caregiver_id_number"],
-                document=form.cleaned_data["document"] or None,
-                request=request,
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("The care agreement was archived."))
-            return redirect(_file_url(child, "agreement"))
-    return _edit_page(
-        request, child, form, title=title, section="agreement", intro=intro, multipart=True
+        initial=lambda: {
+            "caregiver_name": household.caregiver_name,
+            "caregiver_relation": household.caregiver_relation,
+            "caregiver_phone": household.caregiver_phone,
+            "caregiver_address": household.caregiver_address,
+        },
+        title=_("New care agreement"),
+        section="agreement",
+        intro=_("The parents away entrust the children to a caregiver, in writing (task 5)."),
+        message=_("The care agreement was archived."),
+        multipart=True,
     )
 
 
@@ -764,22 +744,25 @@ def agreement_terminate(request: HttpRequest, public_id: Any, agreement_id: Any)
     user = _actor(request)
     child = get_child_for_user(user, public_id)
     agreement = _agreement(child, agreement_id)
-    title = _("Terminate the care agreement")
-    form = TerminateForm(request.POST or None, initial={"terminated_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            agreements.agreement_terminate(
-                actor=user,
-                agreement=agreement,
-                terminated_on=form.cleaned_data["terminated_on"],
-                request=request,
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("The care agreement was terminated."))
-            return redirect(_file_url(child, "agreement"))
-    return _edit_page(request, child, form, title=title, section="agreement")
+
+    def save(form: TerminateForm) -> None:
+        agreements.agreement_terminate(
+            actor=user,
+            agreement=agreement,
+            terminated_on=form.cleaned_data["terminated_on"],
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        TerminateForm,
+        save,
+        initial=lambda: {"terminated_on": timezone.localdate()},
+        title=_("Terminate the care agreement"),
+        section="agreement",
+        message=_("The care agreement was terminated."),
+    )
 
 
 @staff_view(allow=_keeps_files, write=True)
@@ -789,25 +772,28 @@ def agreement_incapable(request: HttpRequest, public_id: Any, agreement_id: Any)
     user = _actor(request)
     child = get_child_for_user(user, public_id)
     agreement = _agreement(child, agreement_id)
-    title = _("The caregiver lacks capacity")
     intro = _(
         "Tell the parents, so that they make another arrangement, and record the day you told them."
     )
-    form = IncapacityForm(request.POST or None, initial={"parents_told_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            agreements.agreement_caregiver_incapable(
-                actor=user,
-                agreement=agreement,
-                parents_told_on=form.cleaned_data["parents_told_on"],
-                request=request,
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_file_url(child, "agreement"))
-    return _edit_page(request, child, form, title=title, section="agreement", intro=intro)
+
+    def save(form: IncapacityForm) -> None:
+        agreements.agreement_caregiver_incapable(
+            actor=user,
+            agreement=agreement,
+            parents_told_on=form.cleaned_data["parents_told_on"],
+            request=request,
+        )
+
+    return _edit(
+        request,
+        child,
+        IncapacityForm,
+        save,
+        initial=lambda: {"parents_told_on": timezone.localdate()},
+        title=_("The caregiver lacks capacity"),
+        section="agreement",
+        intro=intro,
+    )
 
 
 @staff_view(allow=_reads_files)
