@@ -62,6 +62,11 @@ urlpatterns = [
     ),
     path("reports/<str:code>/addenda", protection_api.report_addenda, name="report_addenda"),
     path(
+        "reports/<str:code>/attachments/<uuid:attachment_id>",
+        protection_api.report_attachment,
+        name="report_attachment",
+    ),
+    path(
         "children/<uuid:public_id>/problems",
         protection_api_referrals.child_problems,
         name="child_problems",

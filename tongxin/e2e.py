@@ -17,7 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +32,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 class DemoServer:
     url: str
     passwords: dict[str, str]
+    # The server's environment (its database): for a command a test runs against that database.
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def _free_port() -> int:
@@ -109,7 +111,7 @@ def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("the demo server did not start") from None
                 time.sleep(0.3)
-        yield DemoServer(url=url, passwords=passwords)
+        yield DemoServer(url=url, passwords=passwords, env=env)
     finally:
         server.terminate()
         server.wait(timeout=10)

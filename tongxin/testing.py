@@ -16,7 +16,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
+from tongxin.accounts.models import (
+    Department,
+    InstitutionType,
+    Organisation,
+    OrganisationKind,
+    User,
+)
 from tongxin.accounts.roles import Role
 from tongxin.geo.models import Division, Level
 
@@ -76,6 +82,9 @@ STOCK_ORGANISATIONS: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
+# An institution's type (required for institutions).
+STOCK_INSTITUTION_TYPES: dict[str, str] = {"school": InstitutionType.SCHOOL}
+
 
 def build_stock_world() -> None:
     """Create the stock divisions, organisations and actors (idempotent)."""
@@ -86,7 +95,13 @@ def build_stock_world() -> None:
     orgs = {}
     for key, (name, kind, department, division) in STOCK_ORGANISATIONS.items():
         orgs[key], _ = Organisation.objects.get_or_create(
-            name=name, division_id=division, defaults={"kind": kind, "department": department}
+            name=name,
+            division_id=division,
+            defaults={
+                "kind": kind,
+                "department": department,
+                "institution_type": STOCK_INSTITUTION_TYPES.get(key, ""),
+            },
         )
     for username, (role, division, org) in STOCK_ACTORS.items():
         if User.objects.filter(username=username).exists():

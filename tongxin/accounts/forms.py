@@ -4,8 +4,15 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from tongxin.accounts.models import Organisation, User
+from tongxin.accounts.models import (
+    Department,
+    InstitutionType,
+    Organisation,
+    OrganisationKind,
+    User,
+)
 from tongxin.accounts.roles import Role
 from tongxin.geo.models import Division
 from tongxin.geo.scope import scope_q
@@ -63,3 +70,30 @@ class UserCreateForm(_UserFieldsForm):
 
 class UserUpdateForm(_UserFieldsForm):
     is_active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class OrganisationForm(forms.Form):
+    """An organisation as a county registers it; the rules are the service's
+    (``services.organisation_create``), which names the field at fault."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("organisation", "Kind"), choices=OrganisationKind.choices
+    )
+    institution_type = forms.ChoiceField(
+        label=_("Institution type"),
+        choices=[("", "—"), *InstitutionType.choices],
+        required=False,
+        help_text=_("Required for an institution; its reporters' reports are counted under it."),
+    )
+    department = forms.ChoiceField(
+        label=_("Department"),
+        choices=[("", "—"), *Department.choices],
+        required=False,
+        help_text=_("For a county department only."),
+    )
+    division = forms.ModelChoiceField(label=_("Division"), queryset=Division.objects.none())
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = Division.objects.visible_to(actor).order_by("code")  # type: ignore[attr-defined]

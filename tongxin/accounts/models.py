@@ -55,10 +55,31 @@ class OrganisationKind(models.TextChoices):
     INSTITUTION = "institution", _("Institution (school, hospital …)")
 
 
+class InstitutionType(models.TextChoices):
+    """The type of an institution with a duty to report (强制报告责任主体): what the report
+    statistics count reports by."""
+
+    SCHOOL = "school", _("School")
+    KINDERGARTEN = "kindergarten", _("Kindergarten or childcare")
+    MEDICAL = "medical", _("Medical institution")
+    WELFARE = "welfare", _("Welfare or rescue institution")
+    HOTEL = "hotel", _("Hotel or lodging")
+    OTHER = "other", _("Other institution")
+
+
+class OrganisationQuerySet(models.QuerySet["Organisation"]):
+    def visible_to(self, user: User) -> OrganisationQuerySet:
+        """Organisations a user administrator may see and keep: those inside their division."""
+        if not user.is_authenticated or user.role not in USER_ADMIN_ROLES:
+            return self.none()
+        return self.filter(scope_q(user, "division__code"))
+
+
 class Organisation(models.Model):
     """A unit people work for (单位): a county department that signed the plan, a town
     government, a village committee, or an institution with a duty to report (school,
-    kindergarten, hospital …)."""
+    kindergarten, hospital …), registered with its type (``institution_type``), which its
+    reporters' reports are counted under."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=100)
@@ -69,6 +90,12 @@ class Organisation(models.Model):
     division = models.ForeignKey(
         Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="+"
     )
+    # An institution's type (school, hospital …); empty for the other kinds.
+    institution_type = models.CharField(
+        _("institution type"), max_length=20, choices=InstitutionType.choices, blank=True
+    )
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("organisation")
@@ -80,6 +107,13 @@ class Organisation(models.Model):
                 fields=["division", "department"],
                 condition=~models.Q(department=""),
                 name="organisation_one_department_per_division",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=OrganisationKind.INSTITUTION) & ~models.Q(institution_type="")
+                )
+                | (~models.Q(kind=OrganisationKind.INSTITUTION) & models.Q(institution_type="")),
+                name="organisation_institution_type_for_institutions",
             ),
         ]
 

@@ -15,11 +15,17 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from tongxin.accounts.models import Organisation, User
+from tongxin.accounts.models import (
+    Department,
+    InstitutionType,
+    Organisation,
+    OrganisationKind,
+    User,
+)
 from tongxin.accounts.roles import ROLE_LEVELS, Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_record
-from tongxin.geo.models import Division
+from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import in_scope
 
 if TYPE_CHECKING:
@@ -184,6 +190,182 @@ def user_update(
             },
         )
     return user
+
+
+# The division levels each kind of organisation is registered at.
+ORGANISATION_LEVELS: dict[str, tuple[str, ...]] = {
+    OrganisationKind.DEPARTMENT: (Level.PROVINCE, Level.CITY, Level.COUNTY),
+    OrganisationKind.TOWN_GOVERNMENT: (Level.TOWN,),
+    OrganisationKind.VILLAGE_COMMITTEE: (Level.VILLAGE, Level.COMMUNITY),
+    OrganisationKind.INSTITUTION: (Level.COUNTY, Level.TOWN, Level.VILLAGE, Level.COMMUNITY),
+}
+ORGANISATION_FIELDS = ("name", "kind", "division", "department", "institution_type")
+
+
+def _check_organisation(
+    *,
+    actor: User,
+    name: str,
+    kind: str,
+    division: Division,
+    department: str,
+    institution_type: str,
+    organisation: Organisation | None = None,
+) -> None:
+    """An organisation as it would be saved: its kind at a division of the right level inside
+    the administrator's own, the department only for a department, the type for an institution
+    (and only for one), its name and department once per division."""
+    errors: dict[str, list[str]] = {}
+    others = Organisation.objects.filter(division=division)
+    if organisation is not None:
+        others = others.exclude(pk=organisation.pk)
+    if not name:
+        errors["name"] = [_("Give the organisation's name.")]
+    elif others.filter(name=name).exists():
+        errors["name"] = [_("An organisation of this name is already registered in this division.")]
+    if kind not in OrganisationKind.values:
+        errors["kind"] = [_("Choose a kind from the list.")]
+    elif division.level not in ORGANISATION_LEVELS[kind]:
+        errors["division"] = [
+            _("An organisation of the kind “%(kind)s” is registered at a %(levels)s.")
+            % {
+                "kind": OrganisationKind(kind).label,
+                "levels": " / ".join(str(Level(lv).label) for lv in ORGANISATION_LEVELS[kind]),
+            }
+        ]
+    if department and department not in Department.values:
+        errors["department"] = [_("Choose a department from the list.")]
+    elif department and kind != OrganisationKind.DEPARTMENT:
+        errors["department"] = [_("Leave the department empty: only a county department has one.")]
+    elif department and others.filter(department=department).exists():
+        errors["department"] = [_("This department is already registered in this division.")]
+    if institution_type and institution_type not in InstitutionType.values:
+        errors["institution_type"] = [_("Choose a type from the list.")]
+    elif kind == OrganisationKind.INSTITUTION and not institution_type:
+        errors["institution_type"] = [_("Choose the institution's type.")]
+    elif kind != OrganisationKind.INSTITUTION and institution_type:
+        errors["institution_type"] = [
+            _("Leave the institution type empty: only an institution has one.")
+        ]
+    moved = organisation is not None and (
+        kind != organisation.kind or division.code != organisation.division_id
+    )
+    if moved and organisation is not None and organisation.users.exists():
+        field = "kind" if kind != organisation.kind else "division"
+        errors.setdefault(field, []).append(
+            _(
+                "Accounts belong to this organisation: move them to another one before "
+                "changing its kind or division."
+            )
+        )
+    if not in_scope(actor, division.code):
+        # Same words as "not there": an administrator learns nothing outside their county.
+        errors["division"] = [_("No such division.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _audit_organisation(
+    action: str,
+    organisation: Organisation,
+    *,
+    actor: User,
+    request: HttpRequest | None,
+    detail: dict[str, Any],
+) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="organisation",
+        object_code=str(organisation.public_id),
+        division_code=organisation.division_id,
+        request=request,
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    actor: User,
+    name: str,
+    kind: str,
+    division: Division,
+    department: str = "",
+    institution_type: str = "",
+    request: HttpRequest | None = None,
+) -> Organisation:
+    """Register an organisation inside the administrator's division: a department, a town
+    government, a village committee, or an institution (school, hospital …) with its type, for
+    the reporters' accounts to belong to."""
+    if not actor.manages_users or actor.is_read_only:
+        raise PermissionDenied
+    name = name.strip()
+    _check_organisation(
+        actor=actor,
+        name=name,
+        kind=kind,
+        division=division,
+        department=department,
+        institution_type=institution_type,
+    )
+    organisation = Organisation.objects.create(
+        name=name,
+        kind=kind,
+        division=division,
+        department=department,
+        institution_type=institution_type,
+    )
+    _audit_organisation(
+        "organisation.create",
+        organisation,
+        actor=actor,
+        request=request,
+        detail={"kind": kind, "institution_type": institution_type, "department": department},
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(
+    *,
+    actor: User,
+    organisation: Organisation,
+    request: HttpRequest | None = None,
+    **changes: Any,
+) -> Organisation:
+    """Change an organisation's name, kind, division, department or institution type. The
+    reports its reporters filed keep the type they were filed under."""
+    if (
+        not actor.manages_users
+        or actor.is_read_only
+        or not in_scope(actor, organisation.division_id)
+    ):
+        # The views fetch it through ``Organisation.objects.visible_to``; this guards every
+        # other caller.
+        raise PermissionDenied
+    if unknown := set(changes) - set(ORGANISATION_FIELDS):
+        raise ValueError(f"not changeable here: {sorted(unknown)}")
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    new = {k: changes.get(k, getattr(organisation, k)) for k in ORGANISATION_FIELDS}
+    changed = [
+        k for k in ORGANISATION_FIELDS if k in changes and getattr(organisation, k) != new[k]
+    ]
+    if not changed:
+        return organisation
+    _check_organisation(actor=actor, organisation=organisation, **new)
+    for key in changed:
+        setattr(organisation, key, new[key])
+    organisation.save(update_fields=changed)
+    _audit_organisation(
+        "organisation.update",
+        organisation,
+        actor=actor,
+        request=request,
+        detail={"fields": sorted(changed)},
+    )
+    return organisation
 
 
 @transaction.atomic

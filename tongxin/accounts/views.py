@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,8 +20,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongxin.accounts import services
 from tongxin.accounts.decorators import staff_view
-from tongxin.accounts.forms import LoginForm, TokenForm, UserCreateForm, UserUpdateForm
-from tongxin.accounts.models import User
+from tongxin.accounts.forms import (
+    LoginForm,
+    OrganisationForm,
+    TokenForm,
+    UserCreateForm,
+    UserUpdateForm,
+)
+from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
 from tongxin.geo.scope import get_for_user_or_404
 
@@ -194,7 +201,91 @@ def user_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "accounts/user_form.html", {"form": form, "target": target})
 
 
-def _add_errors(form: UserCreateForm | UserUpdateForm, exc: ValidationError) -> None:
+@staff_view(allow=lambda u: u.manages_users)
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    """The organisations inside the administrator's division, with their accounts' count."""
+    organisations = (
+        Organisation.objects.visible_to(request.user)  # type: ignore[arg-type]
+        .select_related("division")
+        .annotate(accounts=Count("users"))
+    )
+    kind = request.GET.get("kind", "")
+    if kind in OrganisationKind.values:
+        organisations = organisations.filter(kind=kind)
+    # NUL never matches a name, and PostgreSQL refuses it in a query: drop it.
+    if q := request.GET.get("q", "").replace("\x00", "").strip():
+        organisations = organisations.filter(name__icontains=q)
+    page = Paginator(organisations.order_by("division_id", "name"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "accounts/organisation_list.html",
+        {"page": page, "kinds": OrganisationKind.choices, "kind": kind, "q": q},
+    )
+
+
+@staff_view(allow=lambda u: u.manages_users, write=True)
+@require_http_methods(["GET", "POST"])
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    actor = request.user
+    assert isinstance(actor, User)
+    form = OrganisationForm(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.organisation_create(
+                actor=actor, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("accounts:organisation_detail", public_id=created.public_id)
+    return render(
+        request,
+        "accounts/organisation_form.html",
+        {"form": form, "creating": True},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_view(allow=lambda u: u.manages_users, write=True)
+@require_http_methods(["GET", "POST"])
+def organisation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    actor = request.user
+    assert isinstance(actor, User)
+    organisation = get_for_user_or_404(
+        Organisation.objects.visible_to(actor).select_related("division"), public_id=public_id
+    )
+    initial = {
+        "name": organisation.name,
+        "kind": organisation.kind,
+        "institution_type": organisation.institution_type,
+        "department": organisation.department,
+        "division": organisation.division,
+    }
+    form = OrganisationForm(request.POST or None, actor=actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_update(
+                actor=actor, organisation=organisation, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("accounts:organisation_detail", public_id=organisation.public_id)
+    return render(
+        request,
+        "accounts/organisation_form.html",
+        {"form": form, "organisation": organisation},
+        status=400 if form.errors else 200,
+    )
+
+
+def _add_errors(
+    form: UserCreateForm | UserUpdateForm | OrganisationForm, exc: ValidationError
+) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

@@ -5,7 +5,13 @@
 - ``GET /api/v1/reports/{code}`` — one report, as much as the caller may see of it;
   ``PATCH``/``PUT`` answer 409: a submitted report is immutable, corrections are addenda;
 - ``POST /api/v1/reports/{code}/transitions`` — one step of the workflow;
-- ``POST /api/v1/reports/{code}/addenda`` — a correction or addition.
+- ``POST /api/v1/reports/{code}/addenda`` — a correction or addition;
+- ``GET /api/v1/reports/{code}/attachments/{id}`` — an attached photo or document, the file.
+
+Photos and documents come with the report (intake as ``multipart/form-data``, files under
+``attachments``) or, once it is submitted, with an addendum (the same way): a submitted report
+is immutable, so a file sent later belongs to an addendum. They are checked as on the pages —
+PDF, JPEG or PNG by their first bytes, at most 5 files of 5 MB each.
 
 ``{code}`` is the report's UUID or its receipt number. A report the caller may not see answers
 404, exactly as one that is not there. Every read is audited, never with the report's content.
@@ -13,18 +19,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, QueryDict
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    content_negotiation_class,
+    parser_classes,
+    permission_classes,
+)
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -32,6 +49,7 @@ from tongxin.accounts.models import Organisation, User
 from tongxin.geo.models import Division
 from tongxin.protection import access, policy, rules, selectors, services
 from tongxin.protection.models import (
+    CALLER_INSTITUTION_TYPES,
     Channel,
     Harm,
     MandatoryReport,
@@ -40,6 +58,8 @@ from tongxin.protection.models import (
     ReportEvent,
     Urgency,
 )
+from tongxin.protection.services import MAX_ATTACHMENTS
+from tongxin.protection.views import attachment_response
 from tongxin.registry.models import Child
 
 LIST_LIMIT = 100
@@ -86,6 +106,13 @@ class ReportIntakeSerializer(serializers.Serializer[Any]):
         allow_blank=True,
         help_text="the caller's institution (reports recorded by phone or in person)",
     )
+    reporting_institution_type = serializers.ChoiceField(
+        choices=CALLER_INSTITUTION_TYPES,
+        required=False,
+        allow_blank=True,
+        help_text="the kind of the caller's institution: required with "
+        "reporting_organisation_name (reports recorded by phone or in person)",
+    )
     keep_identity_confidential = serializers.BooleanField(required=False, default=False)
     channel = serializers.ChoiceField(
         choices=Channel.choices,
@@ -96,6 +123,21 @@ class ReportIntakeSerializer(serializers.Serializer[Any]):
     handling_department = serializers.UUIDField(
         required=False,
         help_text="an organisation's code (officers only); default: routed by the harms",
+    )
+
+
+ATTACHMENTS_HELP = (
+    f"photos or documents: PDF, JPEG or PNG (told by their first bytes), at most "
+    f"{MAX_ATTACHMENTS} files of 5 MB each; one form field per file, each named attachments"
+)
+
+
+class ReportIntakeUploadSerializer(ReportIntakeSerializer):
+    """The intake sent as multipart/form-data, with photos or documents (for the schema: the
+    files themselves are checked by the service, as the page's are)."""
+
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text=ATTACHMENTS_HELP
     )
 
 
@@ -126,6 +168,10 @@ class ReportReporterSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     phone = serializers.CharField()
     institution = serializers.CharField()
+    institution_type = serializers.CharField(
+        help_text="school, kindergarten, medical, welfare, hotel, other, government, "
+        "village_committee or not_given (fixed at submission)"
+    )
 
 
 class ReportEventSerializer(serializers.Serializer[Any]):
@@ -145,9 +191,19 @@ class ReportAddendumOutSerializer(serializers.Serializer[Any]):
 
 
 class ReportAttachmentOutSerializer(serializers.Serializer[Any]):
-    id = serializers.UUIDField()
+    id = serializers.UUIDField(
+        help_text="the attachment's code: GET /api/v1/reports/{code}/attachments/{id}"
+    )
     kind = serializers.CharField(help_text="pdf, jpg or png")
-    size = serializers.IntegerField()
+    size = serializers.IntegerField(help_text="bytes")
+    uploaded_at = serializers.DateTimeField()
+    addendum = serializers.UUIDField(
+        allow_null=True, help_text="the addendum it came with; null: with the report itself"
+    )
+
+
+class ReportAddendumCreatedSerializer(ReportAddendumOutSerializer):
+    attachments = ReportAttachmentOutSerializer(many=True)
 
 
 class ReportTaskOutSerializer(serializers.Serializer[Any]):
@@ -212,6 +268,15 @@ class ReportTransitionInSerializer(serializers.Serializer[Any]):
 
 class ReportAddendumInSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=5000)
+
+
+class ReportAddendumUploadSerializer(ReportAddendumInSerializer):
+    """An addendum sent as multipart/form-data, with photos or documents (for the schema: the
+    files themselves are checked by the service, as the page's are)."""
+
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text=ATTACHMENTS_HELP
+    )
 
 
 class ReportConflictSerializer(serializers.Serializer[Any]):
@@ -284,8 +349,8 @@ def report_data(row: selectors.Row, *, detail: bool, user: User) -> dict[str, An
             for a in ReportAddendum.objects.filter(report=report)
         ],
         attachments=[
-            {"id": a.public_id, "kind": a.kind, "size": a.size}
-            for a in ReportAttachment.objects.filter(report=report)
+            _attachment(a)
+            for a in ReportAttachment.objects.filter(report=report).select_related("addendum")
         ],
         tasks=[_task(t) for t in report.tasks.all()],
     )
@@ -297,8 +362,20 @@ def report_data(row: selectors.Row, *, detail: bool, user: User) -> dict[str, An
             "institution": organisation.name
             if organisation
             else report.reporting_organisation_name,
+            "institution_type": report.reporting_institution_type,
         }
     return data
+
+
+def _attachment(attachment: ReportAttachment) -> dict[str, Any]:
+    addendum = attachment.addendum
+    return {
+        "id": attachment.public_id,
+        "kind": attachment.kind,
+        "size": attachment.size,
+        "uploaded_at": attachment.uploaded_at,
+        "addendum": addendum.public_id if addendum else None,
+    }
 
 
 def _task(task: Any) -> dict[str, Any]:
@@ -334,7 +411,36 @@ def _conflict(message: str) -> Response:
     return Response({"detail": message}, status=status.HTTP_409_CONFLICT)
 
 
+def _uploads(request: Request) -> list[UploadedFile[Any]]:
+    """The files sent under ``attachments``; the services check them as they check the pages'
+    uploads. Anything else sent under that name is refused: files come as multipart/form-data."""
+    data: Any = request.data
+    given: list[Any] = []
+    if isinstance(data, QueryDict):
+        given = data.getlist("attachments")
+    elif isinstance(data, dict) and data.get("attachments"):
+        given = [data["attachments"]]
+    files = [f for f in given if isinstance(f, UploadedFile)]
+    if len(files) != len(given):
+        raise DRFValidationError(
+            {
+                "attachments": [
+                    _("Send the files as multipart/form-data, each in a field named attachments.")
+                ]
+            }
+        )
+    return files
+
+
+# Reports and addenda come as JSON, or as multipart/form-data when they carry files.
+PARSERS: list[type[BaseParser]] = [JSONParser, MultiPartParser]
+
+
 NOT_FOUND = OpenApiResponse(description="No such report, or not yours to see (the same answer).")
+BAD_FILE = (
+    "A field is invalid; the body names it (attachments: a file is not PDF, JPEG or PNG, "
+    "is empty or larger than 5 MB, or more than 5 files were sent). Nothing is saved."
+)
 CODE = OpenApiParameter(
     "code",
     OpenApiTypes.STR,
@@ -354,6 +460,7 @@ def _intake(request: Request, user: User) -> Response:
     data = ReportIntakeSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     given = data.validated_data
+    uploads = _uploads(request)
     child: Child | None = None
     if given.get("child"):
         if not access.links_children(user):
@@ -393,9 +500,11 @@ def _intake(request: Request, user: User) -> Response:
             reporter_name=given.get("reporter_name", ""),
             reporter_phone=given.get("reporter_phone", ""),
             reporting_organisation_name=given.get("reporting_organisation_name", ""),
+            reporting_institution_type=given.get("reporting_institution_type", ""),
             keep_identity_confidential=given["keep_identity_confidential"],
             channel=given["channel"],
             handling_department=department,
+            attachments=uploads,
             request=request._request,
         )
     except ValidationError as exc:
@@ -439,18 +548,26 @@ def _intake(request: Request, user: User) -> Response:
         "an officer may record a report received by phone or in person and choose the "
         "handling department, which is otherwise routed by the harms. The answer carries the "
         "receipt number. The police, civil-affairs and education officers are notified at "
-        "once. A submitted report cannot be changed: add an addendum."
+        "once. A submitted report cannot be changed: add an addendum.\n\n"
+        "Send JSON, or multipart/form-data to attach photos or documents (`attachments`, one "
+        "form field per file; `harms` repeated once per harm). On a weak network, file the "
+        "report first as JSON (the receipt comes at once) and send the photos afterwards, one "
+        "addendum each."
     ),
-    request=ReportIntakeSerializer,
+    request={
+        "application/json": ReportIntakeSerializer,
+        "multipart/form-data": ReportIntakeUploadSerializer,
+    },
     responses={
         201: ReportReceiptSerializer,
-        400: OpenApiResponse(description="A field is invalid; the body names it."),
+        400: OpenApiResponse(description=BAD_FILE),
         403: OpenApiResponse(description="Your role is read-only."),
         404: OpenApiResponse(description="Your role does not file reports."),
     },
 )
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthenticated])
+@parser_classes(PARSERS)
 def report_collection(request: Request) -> Response:
     user = _user(request)
     if request.method == "POST":
@@ -591,19 +708,27 @@ def report_transitions(request: Request, code: str) -> Response:
     summary="Add a correction or more information to a report",
     description=(
         "The report stays as submitted; the addendum is kept beside it. For its reporter, "
-        "county officers and the handling department."
+        "county officers and the handling department.\n\n"
+        "Photos or documents sent after the report belong to an addendum: send "
+        "multipart/form-data with the text and the files (`attachments`, one form field per "
+        "file). They are checked as at intake. Who may open them is the report's business: "
+        "its reporter, for one, may not (see the attachment's endpoint)."
     ),
     parameters=[CODE],
-    request=ReportAddendumInSerializer,
+    request={
+        "application/json": ReportAddendumInSerializer,
+        "multipart/form-data": ReportAddendumUploadSerializer,
+    },
     responses={
-        201: ReportAddendumOutSerializer,
-        400: OpenApiResponse(description="The text is missing."),
+        201: ReportAddendumCreatedSerializer,
+        400: OpenApiResponse(description=BAD_FILE),
         403: OpenApiResponse(description="Your role is read-only."),
         404: NOT_FOUND,
     },
 )
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
+@parser_classes(PARSERS)
 def report_addenda(request: Request, code: str) -> Response:
     user = _user(request)
     if user.is_read_only:
@@ -613,13 +738,84 @@ def report_addenda(request: Request, code: str) -> Response:
         raise Http404
     data = ReportAddendumInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
+    uploads = _uploads(request)
     try:
         addendum = services.report_addendum_add(
-            actor=user, report=report, text=data.validated_data["text"], request=request._request
+            actor=user,
+            report=report,
+            text=data.validated_data["text"],
+            attachments=uploads,
+            request=request._request,
         )
     except ValidationError as exc:
         raise _validation(exc) from exc
-    body = ReportAddendumOutSerializer(
-        {"id": addendum.public_id, "created_at": addendum.created_at, "text": addendum.text}
+    body = ReportAddendumCreatedSerializer(
+        {
+            "id": addendum.public_id,
+            "created_at": addendum.created_at,
+            "text": addendum.text,
+            "attachments": [
+                _attachment(a)
+                for a in ReportAttachment.objects.filter(addendum=addendum).select_related(
+                    "addendum"
+                )
+            ],
+        }
     ).data
     return Response(body, status=status.HTTP_201_CREATED)
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """A file is asked for with the Accept of a file (image/*, application/pdf …): the answer
+    is the file, or a refusal in JSON, whatever the Accept header says."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+ATTACHMENT = OpenApiParameter(
+    "attachment_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="the attachment's code (`attachments[].id` in the report)",
+)
+ATTACHMENT_NOT_FOUND = OpenApiResponse(
+    description="No such report or attachment, or not yours to open (the same answer)."
+)
+
+
+@extend_schema(
+    operation_id="reports_attachment_retrieve",
+    summary="An attached photo or document of a report: the file",
+    description=(
+        "For those who see the report in full: county officers, the handling department's "
+        "officers and the auditor. Everyone else — its reporter and the child's village "
+        "director included — gets 404, as for an attachment that is not there. Streamed with "
+        "its type (told by its first bytes at upload) and `Content-Disposition: inline; "
+        'filename="attachment.<kind>"` (the uploaded name is not kept). Every look, and every '
+        "refusal, is audited."
+    ),
+    parameters=[CODE, ATTACHMENT],
+    responses={
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+        (200, "image/jpeg"): OpenApiTypes.BINARY,
+        (200, "image/png"): OpenApiTypes.BINARY,
+        404: ATTACHMENT_NOT_FOUND,
+    },
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+@content_negotiation_class(_AnyAccept)
+def report_attachment(request: Request, code: str, attachment_id: Any) -> HttpResponseBase:
+    user = _user(request)
+    report, view = _get(request, code)
+    return attachment_response(request._request, user, report, view, attachment_id)

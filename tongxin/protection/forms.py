@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.geo.models import Division, Level
 from tongxin.protection.access import records_for_others
-from tongxin.protection.models import Channel, FollowUp, Harm, Urgency
+from tongxin.protection.models import CALLER_INSTITUTION_TYPES, Channel, FollowUp, Harm, Urgency
 from tongxin.registry.models import Child, Gender
 
 
@@ -120,6 +120,12 @@ class ReportForm(forms.Form):
     reporting_organisation_name = forms.CharField(
         label=_("Caller's institution"), max_length=100, required=False
     )
+    reporting_institution_type = forms.ChoiceField(
+        label=_("Kind of the caller's institution"),
+        choices=[("", "—"), *CALLER_INSTITUTION_TYPES],
+        required=False,
+        help_text=_("Required when the institution is named."),
+    )
     handling_department = forms.ModelChoiceField(
         label=_("Handling department"),
         queryset=Organisation.objects.none(),
@@ -145,7 +151,13 @@ class ReportForm(forms.Form):
         "discovered_where",
         "attachments",
     )
-    RECORDING = ("channel", "reporter_name", "reporting_organisation_name", "handling_department")
+    RECORDING = (
+        "channel",
+        "reporter_name",
+        "reporting_organisation_name",
+        "reporting_institution_type",
+        "handling_department",
+    )
 
     def __init__(self, *args: Any, user: User, linked_child: Child | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from tongxin.accounts.models import Organisation
+from tongxin.accounts.models import InstitutionType, Organisation
 from tongxin.geo.models import Division
 from tongxin.geo.scope import scope_q
 from tongxin.protection import rules
@@ -189,6 +189,32 @@ class Channel(models.TextChoices):
     IN_PERSON = "in_person", _("In person")
 
 
+class ReportingInstitutionType(models.TextChoices):
+    """The kind of institution a report came from (报告主体类型), fixed at submission: an
+    institution's own type, a government department (county departments, town governments), a
+    village or community committee, or none given (an anonymous caller). What the statistics
+    count reports by."""
+
+    SCHOOL = InstitutionType.SCHOOL.value, InstitutionType.SCHOOL.label
+    KINDERGARTEN = InstitutionType.KINDERGARTEN.value, InstitutionType.KINDERGARTEN.label
+    MEDICAL = InstitutionType.MEDICAL.value, InstitutionType.MEDICAL.label
+    WELFARE = InstitutionType.WELFARE.value, InstitutionType.WELFARE.label
+    HOTEL = InstitutionType.HOTEL.value, InstitutionType.HOTEL.label
+    OTHER = InstitutionType.OTHER.value, InstitutionType.OTHER.label
+    GOVERNMENT = "government", _("Government department")
+    VILLAGE_COMMITTEE = "village_committee", _("Village or community committee")
+    NOT_GIVEN = "not_given", _("No institution given")
+
+
+# The kinds an officer chooses for a caller's institution (a report recorded by phone or in
+# person): every kind but "none given", which is what a caller who names no institution gets.
+CALLER_INSTITUTION_TYPES = [
+    (value, label)
+    for value, label in ReportingInstitutionType.choices
+    if value != ReportingInstitutionType.NOT_GIVEN
+]
+
+
 class ReportCounter(models.Model):
     """The last receipt number given in a county in a year (回执编号 GT-2024-000123)."""
 
@@ -244,6 +270,14 @@ class MandatoryReport(models.Model):
     # A caller's institution that has no account (phone or in-person reports).
     reporting_organisation_name = models.CharField(
         _("reporting institution"), max_length=100, blank=True
+    )
+    # Fixed at submission: from the reporting organisation, the submitter's role, or the
+    # officer's choice for a caller's institution (services.report_submit).
+    reporting_institution_type = models.CharField(
+        _("kind of reporting institution"),
+        max_length=20,
+        choices=ReportingInstitutionType.choices,
+        editable=False,
     )
     reporter_name = models.CharField(_("reporter"), max_length=50)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
@@ -347,8 +381,8 @@ class MandatoryReport(models.Model):
         )
 
 
-# The columns fixed at submission (migration 0004 guards them in the database). ``child`` may
-# go once from empty to a file, when the described child is registered.
+# The columns fixed at submission (migrations 0004 and 0007 guard them in the database).
+# ``child`` may go once from empty to a file, when the described child is registered.
 IMMUTABLE_COLUMNS = (
     "public_id",
     "receipt_no",
@@ -357,6 +391,7 @@ IMMUTABLE_COLUMNS = (
     "channel",
     "reporting_organisation_id",
     "reporting_organisation_name",
+    "reporting_institution_type",
     "reporter_name",
     "reporter_phone",
     "keep_identity_confidential",

@@ -23,11 +23,13 @@ from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     MandatoryReport,
     MandatoryReportQuerySet,
+    ReportAttachment,
     ReportHarm,
     ReportTask,
     TaskStatus,
     Urgency,
 )
+from tongxin.registry.agreements import DOCUMENT_TYPES
 
 FLAGGED_URGENCIES = (Urgency.IMMINENT, Urgency.URGENT)
 
@@ -60,6 +62,28 @@ def get_report_for_user(user: User, code: Any) -> tuple[MandatoryReport, access.
     if not view.visible:  # the list filter and the table agree; this keeps them honest
         raise Http404
     return report, view
+
+
+def get_attachment_for_user(
+    report: MandatoryReport, view: access.ReportView, code: Any
+) -> ReportAttachment:
+    """One attachment (of the report or of one of its addenda) for a user whose ``view`` of the
+    report shows its attachments, or 404 alike for "not there" and "not yours"."""
+    if not view.attachments:
+        raise Http404
+    try:
+        attachment = ReportAttachment.objects.get(report=report, public_id=uuid.UUID(str(code)))
+    except (ReportAttachment.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    if not attachment.file:
+        raise Http404
+    return attachment
+
+
+def attachment_content_type(attachment: ReportAttachment) -> str:
+    """The type its first bytes showed at upload (``registry.agreements.DOCUMENT_TYPES``)."""
+    known = DOCUMENT_TYPES.get(attachment.kind)
+    return known[1] if known else "application/octet-stream"
 
 
 @dataclass(frozen=True)

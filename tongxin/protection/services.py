@@ -32,6 +32,7 @@ from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
+    CALLER_INSTITUTION_TYPES,
     OPEN_STATUSES,
     Channel,
     Concern,
@@ -45,6 +46,7 @@ from tongxin.protection.models import (
     ReportCounter,
     ReportEvent,
     ReportHarm,
+    ReportingInstitutionType,
     ReportTask,
     Severity,
     TaskKind,
@@ -55,6 +57,8 @@ from tongxin.registry import agreements
 from tongxin.registry.models import Child, Gender
 
 MAX_ATTACHMENTS = 5
+# Staff whose reports filed online without an organisation count for the government.
+GOVERNMENT_ROLES = frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER, Role.TOWN_SUPERVISOR})
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
 OBJECT_TYPE = "mandatoryreport"
@@ -224,6 +228,7 @@ def report_submit(
     reporter_name: str = "",
     reporter_phone: str = "",
     reporting_organisation_name: str = "",
+    reporting_institution_type: str = "",
     keep_identity_confidential: bool = False,
     channel: str = Channel.ONLINE,
     handling_department: Organisation | None = None,
@@ -232,8 +237,9 @@ def report_submit(
     now: datetime | None = None,
 ) -> MandatoryReport:
     """File a mandatory report; it gets its receipt number at once. A reporter files for their
-    institution; an officer may record one received by phone or in person, for a caller, and
-    choose the handling department (else ``rules.handling_department`` routes it)."""
+    institution; an officer may record one received by phone or in person, for a caller, with
+    the kind of the caller's institution (``reporting_institution_type``), and choose the
+    handling department (else ``rules.handling_department`` routes it)."""
     if not access.may_submit(actor) or actor.division_id is None:
         raise PermissionDenied
     now = now or timezone.now()
@@ -274,6 +280,13 @@ def report_submit(
         if not reporter_name and not reporting_organisation_name.strip():
             raise ValidationError({"reporter_name": [_("Give the caller's name or institution.")]})
         reporter_name = reporter_name or _("(not given)")
+    institution_type = _institution_type(
+        actor,
+        organisation,
+        channel=channel,
+        named=reporting_organisation_name.strip(),
+        chosen=reporting_institution_type,
+    )
 
     if child is not None:
         division_code = child.village_id
@@ -303,6 +316,7 @@ def report_submit(
         channel=channel,
         reporting_organisation=organisation,
         reporting_organisation_name=reporting_organisation_name.strip(),
+        reporting_institution_type=institution_type,
         reporter_name=reporter_name[:50],
         reporter_phone=reporter_phone.strip()[:20],
         keep_identity_confidential=keep_identity_confidential,
@@ -351,6 +365,44 @@ def report_submit(
         _registration_task(report, described, now)
     _notify_new(report)
     return report
+
+
+def _institution_type(
+    actor: User, organisation: Organisation | None, *, channel: str, named: str, chosen: str
+) -> str:
+    """The kind of the reporting institution, fixed at submission: the reporting organisation's
+    (a department or town government counts as the government); for a report filed online
+    without one, the submitter's role; for a caller, the kind the officer chose for the
+    institution the caller named (required with the name), or "none given"."""
+    if channel == Channel.ONLINE:
+        if organisation is not None:
+            if organisation.kind == OrganisationKind.INSTITUTION:
+                return organisation.institution_type or ReportingInstitutionType.OTHER
+            if organisation.kind == OrganisationKind.VILLAGE_COMMITTEE:
+                return ReportingInstitutionType.VILLAGE_COMMITTEE
+            return ReportingInstitutionType.GOVERNMENT
+        if actor.role == Role.VILLAGE_DIRECTOR:
+            return ReportingInstitutionType.VILLAGE_COMMITTEE
+        if actor.role in GOVERNMENT_ROLES:
+            return ReportingInstitutionType.GOVERNMENT
+        return ReportingInstitutionType.NOT_GIVEN
+    if chosen and chosen not in dict(CALLER_INSTITUTION_TYPES):
+        raise ValidationError(
+            {"reporting_institution_type": [_("Choose a kind of institution from the list.")]}
+        )
+    if named and not chosen:
+        raise ValidationError(
+            {"reporting_institution_type": [_("Choose the kind of the caller's institution.")]}
+        )
+    if chosen and not named:
+        raise ValidationError(
+            {
+                "reporting_organisation_name": [
+                    _("Give the name of the caller's institution, or leave its kind empty.")
+                ]
+            }
+        )
+    return chosen or ReportingInstitutionType.NOT_GIVEN
 
 
 def _registration_task(
@@ -693,6 +745,25 @@ def report_attachment_opened(
     request: HttpRequest | None = None,
 ) -> None:
     _audit(actor, "report.attachment_view", report, request, attachment=str(attachment.public_id))
+
+
+def report_attachment_denied(
+    *,
+    actor: User,
+    report: MandatoryReport,
+    code: str,
+    request: HttpRequest | None = None,
+) -> None:
+    """An attachment asked for and not shown (not there, or the user's view of the report does
+    not show attachments): the attempt is kept, with the code as given."""
+    _audit(
+        actor,
+        "report.attachment_view",
+        report,
+        request,
+        result=Result.DENIED,
+        attachment=code[:64],
+    )
 
 
 def report_access_denied(*, actor: User, code: str, request: HttpRequest | None = None) -> None:

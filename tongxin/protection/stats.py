@@ -19,11 +19,13 @@ Definitions:
   recorded, or the report rejected while the clock ran) or run out while still running; a clock
   still running inside its limit is not counted yet. The same reading as
   ``rules.report_clocks``, against the deadline fixed when each clock started;
-- the kind of reporting institution: an account's organisation (county departments and town
-  governments, village committees) or, for schools, hospitals and the other institutions, the
-  words of its name (小学, 幼儿园, 卫生院 …); a report a village director files online counts
-  for the village committee, one an officer files online for the government; a caller with no
-  institution named is "not given".
+- the kind of reporting institution: the one fixed in the report at submission
+  (``MandatoryReport.reporting_institution_type``): the reporting organisation's (county
+  departments and town governments count as the government, village committees as such, an
+  institution by the type it was registered with); a report a village director files online
+  without an organisation counts for the village committee, one an officer files so for the
+  government; a caller's institution by the kind the officer chose; no institution named is
+  "not given".
 """
 
 from __future__ import annotations
@@ -34,102 +36,40 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Substr, TruncMonth
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tongxin.accounts.models import OrganisationKind, User
+from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.geo.models import PREFIX_LENGTH, Division
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
-    Channel,
     FailureToReport,
     Harm,
     MandatoryReport,
     ReportHarm,
+    ReportingInstitutionType,
     ReportStatus,
 )
 from tongxin.visits.rules import Period, PeriodKind, format_period, periods_in
 
 # --- the kind of reporting institution --------------------------------------------------------
 
-# The words of an institution's name that say its kind, checked in this order (a
-# 社区卫生服务中心 is medical before it is a community).
-INSTITUTION_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("kindergarten", ("幼儿园", "托儿所", "托育")),
-    ("school", ("学校", "小学", "中学", "学院", "教学点", "培训")),
-    ("medical", ("医院", "卫生院", "卫生室", "卫生服务", "诊所", "急救", "妇幼", "保健")),
-    ("welfare", ("福利", "救助", "社会工作", "社工")),
-    ("hotel", ("宾馆", "旅店", "旅馆", "酒店", "民宿")),
-    ("village_committee", ("村民委员会", "居民委员会", "村委会", "居委会", "社区")),
-    ("government", ("人民政府", "局", "派出所", "法院", "检察院", "妇联", "团委", "街道")),
-)
+# The statistics' names of the kinds, in the order the figures show them.
 INSTITUTION_LABELS: dict[str, Promise] = {
-    "school": _("Schools"),
-    "kindergarten": _("Kindergartens and childcare"),
-    "medical": _("Medical institutions"),
-    "welfare": _("Welfare and rescue institutions"),
-    "village_committee": _("Village and community committees"),
-    "hotel": _("Hotels and lodgings"),
-    "government": _("Government departments"),
-    "other": _("Other institutions"),
-    "not_given": _("No institution given"),
+    ReportingInstitutionType.SCHOOL: _("Schools"),
+    ReportingInstitutionType.KINDERGARTEN: _("Kindergartens and childcare"),
+    ReportingInstitutionType.MEDICAL: _("Medical institutions"),
+    ReportingInstitutionType.WELFARE: _("Welfare and rescue institutions"),
+    ReportingInstitutionType.VILLAGE_COMMITTEE: _("Village and community committees"),
+    ReportingInstitutionType.HOTEL: _("Hotels and lodgings"),
+    ReportingInstitutionType.GOVERNMENT: _("Government departments"),
+    ReportingInstitutionType.OTHER: _("Other institutions"),
+    ReportingInstitutionType.NOT_GIVEN: _("No institution given"),
 }
-OFFICER_ROLES = (Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER, Role.TOWN_SUPERVISOR)
-
-
-def institution_kind() -> Case:
-    """The kind of the reporting institution of each report, as a database expression (needs
-    the ``institution_name`` annotation: ``institution_name()``)."""
-    unnamed = Q(reporting_organisation__isnull=True, reporting_organisation_name="")
-    online = Q(channel=Channel.ONLINE)
-    whens = [
-        When(
-            reporting_organisation__kind__in=[
-                OrganisationKind.DEPARTMENT,
-                OrganisationKind.TOWN_GOVERNMENT,
-            ],
-            then=Value("government"),
-        ),
-        When(
-            reporting_organisation__kind=OrganisationKind.VILLAGE_COMMITTEE,
-            then=Value("village_committee"),
-        ),
-        *(
-            When(institution_name__contains=word, then=Value(key))
-            for key, words in INSTITUTION_WORDS
-            for word in words
-        ),
-        When(
-            unnamed & online & Q(submitted_by__role=Role.VILLAGE_DIRECTOR),
-            then=Value("village_committee"),
-        ),
-        When(unnamed & online & Q(submitted_by__role__in=OFFICER_ROLES), then=Value("government")),
-        When(unnamed, then=Value("not_given")),
-    ]
-    return Case(*whens, default=Value("other"), output_field=CharField())
-
-
-def institution_name() -> Coalesce:
-    return Coalesce(
-        F("reporting_organisation__name"),
-        F("reporting_organisation_name"),
-        output_field=CharField(),
-    )
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -296,10 +236,7 @@ def report_stats(
     )
     # 5: by the kind of reporting institution.
     kinds = dict(
-        reports.annotate(institution_name=institution_name(), institution=institution_kind())
-        .values_list("institution")
-        .annotate(n=Count("pk"))
-        .order_by()
+        reports.values_list("reporting_institution_type").annotate(n=Count("pk")).order_by()
     )
     # 6: by month.
     months: dict[tuple[int, int], int] = {}
@@ -332,7 +269,8 @@ def report_stats(
         total=sum(statuses.values()),
         by_harm=[Bucket(h.value, str(h.label), harms.get(h.value, 0)) for h in Harm],
         by_institution=[
-            Bucket(key, str(label), kinds.get(key, 0)) for key, label in INSTITUTION_LABELS.items()
+            Bucket(str(key), str(label), kinds.get(key, 0))
+            for key, label in INSTITUTION_LABELS.items()
         ],
         by_division=by_division,
         by_month=[

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -174,6 +174,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
                     reporter_name=data.get("reporter_name", ""),
                     reporter_phone=data.get("reporter_phone", ""),
                     reporting_organisation_name=data.get("reporting_organisation_name", ""),
+                    reporting_institution_type=data.get("reporting_institution_type", ""),
                     keep_identity_confidential=data["keep_identity_confidential"],
                     channel=data.get("channel") or "online",
                     handling_department=data.get("handling_department"),
@@ -318,29 +319,42 @@ def report_addendum(request: HttpRequest, public_id: Any) -> HttpResponse:
     return redirect(_detail_url(report) + "#addenda")
 
 
+def attachment_response(
+    request: HttpRequest,
+    user: User,
+    report: MandatoryReport,
+    view: access.ReportView,
+    attachment_id: Any,
+) -> FileResponse:
+    """The one way an attachment is served, to the page and the API alike: to those whose view
+    of the report shows attachments, 404 to everyone else; the refusal and every look audited;
+    streamed with the type its first bytes showed at upload, under a name that says nothing."""
+    try:
+        attachment = selectors.get_attachment_for_user(report, view, attachment_id)
+    except Http404:
+        services.report_attachment_denied(
+            actor=user, report=report, code=str(attachment_id), request=request
+        )
+        raise
+    services.report_attachment_opened(
+        actor=user, report=report, attachment=attachment, request=request
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=selectors.attachment_content_type(attachment),
+        filename=f"attachment.{attachment.kind}",
+    )
+    add_never_cache_headers(response)
+    return response
+
+
 @staff_view(allow=_any_report_reader)
 def report_attachment(request: HttpRequest, public_id: Any, attachment_id: Any) -> HttpResponse:
     """An attached photo or document, for those who may read the facts; every look audited."""
     user = _actor(request)
     report, view = _get_report(request, public_id)
-    if not view.attachments:
-        raise Http404
-    attachment = ReportAttachment.objects.filter(report=report, public_id=attachment_id).first()
-    if attachment is None or not attachment.file:
-        raise Http404
-    services.report_attachment_opened(
-        actor=user, report=report, attachment=attachment, request=request
-    )
-    content_type = {
-        "pdf": "application/pdf",
-        "jpg": "image/jpeg",
-        "png": "image/png",
-    }.get(attachment.kind, "application/octet-stream")
-    with attachment.file.open("rb") as f:
-        response = HttpResponse(f.read(), content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="attachment.{attachment.kind}"'
-    add_never_cache_headers(response)
-    return response
+    # A FileResponse streams (it is no HttpResponse); staff_view's bound names HttpResponse.
+    return attachment_response(request, user, report, view, attachment_id)  # type: ignore[return-value]
 
 
 # --- the village's follow-up -------------------------------------------------------------------

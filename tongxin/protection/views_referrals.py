@@ -69,12 +69,33 @@ class _DateInput(forms.DateInput):
     input_type = "date"
 
 
-class _OwnerFields(forms.Form):
+# The empty choice of a select: Django's own ("- Select an option -") has no Chinese yet.
+EMPTY_CHOICE = "—"
+
+
+class _IdPrefixed(forms.Form):
+    """Forms that share a page name their elements apart (``action_text``, ``status_text``):
+    a label then points at its own field."""
+
+    id_prefix = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class _OwnerFields(_IdPrefixed):
     owner = forms.ModelChoiceField(
-        label=gettext_lazy("Owner: a person"), queryset=User.objects.none(), required=False
+        label=gettext_lazy("Owner: a person"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=EMPTY_CHOICE,
     )
     owner_department = forms.ModelChoiceField(
-        label=gettext_lazy("or a department"), queryset=Organisation.objects.none(), required=False
+        label=gettext_lazy("or a department"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=EMPTY_CHOICE,
     )
     due_on = forms.DateField(label=gettext_lazy("Due on"), required=False, widget=_DateInput)
 
@@ -120,11 +141,13 @@ class ProblemForm(_OwnerFields):
 
 
 class AssignForm(_OwnerFields):
+    id_prefix = "assign"
     version = forms.IntegerField(widget=forms.HiddenInput)
     severity = forms.ChoiceField(label=gettext_lazy("How serious"), choices=Severity.choices)
 
 
-class StatusForm(forms.Form):
+class StatusForm(_IdPrefixed):
+    id_prefix = "status"
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=gettext_lazy("New status"), choices=ConcernStatus.choices)
     text = forms.CharField(
@@ -135,7 +158,8 @@ class StatusForm(forms.Form):
     )
 
 
-class ActionForm(forms.Form):
+class ActionForm(_IdPrefixed):
+    id_prefix = "action"
     text = forms.CharField(
         label=gettext_lazy("What was done"),
         max_length=2000,
@@ -145,7 +169,9 @@ class ActionForm(forms.Form):
 
 class ReferralForm(forms.Form):
     department = forms.ModelChoiceField(
-        label=gettext_lazy("Refer to"), queryset=Organisation.objects.none()
+        label=gettext_lazy("Refer to"),
+        queryset=Organisation.objects.none(),
+        empty_label=EMPTY_CHOICE,
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the referral"),
@@ -178,6 +204,10 @@ class ReferralForm(forms.Form):
 
 
 class ReferralStepForm(forms.Form):
+    """One step of a referral. The page shows one form per step, with the field that step
+    needs (``needs``: "reason", "outcome" or ""), marked required so that a phone says so at
+    the field, not in a message at the top of a long page; the service checks it again."""
+
     transition = forms.ChoiceField(
         choices=[(t.value, t.value) for t in rules.ReferralTransition], widget=forms.HiddenInput
     )
@@ -194,12 +224,23 @@ class ReferralStepForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args: Any, needs: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if needs in self.fields:
+            self.fields[needs].widget.attrs["required"] = True
+
 
 # --- problems --------------------------------------------------------------------------------
 
 
 def _problem_url(concern: Concern) -> str:
     return reverse("reports:problem_detail", args=[concern.public_id])
+
+
+# A form of the problem's page is sent to its own place on the page (``…/status/#change-status``)
+# so that a phone sent back its errors lands on them; once saved, the page opens at its top
+# (the status and the message), not where the form's place would otherwise carry over.
+TOP = "#top"
 
 
 def _get_problem(request: HttpRequest, code: Any) -> tuple[Concern, access.ProblemView]:
@@ -391,15 +432,15 @@ def problem_status(request: HttpRequest, public_id: Any) -> HttpResponse:
             )
         except StaleEdit as exc:
             _stale_message(request, exc)
-            return redirect(_problem_url(concern))
+            return redirect(_problem_url(concern) + TOP)
         except referrals.Conflict as exc:
             messages.error(request, str(exc))
-            return redirect(_problem_url(concern))
+            return redirect(_problem_url(concern) + TOP)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect(_problem_url(concern))
+            return redirect(_problem_url(concern) + TOP)
     return _problem_page(request, concern, view, forms_given={"status": form}, status=400)
 
 
@@ -428,12 +469,12 @@ def problem_assign(request: HttpRequest, public_id: Any) -> HttpResponse:
             )
         except StaleEdit as exc:
             _stale_message(request, exc)
-            return redirect(_problem_url(concern))
+            return redirect(_problem_url(concern) + TOP)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect(_problem_url(concern))
+            return redirect(_problem_url(concern) + TOP)
     return _problem_page(request, concern, view, forms_given={"assign": form}, status=400)
 
 
@@ -581,7 +622,12 @@ def referral_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
                 "key": t.value,
                 "label": REFERRAL_STEP_LABELS[t],
                 "needs": rules.REFERRAL_STEPS[t][2],
-                "form": ReferralStepForm(initial={"transition": t.value}),
+                # One form per step on the page: each names its elements apart.
+                "form": ReferralStepForm(
+                    initial={"transition": t.value},
+                    auto_id=f"{t.value}_%s",
+                    needs=rules.REFERRAL_STEPS[t][2],
+                ),
             }
             for t in view.transitions
         ],

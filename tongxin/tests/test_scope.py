@@ -102,6 +102,7 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
                 read_only=("auditor",),
             ),
         ],
+        **organisation_cases(),
         "audit:event_list": [
             Access(
                 reverse("audit:event_list"),
@@ -951,6 +952,13 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
                 read_only=("auditor",),
             )
         ],
+        "api:report_attachment": [
+            Access(
+                reverse("api:report_attachment", args=[code, attachment]),
+                api=True,
+                outsiders=(*strangers, "reporter", "village_director"),
+            )
+        ],
     }
 
 
@@ -1267,6 +1275,57 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
                 outsiders=strangers,
                 read_only=("auditor", "county_admin", *local),
             )
+        ],
+    }
+
+
+def organisation_cases() -> dict[str, list[Access]]:
+    """The organisation pages: county and system administrators, inside their own division."""
+    from tongxin.accounts.models import Organisation
+
+    school = Organisation.objects.get(name="城关镇中心小学").public_id
+    admins = ("county_admin", "system_admin")
+    return {
+        "accounts:organisation_list": [
+            Access(
+                reverse("accounts:organisation_list"),
+                allowed=admins,
+                outsiders=(
+                    "village_director",
+                    "town_supervisor",
+                    "department_officer",
+                    "reporter",
+                    "auditor",
+                ),
+            )
+        ],
+        "accounts:organisation_create": [
+            Access(
+                reverse("accounts:organisation_create"),
+                allowed=admins,
+                outsiders=("village_director", "town_supervisor", "department_officer", "reporter"),
+                read_only=("auditor",),
+            )
+        ],
+        "accounts:organisation_detail": [
+            Access(
+                reverse("accounts:organisation_detail", args=[school]),
+                allowed=admins,
+                outsiders=("other_county_admin", "village_director", "reporter"),
+                read_only=("auditor",),
+            ),
+            Access(
+                reverse("accounts:organisation_detail", args=[school]),
+                method="post",
+                data={
+                    "name": "城关镇中心小学",
+                    "kind": "institution",
+                    "institution_type": "school",
+                    "division": "620724100000",
+                },
+                outsiders=("other_county_admin", "department_officer", "reporter"),
+                read_only=("auditor",),
+            ),
         ],
     }
 

@@ -49,6 +49,19 @@ def _cell(actors: Actors, report: MandatoryReport, actor: str, cell: int, *, api
         if cell == 0:
             response = client.get(reverse("api:report_collection"), {"status": "all"})
             return response.status_code == 200 and report.receipt_no in response.content.decode()
+        if cell == 3:
+            # The file opens exactly for those the report's answer lists the attachment to.
+            url = reverse("api:report_attachment", args=[report.public_id, attachment.public_id])
+            served = client.get(url)
+            assert served.status_code in (200, 404)
+            if served.status_code == 200:
+                assert served.getvalue().startswith(b"%PDF-")
+            answer = client.get(reverse("api:report_detail", args=[report.public_id]))
+            shown = answer.status_code == 200 and [
+                a["id"] for a in answer.json().get("attachments", [])
+            ] == [str(attachment.public_id)]
+            assert shown is (served.status_code == 200)
+            return shown
         response = client.get(reverse("api:report_detail", args=[report.public_id]))
         if response.status_code == 404:
             return False
@@ -56,9 +69,7 @@ def _cell(actors: Actors, report: MandatoryReport, actor: str, cell: int, *, api
         body = response.json()
         if cell == 1:
             return bool(body["receipt_no"] == report.receipt_no)
-        if cell == 2:
-            return bool(body.get("facts") == FACTS)
-        return [a["id"] for a in body.get("attachments", [])] == [str(attachment.public_id)]
+        return bool(body.get("facts") == FACTS)
     web = web_client(user)
     detail = reverse("reports:report_detail", args=[report.public_id])
     if cell == 0:
@@ -70,7 +81,7 @@ def _cell(actors: Actors, report: MandatoryReport, actor: str, cell: int, *, api
         opened = web.get(url)
         assert opened.status_code in (200, 404)
         if opened.status_code == 200:
-            assert opened.content.startswith(b"%PDF-")
+            assert opened.getvalue().startswith(b"%PDF-")
         return opened.status_code == 200
     page = web.get(detail)
     assert page.status_code in (200, 404)

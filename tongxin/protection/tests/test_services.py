@@ -125,11 +125,13 @@ def test_an_officer_records_a_phone_report_and_chooses_the_department(actors: Ac
         channel="phone",
         reporter_name="",
         reporting_organisation_name="某幼儿园",
+        reporting_institution_type="kindergarten",
         handling_department=_org("education"),
     )
     assert report.channel == "phone"
     assert report.reporting_organisation is None
     assert report.reporting_organisation_name == "某幼儿园"
+    assert report.reporting_institution_type == "kindergarten"
     assert report.handling_department == _org("education")
     assert report.division_id == "620724000000"  # no village known: the officer's county
     task = ReportTask.objects.get(report=report)

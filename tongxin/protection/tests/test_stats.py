@@ -66,8 +66,8 @@ def build_world(actors: Actors) -> dict[str, MandatoryReport]:
     r["R3"] = file_report(
         actors, actor="village_director", harms=("neglect",), now=at(2024, 5, 6, 8, 0)
     )
-    # R4: a hospital's call recorded by the county, sexual abuse, 南村 → police; rejected
-    # unaccepted 3 hours later (a decision in time).
+    # R4: a hospital's call recorded by the county (who chose "medical" for it), sexual abuse,
+    # 南村 → police; rejected unaccepted 3 hours later (a decision in time).
     r["R4"] = file_report(
         actors,
         actor="county_admin",
@@ -77,6 +77,7 @@ def build_world(actors: Actors) -> dict[str, MandatoryReport]:
         channel="phone",
         reporter_name="王医生",
         reporting_organisation_name="高台县第二人民医院",
+        reporting_institution_type="medical",
     )
     _move(police, r["R4"], ("reject", at(2024, 5, 10, 12, 0), {"reason": "不属实"}))
     # R5: the school, accidental injury, no village (the town) → civil affairs; 14 hours old:
