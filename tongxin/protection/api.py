@@ -19,7 +19,7 @@ PDF, JPEG or PNG by their first bytes, at most 5 files of 5 MB each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -585,6 +585,23 @@ def report_collection(request: Request) -> Response:
     )
 
 
+def _edit_refused(method: str, operation_id: str) -> Callable[[Any], Any]:
+    """The schema of PATCH or PUT on a report: always refused, for a report is immutable."""
+    return extend_schema(
+        methods=[method],
+        operation_id=operation_id,
+        summary="Refused: a submitted report is immutable",
+        description="Always 409 for those who may see the report: add an addendum instead.",
+        parameters=[CODE],
+        request=None,
+        responses={
+            403: OpenApiResponse(description="Your role is read-only."),
+            404: NOT_FOUND,
+            409: ReportConflictSerializer,
+        },
+    )
+
+
 @extend_schema(
     methods=["GET"],
     operation_id="reports_retrieve",
@@ -599,32 +616,8 @@ def report_collection(request: Request) -> Response:
     parameters=[CODE],
     responses={200: ReportOutSerializer, 404: NOT_FOUND},
 )
-@extend_schema(
-    methods=["PATCH"],
-    operation_id="reports_partial_update",
-    summary="Refused: a submitted report is immutable",
-    description="Always 409 for those who may see the report: add an addendum instead.",
-    parameters=[CODE],
-    request=None,
-    responses={
-        403: OpenApiResponse(description="Your role is read-only."),
-        404: NOT_FOUND,
-        409: ReportConflictSerializer,
-    },
-)
-@extend_schema(
-    methods=["PUT"],
-    operation_id="reports_update",
-    summary="Refused: a submitted report is immutable",
-    description="Always 409 for those who may see the report: add an addendum instead.",
-    parameters=[CODE],
-    request=None,
-    responses={
-        403: OpenApiResponse(description="Your role is read-only."),
-        404: NOT_FOUND,
-        409: ReportConflictSerializer,
-    },
-)
+@_edit_refused("PATCH", "reports_partial_update")
+@_edit_refused("PUT", "reports_update")
 @api_view(["GET", "PATCH", "PUT"])
 @permission_classes([IsAuthenticated])
 def report_detail(request: Request, code: str) -> Response:

@@ -12,7 +12,6 @@ the latest one must not say that the guardianship should continue."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +41,7 @@ from tongxin.protection.models import (
     MandatoryReport,
     Placement,
 )
-from tongxin.registry import agreements
+from tongxin.protection.services import check_uploads, store_uploads
 from tongxin.registry.models import Child
 
 OBJECT_TYPE = "intervention"
@@ -210,19 +209,7 @@ def _check_assessment(given: AssessmentInput, today: date) -> None:
 
 
 def _check_documents(uploads: Sequence[UploadedFile[Any]]) -> list[str]:
-    """The kind of each upload, checked as the care agreement's scan is (PDF, JPEG or PNG by
-    their first bytes, at most 5 MB each); ValidationError on ``documents``."""
-    if len(uploads) > MAX_DOCUMENTS:
-        raise ValidationError(
-            {"documents": [_("At most %(n)d files can be attached.") % {"n": MAX_DOCUMENTS}]}
-        )
-    kinds = []
-    for upload in uploads:
-        try:
-            kinds.append(agreements.document_kind(upload))
-        except ValidationError as exc:
-            raise ValidationError({"documents": exc.messages}) from exc
-    return kinds
+    return check_uploads(uploads, field="documents", most=MAX_DOCUMENTS)
 
 
 def _store_documents(
@@ -231,20 +218,13 @@ def _store_documents(
     kinds: list[str],
     actor: User,
 ) -> list[InterventionDocument]:
-    stored: list[InterventionDocument] = []
-    try:
-        for upload, kind in zip(uploads, kinds, strict=True):
-            document = InterventionDocument(
-                intervention=intervention, kind=kind, size=upload.size or 0, uploaded_by=actor
-            )
-            document.file.save(f"{uuid.uuid4().hex}.{kind}", upload, save=False)
-            document.save()
-            stored.append(document)
-    except Exception:
-        for document in stored:
-            document.file.delete(save=False)
-        raise
-    return stored
+    return store_uploads(
+        uploads,
+        kinds,
+        lambda kind, size: InterventionDocument(
+            intervention=intervention, kind=kind, size=size, uploaded_by=actor
+        ),
+    )
 
 
 def _audit(

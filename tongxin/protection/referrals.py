@@ -53,7 +53,7 @@ from tongxin.protection.models import (
     Severity,
 )
 from tongxin.protection.selectors import PanelLine
-from tongxin.protection.services import _in_chinese
+from tongxin.protection.services import _in_chinese, list_opened
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import FieldChange, record_changes
 from tongxin.registry.services import StaleEdit
@@ -483,12 +483,22 @@ def problem_opened(*, actor: User, concern: Concern, request: HttpRequest | None
 def problem_list_opened(
     *, actor: User, count: int, child: Child | None = None, request: HttpRequest | None = None
 ) -> None:
+    """The problems of one child (filed under the child), or the actor's list of problems."""
+    if child is None:
+        list_opened(
+            actor=actor,
+            action="concern.list",
+            object_type=PROBLEM_OBJECT,
+            count=count,
+            request=request,
+        )
+        return
     audit_record(
         actor=actor,
         action="concern.list",
-        object_type=PROBLEM_OBJECT if child is None else "child",
-        object_code="" if child is None else str(child.public_id),
-        division_code=child.village_id if child else actor.division_id or "",
+        object_type="child",
+        object_code=str(child.public_id),
+        division_code=child.village_id,
         request=request,
         detail={"count": count},
     )
@@ -890,13 +900,12 @@ def referral_access_denied(*, actor: User, code: str, request: HttpRequest | Non
 
 
 def referral_list_opened(*, actor: User, count: int, request: HttpRequest | None = None) -> None:
-    audit_record(
+    list_opened(
         actor=actor,
         action="referral.list",
         object_type=REFERRAL_OBJECT,
-        division_code=actor.division_id or "",
+        count=count,
         request=request,
-        detail={"count": count},
     )
 
 

@@ -21,6 +21,7 @@ from tongxin.accounts.models import OrganisationKind, User
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
+    InterventionDocument,
     MandatoryReport,
     MandatoryReportQuerySet,
     ReportAttachment,
@@ -80,8 +81,9 @@ def get_attachment_for_user(
     return attachment
 
 
-def attachment_content_type(attachment: ReportAttachment) -> str:
-    """The type its first bytes showed at upload (``registry.agreements.DOCUMENT_TYPES``)."""
+def attachment_content_type(attachment: ReportAttachment | InterventionDocument) -> str:
+    """The type its first bytes showed at upload (``registry.agreements.DOCUMENT_TYPES``): a
+    report's attachment and an intervention's document alike."""
     known = DOCUMENT_TYPES.get(attachment.kind)
     return known[1] if known else "application/octet-stream"
 

@@ -40,6 +40,7 @@ from tongxin.protection.models import (
     FailureToReport,
     FollowUp,
     Harm,
+    InterventionDocument,
     MandatoryReport,
     ReportAddendum,
     ReportAttachment,
@@ -127,20 +128,44 @@ def department_of(county_code: str, key: str) -> Organisation | None:
     ).first()
 
 
-def _check_attachments(uploads: Sequence[UploadedFile[Any]]) -> list[str]:
+def check_uploads(uploads: Sequence[UploadedFile[Any]], *, field: str, most: int) -> list[str]:
     """The kind of each upload (as the care agreement's scan is checked: PDF, JPEG or PNG by
-    their first bytes, at most 5 MB each); ValidationError on ``attachments``."""
-    if len(uploads) > MAX_ATTACHMENTS:
-        raise ValidationError(
-            {"attachments": [_("At most %(n)d files can be attached.") % {"n": MAX_ATTACHMENTS}]}
-        )
+    their first bytes, at most 5 MB each), at most ``most`` of them; ValidationError on
+    ``field``. Report attachments and intervention documents alike."""
+    if len(uploads) > most:
+        raise ValidationError({field: [_("At most %(n)d files can be attached.") % {"n": most}]})
     kinds = []
     for upload in uploads:
         try:
             kinds.append(agreements.document_kind(upload))
         except ValidationError as exc:
-            raise ValidationError({"attachments": exc.messages}) from exc
+            raise ValidationError({field: exc.messages}) from exc
     return kinds
+
+
+def store_uploads[F: (ReportAttachment, InterventionDocument)](
+    uploads: Sequence[UploadedFile[Any]],
+    kinds: list[str],
+    build: Callable[[str, int], F],
+) -> list[F]:
+    """Save each checked upload as the row ``build(kind, size)`` makes, under a random name;
+    if one fails, the files already saved are deleted again."""
+    stored: list[F] = []
+    try:
+        for upload, kind in zip(uploads, kinds, strict=True):
+            item = build(kind, upload.size or 0)
+            item.file.save(f"{uuid.uuid4().hex}.{kind}", upload, save=False)
+            item.save()
+            stored.append(item)
+    except Exception:
+        for item in stored:
+            item.file.delete(save=False)
+        raise
+    return stored
+
+
+def _check_attachments(uploads: Sequence[UploadedFile[Any]]) -> list[str]:
+    return check_uploads(uploads, field="attachments", most=MAX_ATTACHMENTS)
 
 
 def _store_attachments(
@@ -150,24 +175,13 @@ def _store_attachments(
     actor: User,
     addendum: ReportAddendum | None = None,
 ) -> list[ReportAttachment]:
-    stored: list[ReportAttachment] = []
-    try:
-        for upload, kind in zip(uploads, kinds, strict=True):
-            attachment = ReportAttachment(
-                report=report,
-                addendum=addendum,
-                kind=kind,
-                size=upload.size or 0,
-                uploaded_by=actor,
-            )
-            attachment.file.save(f"{uuid.uuid4().hex}.{kind}", upload, save=False)
-            attachment.save()
-            stored.append(attachment)
-    except Exception:
-        for attachment in stored:
-            attachment.file.delete(save=False)
-        raise
-    return stored
+    return store_uploads(
+        uploads,
+        kinds,
+        lambda kind, size: ReportAttachment(
+            report=report, addendum=addendum, kind=kind, size=size, uploaded_by=actor
+        ),
+    )
 
 
 def _check_intake(
@@ -773,14 +787,24 @@ def report_access_denied(*, actor: User, code: str, request: HttpRequest | None 
     )
 
 
-def report_list_opened(*, actor: User, count: int, request: HttpRequest | None = None) -> None:
+def list_opened(
+    *, actor: User, action: str, object_type: str, count: int, request: HttpRequest | None
+) -> None:
+    """A list the actor opened, of reports, problems or referrals: how many rows it showed,
+    filed under the actor's own division (never which rows)."""
     audit_record(
         actor=actor,
-        action="report.list",
-        object_type=OBJECT_TYPE,
+        action=action,
+        object_type=object_type,
         division_code=actor.division_id or "",
         request=request,
         detail={"count": count},
+    )
+
+
+def report_list_opened(*, actor: User, count: int, request: HttpRequest | None = None) -> None:
+    list_opened(
+        actor=actor, action="report.list", object_type=OBJECT_TYPE, count=count, request=request
     )
 
 

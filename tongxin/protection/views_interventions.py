@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
-from tongxin.protection import access
+from tongxin.protection import access, selectors
 from tongxin.protection import interventions as iv
 from tongxin.protection.forms_interventions import AssessmentForm, EndForm, InterventionForm
 from tongxin.protection.models import (
@@ -39,7 +39,6 @@ from tongxin.protection.models import (
 from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 
-CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png"}
 ASSESSMENT_FIELDS = ("assessed_on", "assessor", "conclusion", "summary")
 
 
@@ -98,7 +97,7 @@ def _detail_url(intervention: Intervention) -> str:
     return reverse("reports:intervention_detail", args=[intervention.public_id])
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+def _no_store[R: HttpResponseBase](response: R) -> R:
     add_never_cache_headers(response)
     return response
 
@@ -322,12 +321,13 @@ def intervention_document(request: HttpRequest, public_id: Any, document_id: Any
     iv.intervention_document_opened(
         actor=user, intervention=intervention, document=document, request=request
     )
-    with document.file.open("rb") as f:
-        response = HttpResponse(
-            f.read(), content_type=CONTENT_TYPES.get(document.kind, "application/octet-stream")
-        )
-    response["Content-Disposition"] = f'inline; filename="document.{document.kind}"'
-    return _no_store(response)
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=selectors.attachment_content_type(document),
+        filename=f"document.{document.kind}",
+    )
+    # A FileResponse streams (it is no HttpResponse); staff_view's bound names HttpResponse.
+    return _no_store(response)  # type: ignore[return-value]
 
 
 urlpatterns: list[URLPattern] = [

@@ -411,71 +411,76 @@ def problem_action(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _problem_page(request, concern, view, forms_given={"action": form}, status=400)
 
 
+def _update_problem(
+    request: HttpRequest,
+    concern: Concern,
+    view: access.ProblemView,
+    form: forms.Form,
+    form_name: str,
+    **update: Any,
+) -> HttpResponse:
+    """``referrals.problem_update`` with what a valid form gave: a stale version or a move the
+    status does not allow is said over the problem; bad input is shown under the form."""
+    try:
+        referrals.problem_update(actor=_actor(request), concern=concern, request=request, **update)
+    except StaleEdit as exc:
+        _stale_message(request, exc)
+    except referrals.Conflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        add_errors(form, exc)
+        return _problem_page(request, concern, view, forms_given={form_name: form}, status=400)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect(_problem_url(concern) + TOP)
+
+
 @require_POST
 @staff_view(allow=_reads_problems, write=True)
 def problem_status(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _actor(request)
     concern, view = _get_problem(request, public_id)
     if not view.acts:
         raise Http404
     form = StatusForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            referrals.problem_update(
-                actor=user,
-                concern=concern,
-                version=data["version"],
-                status=data["status"],
-                text=data["text"],
-                request=request,
-            )
-        except StaleEdit as exc:
-            _stale_message(request, exc)
-            return redirect(_problem_url(concern) + TOP)
-        except referrals.Conflict as exc:
-            messages.error(request, str(exc))
-            return redirect(_problem_url(concern) + TOP)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_problem_url(concern) + TOP)
-    return _problem_page(request, concern, view, forms_given={"status": form}, status=400)
+    if not form.is_valid():
+        return _problem_page(request, concern, view, forms_given={"status": form}, status=400)
+    data = form.cleaned_data
+    return _update_problem(
+        request,
+        concern,
+        view,
+        form,
+        "status",
+        version=data["version"],
+        status=data["status"],
+        text=data["text"],
+    )
 
 
 @require_POST
 @staff_view(allow=_reads_problems, write=True)
 def problem_assign(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _actor(request)
     concern, view = _get_problem(request, public_id)
     if not view.assigns:
         raise Http404
     form = AssignForm(request.POST, concern_child=concern.child)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            referrals.problem_update(
-                actor=user,
-                concern=concern,
-                version=data["version"],
-                changes={
-                    "owner": data["owner"],
-                    "owner_department": data["owner_department"],
-                    "due_on": data["due_on"],
-                    "severity": data["severity"],
-                },
-                request=request,
-            )
-        except StaleEdit as exc:
-            _stale_message(request, exc)
-            return redirect(_problem_url(concern) + TOP)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_problem_url(concern) + TOP)
-    return _problem_page(request, concern, view, forms_given={"assign": form}, status=400)
+    if not form.is_valid():
+        return _problem_page(request, concern, view, forms_given={"assign": form}, status=400)
+    data = form.cleaned_data
+    return _update_problem(
+        request,
+        concern,
+        view,
+        form,
+        "assign",
+        version=data["version"],
+        changes={
+            "owner": data["owner"],
+            "owner_department": data["owner_department"],
+            "due_on": data["due_on"],
+            "severity": data["severity"],
+        },
+    )
 
 
 # --- referrals -------------------------------------------------------------------------------

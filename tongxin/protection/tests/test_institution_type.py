@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
@@ -149,7 +149,7 @@ def test_an_officer_records_a_call_with_the_kind_of_the_callers_institution(
 def test_a_named_caller_needs_the_kind_of_its_institution(
     actors: Actors, given: dict[str, str], field: str, message: str
 ) -> None:
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         _call(actors, **given)
     assert refused.value.message_dict == {field: [message]}
     assert not MandatoryReport.objects.exists()

@@ -92,7 +92,7 @@ def test_the_document_cell(actors: Actors, intervention: Intervention, actor: st
     opened = response.status_code == 200
     assert opened is MATRIX[actor][2]
     if opened:
-        assert response.content.startswith(b"%PDF-")
+        assert response.getvalue().startswith(b"%PDF-")
         assert response["Content-Type"] == "application/pdf"
         assert "no-store" in response["Cache-Control"]
 
