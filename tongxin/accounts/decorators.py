@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from tongxin.accounts.models import User
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
@@ -36,3 +39,10 @@ def staff_view(
         return login_required(wrapped)  # type: ignore[return-value]
 
     return decorator
+
+
+def signed_in_user(request: HttpRequest | Request) -> User:
+    """The user behind a request that ``staff_view`` or the API's authentication has let in."""
+    user = request.user
+    assert isinstance(user, User)
+    return user

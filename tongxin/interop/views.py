@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.geo.scope import get_for_user_or_404
@@ -40,11 +41,6 @@ class UploadForm(forms.Form):
         label=gettext_lazy("Ledger (.xlsx)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + XLSX}),
     )
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _batch_for(user: User, public_id: UUID) -> ImportBatch:

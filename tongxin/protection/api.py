@@ -45,6 +45,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
 from tongxin.geo.models import Division
 from tongxin.protection import access, policy, rules, selectors, services
@@ -380,12 +381,6 @@ def _attachment(attachment: ReportAttachment) -> dict[str, Any]:
 
 def _task(task: Any) -> dict[str, Any]:
     return {"id": task.public_id, "kind": task.kind, "status": task.status, "due_on": task.due_on}
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _row(user: User, report: MandatoryReport, view: access.ReportView) -> selectors.Row:

@@ -30,6 +30,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
 from tongxin.protection import access, referrals, rules, selectors, services
 from tongxin.protection.models import (
@@ -178,12 +179,6 @@ class ProtectionConflictSerializer(serializers.Serializer[Any]):
 
 
 # --- building the answers --------------------------------------------------------------------
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _ref(obj: Any) -> dict[str, str] | None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
@@ -70,12 +71,6 @@ EVENT_LABELS: dict[str, Any] = {
     rules.Transition.REJECT: gettext_lazy("Rejected"),
     rules.Transition.TRANSFER: gettext_lazy("Transferred"),
 }
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _any_report_reader(user: User) -> bool:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
+from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
@@ -40,12 +41,6 @@ from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 
 ASSESSMENT_FIELDS = ("assessed_on", "assessor", "conclusion", "summary")
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _reads(user: User) -> bool:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
@@ -54,12 +55,6 @@ REFERRAL_STEP_LABELS: dict[str, Any] = {
     rules.ReferralTransition.DECLINE: gettext_lazy("Decline"),
     rules.ReferralTransition.COMPLETE: gettext_lazy("Record the outcome"),
 }
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 # --- forms -----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.models import User
+from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.api_paging import api_page
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern, Severity
@@ -307,12 +307,6 @@ def _contact_response(contact: Contact, code: int = status.HTTP_200_OK) -> Respo
 def _errors(exc: ValidationError) -> Response:
     body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 NOT_FOUND = OpenApiResponse(description="No such child or contact, or not in your area (alike).")

@@ -18,7 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.models import User
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.registry import services as registry_services
 from tongxin.registry.api_file import NOT_FOUND
 from tongxin.registry.selectors import get_child_for_user
@@ -74,12 +74,6 @@ def risk_data(child_code: Any, risk: ChildRisk) -> dict[str, Any]:
         ],
         "override": override,
     }
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @extend_schema(

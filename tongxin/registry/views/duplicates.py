@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.geo.models import Division, Level
@@ -41,12 +42,6 @@ from tongxin.registry.selectors import masked_id
 
 PAGE_SIZE = 50
 OFFER_KEY = "registry.transfer_offer"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _file_url(child: Child) -> str:

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.geo.scope import get_for_user_or_404
@@ -40,12 +41,6 @@ def _reads_files(user: User) -> bool:
 
 def _keeps_files(user: User) -> bool:
     return user.keeps_child_files
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _file_url(child: Child) -> str:

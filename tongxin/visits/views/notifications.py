@@ -11,17 +11,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
-from tongxin.accounts.models import User
 from tongxin.visits import notifications
 
 PAGE_SIZE = 30
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @staff_view()

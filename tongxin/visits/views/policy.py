@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.registry.forms import DateInput, add_errors
@@ -109,12 +110,6 @@ def version_rows(today: date) -> list[VersionRow]:
             )
         )
     return rows
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _reads_files(user: User) -> bool:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.registry import services as registry_services
@@ -56,12 +57,6 @@ class OverrideForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _reads_files(user: User) -> bool:

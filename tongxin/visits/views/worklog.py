@@ -16,6 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.registry.forms import add_errors
@@ -25,12 +26,6 @@ from tongxin.visits.forms import WORKLOG_CHILDREN_SHOWN, WorkLogForm, children_t
 from tongxin.visits.models import WorkLogEntry
 
 PAGE_SIZE = 30
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @staff_view(allow=lambda u: u.reads_child_files)
