@@ -4,6 +4,9 @@ A report, its facts and its attachments are a sensitive section (issue 5):
 
 - county civil-affairs officers whose area holds the report, and the officers of its handling
   department, see everything and move it along the workflow;
+- the officers of every other department it went to at once (``ReportRecipient``: the police
+  and civil affairs both receive a suspected crime) see everything and add to it, but do not
+  move it;
 - the auditor sees everything, read-only (every read is audited, as everyone's is);
 - the child director of the child's village sees that a report exists and the tasks it gives
   the village, never the facts;
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from tongxin.accounts.roles import Role
 from tongxin.geo.scope import NOTHING, in_scope, scope_q
@@ -59,8 +62,10 @@ INTAKE_ROLES = frozenset(
 RECORDING_ROLES = frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER})
 # Roles whose organisation can be a handling department.
 HANDLER_ROLES = frozenset({Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER})
-_FULL_READERS = frozenset({Party.COUNTY, Party.HANDLER, Party.AUDITOR})
+_FULL_READERS = frozenset({Party.COUNTY, Party.HANDLER, Party.RECIPIENT, Party.AUDITOR})
 _MOVERS = frozenset({Party.COUNTY, Party.HANDLER})
+# Those who act on a report: they know a confidential reporter, and add to the report.
+_ACTORS = _MOVERS | {Party.RECIPIENT}
 
 
 @dataclass(frozen=True)
@@ -107,12 +112,12 @@ def view_for(
         narrative=full,
         attachments=full,
         # A reporter who asked for confidentiality is known to those who act, not to readers.
-        reporter_identity=bool(parties & _MOVERS) or (full and not identity_confidential),
+        reporter_identity=bool(parties & _ACTORS) or (full and not identity_confidential),
         result_told=full or Party.REPORTER in parties,
         tasks=full or Party.VILLAGE in parties,
         names_masked=names_masked and Party.HANDLER not in parties,
         transitions=() if read_only else available_transitions(status, parties),
-        adds_addenda=not read_only and bool(parties & (_MOVERS | {Party.REPORTER})),
+        adds_addenda=not read_only and bool(parties & (_ACTORS | {Party.REPORTER})),
     )
 
 
@@ -122,6 +127,12 @@ def _is_handler(user: User, department_id: int | None) -> bool:
         and user.role in HANDLER_ROLES
         and user.organisation_id == department_id
     )
+
+
+def recipient_ids(report: MandatoryReport) -> frozenset[int]:
+    """The departments the report is with now: the handling one and those it went to at once
+    (prefetched ``recipients`` when there; a transfer ends the old handler's part)."""
+    return frozenset(r.department_id for r in report.recipients.all() if r.passed_on_at is None)
 
 
 def parties_for(user: User | AnonymousUser, report: MandatoryReport) -> frozenset[Party]:
@@ -140,6 +151,13 @@ def parties_for(user: User | AnonymousUser, report: MandatoryReport) -> frozense
             found.add(Party.VILLAGE)
         if _is_handler(user, report.handling_department_id):
             found.add(Party.HANDLER)
+        # A county officer reads it all already: only a department's officer needs asking.
+        elif (
+            user.role == Role.DEPARTMENT_OFFICER
+            and user.organisation_id is not None
+            and user.organisation_id in recipient_ids(report)
+        ):
+            found.add(Party.RECIPIENT)
     return frozenset(found)
 
 
@@ -162,9 +180,24 @@ def reports_q(user: User | AnonymousUser) -> Q:
     inside = scope_q(user, "division__code")
     if user.role in (Role.COUNTY_ADMIN, Role.AUDITOR, Role.VILLAGE_DIRECTOR):
         q |= inside
-    elif user.role in HANDLER_ROLES and user.organisation_id is not None:
-        q |= inside & Q(handling_department_id=user.organisation_id)
+    elif user.role == Role.DEPARTMENT_OFFICER and user.organisation_id is not None:
+        q |= inside & (
+            Q(handling_department_id=user.organisation_id) | _received_by(user.organisation_id)
+        )
     return q
+
+
+def _received_by(department_id: int) -> Q:
+    """Reports a department has now (``recipient_ids`` as a filter)."""
+    from tongxin.protection.models import ReportRecipient
+
+    return Q(
+        Exists(
+            ReportRecipient.objects.filter(
+                report=OuterRef("pk"), department_id=department_id, passed_on_at__isnull=True
+            )
+        )
+    )
 
 
 def shown_name(name: str, view: ReportView) -> str:

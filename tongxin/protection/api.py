@@ -39,7 +39,7 @@ from rest_framework.decorators import (
 )
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -47,7 +47,16 @@ from rest_framework.response import Response
 
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
+from tongxin.api_input import JSONParser, MultiPartParser
+from tongxin.core.services import work_calendar
 from tongxin.geo.models import Division
+from tongxin.lib.params import QueryParams
+from tongxin.plausible_fields import (
+    DateKind,
+    PersonNameField,
+    PlausibleDateTimeField,
+    date_error,
+)
 from tongxin.protection import access, policy, rules, selectors, services
 from tongxin.protection.models import (
     CALLER_INSTITUTION_TYPES,
@@ -84,7 +93,7 @@ class ReportIntakeSerializer(serializers.Serializer[Any]):
         help_text="a registered child's file code (roles that read files only); "
         "else describe the child with the child_* fields",
     )
-    child_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    child_name = PersonNameField(required=False, allow_blank=True, help_text="不详 when not known")
     child_age = serializers.IntegerField(min_value=0, max_value=17, required=False)
     child_gender = serializers.CharField(
         max_length=6, required=False, allow_blank=True, help_text="male or female"
@@ -93,7 +102,11 @@ class ReportIntakeSerializer(serializers.Serializer[Any]):
         max_length=12, required=False, allow_blank=True, help_text="12-digit village code"
     )
     child_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    discovered_at = serializers.DateTimeField(required=False, help_text="default: now")
+    discovered_at = PlausibleDateTimeField(
+        kind=DateKind.EVENT,
+        required=False,
+        help_text="default: now; not in the future nor before a linked child's birth",
+    )
     discovered_where = serializers.CharField(max_length=200, required=False, allow_blank=True)
     reporter_name = serializers.CharField(
         max_length=50, required=False, allow_blank=True, help_text="default: the account's name"
@@ -163,6 +176,24 @@ class ReportClockSerializer(serializers.Serializer[Any]):
     started_at = serializers.DateTimeField(allow_null=True)
     deadline = serializers.DateTimeField(allow_null=True)
     stopped_at = serializers.DateTimeField(allow_null=True)
+    estimated = serializers.BooleanField(
+        help_text="true: the deadline counts days of a year whose holidays are not in the "
+        "working-day calendar (Monday to Friday counted as working days): an estimate"
+    )
+    guessed_years = serializers.ListField(
+        child=serializers.IntegerField(), help_text="the years whose holidays were guessed"
+    )
+
+
+class ReportRecipientSerializer(serializers.Serializer[Any]):
+    code = serializers.UUIDField(help_text="the department's organisation code")
+    name = serializers.CharField()
+    sent_at = serializers.DateTimeField(help_text="when the report went to it")
+    how = serializers.CharField(help_text="routed (by the routing table), chosen, transferred")
+    handling = serializers.BooleanField(help_text="it handles the report now")
+    passed_on_at = serializers.DateTimeField(
+        allow_null=True, help_text="when a transfer ended its part"
+    )
 
 
 class ReportReporterSerializer(serializers.Serializer[Any]):
@@ -236,6 +267,11 @@ class ReportOutSerializer(serializers.Serializer[Any]):
     discovered_where = serializers.CharField(required=False)
     reporter = ReportReporterSerializer(required=False)
     handling_department = ReportAreaSerializer(required=False, help_text="code: organisation code")
+    sent_to = ReportRecipientSerializer(
+        many=True,
+        required=False,
+        help_text="the departments the report went to and when (full view and its reporter)",
+    )
     clocks = ReportClockSerializer(many=True, required=False)
     result = serializers.CharField(required=False)
     timeline = ReportEventSerializer(many=True, required=False)
@@ -295,7 +331,23 @@ def _clock(clock: rules.Clock) -> dict[str, Any]:
         "started_at": clock.started_at,
         "deadline": clock.deadline,
         "stopped_at": clock.stopped_at,
+        "estimated": clock.estimated,
+        "guessed_years": list(clock.guessed_years),
     }
+
+
+def _sent_to(report: MandatoryReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": r.department.public_id,
+            "name": r.department.name,
+            "sent_at": r.sent_at,
+            "how": r.how,
+            "handling": r.active and r.department_id == report.handling_department_id,
+            "passed_on_at": r.passed_on_at,
+        }
+        for r in selectors.recipients_of(report)
+    ]
 
 
 def report_data(row: selectors.Row, *, detail: bool, user: User) -> dict[str, Any]:
@@ -314,6 +366,8 @@ def report_data(row: selectors.Row, *, detail: bool, user: User) -> dict[str, An
     }
     if view.result_told and report.result_for_reporter:
         data["result_for_reporter"] = report.result_for_reporter
+    if detail and (view.narrative or rules.Party.REPORTER in view.parties):
+        data["sent_to"] = _sent_to(report)
     if not view.narrative:
         if detail and view.tasks:
             data["tasks"] = [_task(t) for t in selectors.open_tasks_for(user, report)]
@@ -384,7 +438,7 @@ def _task(task: Any) -> dict[str, Any]:
 
 
 def _row(user: User, report: MandatoryReport, view: access.ReportView) -> selectors.Row:
-    return selectors.row_for(report, view, timezone.now(), policy.clock_policy())
+    return selectors.row_for(report, view, timezone.now(), policy.clock_policy(), work_calendar())
 
 
 def _get(request: Request, code: str) -> tuple[MandatoryReport, access.ReportView]:
@@ -464,6 +518,11 @@ def _intake(request: Request, user: User) -> Response:
             child = Child.objects.visible_to(user).get(public_id=given["child"])
         except Child.DoesNotExist as exc:
             raise DRFValidationError({"child": [_("No such child in your area.")]}) from exc
+        discovered_at = given.get("discovered_at")
+        if discovered_at is not None and (
+            error := date_error(DateKind.EVENT, discovered_at, not_before=child.birth_date)
+        ):
+            raise DRFValidationError({"discovered_at": [error]})
     village = None
     if given.get("child_village"):
         village = Division.objects.filter(code=given["child_village"]).first()
@@ -542,8 +601,9 @@ def _intake(request: Request, user: User) -> Response:
         "A reporter files for their institution (name and phone default to the account's); "
         "an officer may record a report received by phone or in person and choose the "
         "handling department, which is otherwise routed by the harms. The answer carries the "
-        "receipt number. The police, civil-affairs and education officers are notified at "
-        "once. A submitted report cannot be changed: add an addendum.\n\n"
+        "receipt number. It goes at once to every department the routing table names for its "
+        "harms (a suspected crime: the police and civil affairs at the same moment); their "
+        "officers are notified. A submitted report cannot be changed: add an addendum.\n\n"
         "Send JSON, or multipart/form-data to attach photos or documents (`attachments`, one "
         "form field per file; `harms` repeated once per harm). On a weak network, file the "
         "report first as JSON (the receipt comes at once) and send the photos afterwards, one "
@@ -569,9 +629,9 @@ def report_collection(request: Request) -> Response:
         return _intake(request, user)
     if user.role == "system_admin":
         raise Http404
-    filter_ = request.query_params.get("status", "open")
-    if filter_ not in selectors.STATUS_FILTERS:
-        filter_ = "open"
+    read = QueryParams(request.query_params)
+    filter_ = read.choice("status", selectors.STATUS_FILTERS, label=_("Status")) or "open"
+    read.raise_errors()
     reports = list(selectors.filter_reports(selectors.reports_for(user), filter_)[:LIST_LIMIT])
     rows = selectors.report_rows(user, reports)
     services.report_list_opened(actor=user, count=len(rows), request=request._request)
@@ -602,11 +662,13 @@ def _edit_refused(method: str, operation_id: str) -> Callable[[Any], Any]:
     operation_id="reports_retrieve",
     summary="One mandatory report, as the caller may see it",
     description=(
-        "County officers and the handling department's officers see everything (names in "
-        "reports of suspected sexual abuse are *** except to the handling department); the "
-        "auditor the same, read-only; the child's village director that the report exists "
-        "and its tasks for the village; the reporter its status and the result told to them. "
-        "Every read is audited."
+        "County officers and the officers of the departments it went to see everything (names "
+        "in reports of suspected sexual abuse are *** except to the handling department); only "
+        "the county and the handling department move it; the auditor sees everything, "
+        "read-only; the child's village director that the report exists and its tasks for the "
+        "village; the reporter its status, whom it went to, and the result told to them. A "
+        "clock's `estimated` is true when its deadline counts days of a year whose holidays "
+        "are not in the working-day calendar. Every read is audited."
     ),
     parameters=[CODE],
     responses={200: ReportOutSerializer, 404: NOT_FOUND},

@@ -32,7 +32,9 @@ from rest_framework.response import Response
 
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
-from tongxin.protection import access, referrals, rules, selectors, services
+from tongxin.core.services import work_calendar
+from tongxin.plausible_fields import DateKind, PlausibleDateField
+from tongxin.protection import access, policy, referrals, rules, selectors, services
 from tongxin.protection.models import (
     Concern,
     ConcernCategory,
@@ -108,7 +110,7 @@ class ProblemCreateSerializer(serializers.Serializer[Any]):
     owner_department = serializers.UUIDField(
         required=False, allow_null=True, help_text="an organisation's code: a county department"
     )
-    due_on = serializers.DateField(required=False, allow_null=True)
+    due_on = PlausibleDateField(kind=DateKind.PLAN, required=False, allow_null=True)
 
 
 class ProblemPatchSerializer(ProblemCreateSerializer):
@@ -136,6 +138,10 @@ class ReferralOutSerializer(serializers.Serializer[Any]):
     area = CodeNameSerializer()
     sent_at = serializers.DateTimeField()
     acceptance_due_at = serializers.DateTimeField()
+    acceptance_due_estimated = serializers.BooleanField(
+        help_text="true: the deadline counts days of a year whose holidays are not in the "
+        "working-day calendar (Monday to Friday counted as working days): an estimate"
+    )
     overdue = serializers.BooleanField(help_text="not accepted by its deadline")
     decided_at = serializers.DateTimeField(allow_null=True)
     done_at = serializers.DateTimeField(allow_null=True)
@@ -240,6 +246,9 @@ def referral_data(referral: Referral, view: access.ReferralView) -> dict[str, An
         "area": {"code": referral.division_id, "name": referral.division.name},
         "sent_at": referral.sent_at,
         "acceptance_due_at": referral.acceptance_due_at,
+        "acceptance_due_estimated": bool(
+            referrals.referral_due_guessed_years(referral, work_calendar(), policy.clock_policy())
+        ),
         "overdue": referrals.referral_is_overdue(referral),
         "decided_at": referral.decided_at,
         "done_at": referral.done_at,

@@ -24,7 +24,7 @@ from tongxin.protection.stats import default_period, report_stats, stats_data
 from tongxin.protection.views_stats import stats_read
 from tongxin.visits import rules as period_rules
 
-_CODE = re.compile(rf"\d{{{CODE_LENGTH}}}")
+_CODE = re.compile(rf"\d{{{CODE_LENGTH}}}", re.ASCII)  # \d alone takes ６ and ٣
 
 
 class StatsBucketSerializer(serializers.Serializer[Any]):

@@ -3,15 +3,18 @@ child's name, what happened; the rest is optional and folded away."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.geo.models import Division, Level
+from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection.access import records_for_others
 from tongxin.protection.models import CALLER_INSTITUTION_TYPES, Channel, FollowUp, Harm, Urgency
 from tongxin.registry.models import Child, Gender
@@ -52,7 +55,13 @@ def county_departments(user: User) -> QuerySet[Organisation]:
     ).order_by("name")
 
 
-class ReportForm(forms.Form):
+class ReportForm(PlausibleForm):
+    """The intake. The name of a child described (not linked) is checked as a person's name;
+    the discovery lies neither in the future nor before a linked child's birth."""
+
+    plausible_dates = {"discovered_at": DateKind.EVENT}
+    person_names = ("child_name",)
+
     urgency = forms.ChoiceField(
         label=_("How urgent is it?"), choices=Urgency.choices, widget=forms.RadioSelect
     )
@@ -122,7 +131,7 @@ class ReportForm(forms.Form):
     )
     reporting_institution_type = forms.ChoiceField(
         label=_("Kind of the caller's institution"),
-        choices=[("", "—"), *CALLER_INSTITUTION_TYPES],
+        choices=[("", BLANK_CHOICE_LABEL), *CALLER_INSTITUTION_TYPES],
         required=False,
         help_text=_("Required when the institution is named."),
     )
@@ -182,6 +191,9 @@ class ReportForm(forms.Form):
                 del self.fields[name]
         if user.phone:
             self.fields["reporter_phone"].help_text = _("Your account's phone is used if empty.")
+
+    def not_before(self) -> date | None:
+        return self.linked_child.birth_date if self.linked_child is not None else None
 
     def main_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in self.MAIN if n in self.fields]
@@ -244,7 +256,9 @@ class TaskDoneForm(forms.Form):
         child.queryset = children
 
 
-class FailureForm(forms.Form):
+class FailureForm(PlausibleForm):
+    plausible_dates = {"found_on": DateKind.EVENT}
+
     division = forms.ModelChoiceField(
         label=_("Where"), queryset=Division.objects.none(), to_field_name="code"
     )

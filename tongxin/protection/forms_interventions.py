@@ -7,8 +7,10 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.db.models import QuerySet
+from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext_lazy as _
 
+from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection.forms import MultipleFileField
 from tongxin.protection.interventions import AssessmentInput
 from tongxin.protection.models import (
@@ -25,6 +27,14 @@ class ReportChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 class InterventionForm(ModelFieldsForm):
+    """``born_on``: the child's birth date, which the decision cannot precede. A placement may
+    start, and an order end, ahead of today."""
+
+    plausible_dates = {
+        "decided_on": DateKind.EVENT,
+        "starts_on": DateKind.PLAN,
+        "ends_on": DateKind.PLAN,
+    }
     model: ClassVar[type[Intervention]] = Intervention
     model_fields = (
         "kind",
@@ -73,11 +83,13 @@ class InterventionForm(ModelFieldsForm):
             self.fields[name].widget.attrs["class"] = "wide"
 
 
-class AssessmentFields(forms.Form):
+class AssessmentFields(PlausibleForm):
+    plausible_dates = {"assessed_on": DateKind.EVENT}
+
     assessed_on = forms.DateField(label=_("Assessed on"), widget=DateInput())
     assessor = forms.CharField(label=_("Assessed by"), max_length=100)
     conclusion = forms.ChoiceField(
-        label=_("Conclusion"), choices=[("", "---------"), *AssessmentConclusion.choices]
+        label=_("Conclusion"), choices=[("", BLANK_CHOICE_LABEL), *AssessmentConclusion.choices]
     )
     summary = forms.CharField(
         label=_("Assessment"),
@@ -107,6 +119,8 @@ class AssessmentForm(AssessmentFields):
 class EndForm(AssessmentFields):
     """The end, and the assessment it needs when none is recorded yet (optional here: the
     service refuses a temporary guardianship's end without one)."""
+
+    plausible_dates = {"ended_on": DateKind.EVENT, "assessed_on": DateKind.EVENT}
 
     ended_on = forms.DateField(label=_("Ended on"), widget=DateInput())
     reason = forms.CharField(

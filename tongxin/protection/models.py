@@ -163,6 +163,7 @@ class Harm(models.TextChoices):
     BULLYING = rules.Harm.BULLYING.value, _("Bullying")
     ACCIDENTAL_INJURY = rules.Harm.ACCIDENTAL_INJURY.value, _("Accidental injury")
     TRAFFICKING = rules.Harm.TRAFFICKING.value, _("Trafficking")
+    OTHER_CRIME = rules.Harm.OTHER_CRIME.value, _("Other suspected crime")
     OTHER = rules.Harm.OTHER.value, pgettext_lazy("harm", "Other")
 
 
@@ -424,6 +425,66 @@ class ReportHarm(models.Model):
 
     def __str__(self) -> str:
         return self.get_harm_display()
+
+
+class RecipientHow(models.TextChoices):
+    ROUTED = "routed", _("By the routing table")
+    CHOSEN = "chosen", _("Chosen by the officer recording it")
+    TRANSFERRED = "transferred", _("Transferred")
+
+
+class ReportRecipient(models.Model):
+    """A department a mandatory report went to (报告分送), and when: at submission every
+    department the routing table names for its harms (the police and civil affairs at the same
+    moment for a suspected crime), later a department it is transferred to. Its officers read
+    the report at once; the handling department's officers also move it. A transfer ends the
+    old handling department's part (``passed_on_at``)."""
+
+    report = models.ForeignKey(
+        MandatoryReport, on_delete=models.PROTECT, related_name="recipients", editable=False
+    )
+    department = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    sent_at = models.DateTimeField(_("sent at"), editable=False)
+    how = models.CharField(max_length=12, choices=RecipientHow.choices, editable=False)
+    passed_on_at = models.DateTimeField(_("passed on at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("department the report went to")
+        verbose_name_plural = _("departments the report went to")
+        ordering = ["sent_at", "pk"]
+        indexes = [models.Index(fields=["department", "report"])]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} → {self.department_id} {self.sent_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def active(self) -> bool:
+        return self.passed_on_at is None
+
+
+class RoutingVersion(models.Model):
+    """A version of the routing table of new mandatory reports (强制报告分送规则): for each
+    kind of harm, and for imminent danger, the departments a new report goes to at once. The
+    latest version is in force from when it was saved; versions are only added, so the table a
+    past report was routed by stays on record (the report keeps whom it went to)."""
+
+    # harm (or "imminent") → department keys (accounts.models.Department values)
+    table = models.JSONField()
+    reason = models.CharField(_("reason for the change"), max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("routing table version")
+        verbose_name_plural = _("routing table versions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ReportAddendum(models.Model):

@@ -6,7 +6,10 @@ In ``settings.py`` (all optional)::
         "ACCEPTANCE_LIMIT": "24h",        # h: hours, d: days, wd: working days
         "RESULT_LIMIT": "15d",
         "REFERRAL_ACCEPTANCE_LIMIT": "3wd",
-        "NOTIFY_DEPARTMENTS": ["police", "civil_affairs", "education"],
+        # harm (or "imminent") → the departments a new report goes to at once; the county
+        # officers change it on /reports/routing/ (each version kept), which then wins.
+        "ROUTING": {"physical_abuse": ["police", "civil_affairs"], ...},
+        "LEAD_ORDER": ["police", "education", "civil_affairs"],  # who handles it, of those
         "RECEIPT_PREFIXES": {"620724": "GT"},  # county code → receipt prefix
         "TASK_DAYS": 7,                    # days a village has to register a described child
     }
@@ -24,7 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "ACCEPTANCE_LIMIT": "24h",
     "RESULT_LIMIT": "15d",
     "REFERRAL_ACCEPTANCE_LIMIT": "3wd",
-    "NOTIFY_DEPARTMENTS": [rules.POLICE, rules.CIVIL_AFFAIRS, rules.EDUCATION],
+    "ROUTING": rules.DEFAULT_ROUTING,
+    "LEAD_ORDER": rules.LEAD_ORDER,
     "RECEIPT_PREFIXES": {"620724": "GT"},
     "TASK_DAYS": 7,
 }
@@ -41,6 +45,17 @@ def clock_policy() -> rules.ClockPolicy:
         referral_acceptance=rules.Limit.parse(setting("REFERRAL_ACCEPTANCE_LIMIT")),
         time_zone=settings.TIME_ZONE,
     )
+
+
+def routing_table() -> dict[str, tuple[str, ...]]:
+    """The routing table in force: the latest version saved on the routing page, else the
+    settings' (the law's defaults)."""
+    from tongxin.protection.models import RoutingVersion
+
+    latest = RoutingVersion.objects.order_by("-created_at", "-pk").first()
+    # A settings table may name only the rows it changes; a saved version names them all.
+    table = latest.table if latest is not None else {**rules.DEFAULT_ROUTING, **setting("ROUTING")}
+    return {key: tuple(table.get(key, ())) for key in rules.ROUTE_KEYS}
 
 
 def receipt_prefix(county_code: str) -> str:

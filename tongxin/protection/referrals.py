@@ -37,6 +37,8 @@ from tongxin.accounts.models import Department, Organisation, OrganisationKind, 
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_record
+from tongxin.core.services import work_calendar
+from tongxin.core.workdays import WorkCalendar
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     OPEN_STATUSES,
@@ -658,7 +660,9 @@ def referral_send(
         sections=chosen,
         sent_by=actor,
         sent_at=now,
-        acceptance_due_at=rules.referral_acceptance_due(now, policy.clock_policy()),
+        acceptance_due_at=rules.referral_acceptance_due(
+            now, policy.clock_policy(), calendar=work_calendar()
+        ),
     )
     if concern is not None:
         ConcernAction.objects.create(
@@ -922,6 +926,47 @@ def referral_is_overdue(referral: Referral, now: datetime | None = None) -> bool
     return rules.referral_overdue(
         rules.ReferralStatus(referral.status), referral.acceptance_due_at, now or timezone.now()
     )
+
+
+def referral_due_guessed_years(
+    referral: Referral, calendar: WorkCalendar, clock_policy: rules.ClockPolicy
+) -> tuple[int, ...]:
+    """The years whose holidays the referral's acceptance deadline guessed (none: certain; or
+    the referral no longer waits for acceptance)."""
+    if referral.status != ReferralStatus.SENT:
+        return ()
+    return rules.guessed_years(
+        referral.sent_at,
+        referral.acceptance_due_at,
+        clock_policy.referral_acceptance,
+        clock_policy.tz,
+        calendar,
+    )
+
+
+@transaction.atomic
+def referral_deadlines_refresh(*, years: Any) -> int:
+    """The working-day calendar changed for ``years``: the acceptance deadlines of referrals
+    still waiting that count days of those years are counted again (with the limit in force
+    now). Returns how many moved."""
+    wanted = sorted(set(years))
+    clock_policy = policy.clock_policy()
+    limit = clock_policy.referral_acceptance
+    if not wanted or limit.unit == rules.Unit.HOURS:
+        return 0
+    calendar = work_calendar()
+    moved = 0
+    waiting = Referral.objects.filter(
+        status=ReferralStatus.SENT,
+        sent_at__year__lte=wanted[-1],
+        acceptance_due_at__year__gte=wanted[0],
+    ).values_list("pk", "sent_at", "acceptance_due_at")
+    for pk, sent_at, stored in waiting:
+        counted = rules.deadline(sent_at, limit, clock_policy.tz, calendar)
+        if counted != stored:
+            Referral.objects.filter(pk=pk).update(acceptance_due_at=counted)
+            moved += 1
+    return moved
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,27 @@ received report waits for the first one, and its acceptance clock starts again a
 
 Clocks (each limit a setting, see ``ClockPolicy``): acceptance within 24 hours of receipt, a
 result within 15 days of acceptance. Limits count in hours (exact), in calendar days, or in
-working days (the State Council's calendar through ``chinese_calendar``: weekends, public
-holidays and the Saturdays or Sundays made working days around them). A period in days does not
-count the day it starts on and ends at the end of its last day; when that last day is a rest
-day, the period ends with the next working day (the rule of 期间 in 民事诉讼法 art. 85 and
-行政诉讼法 art. 83).
+working days (the State Council's calendar, kept by the county as data and passed in as a
+``core.workdays.WorkCalendar``: weekends, public holidays and the Saturdays or Sundays made
+working days around them). A period in days does not count the day it starts on and ends at the
+end of its last day; when that last day is a rest day, the period ends with the next working day
+(the rule of 期间 in 民事诉讼法 art. 85 and 行政诉讼法 art. 83). A deadline that counted a day of a
+year the calendar does not know is an estimate (``Due.estimated``), shown as one.
+
+Routing: a new report goes at once to every department the routing table names for its harms
+(and for imminent danger); one of them, the first in ``LEAD_ORDER``, handles it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+from tongxin.core.workdays import WorkCalendar, add_workdays, next_workday
 
 # --- the workflow ----------------------------------------------------------------------------
 
@@ -69,6 +73,9 @@ class Party(StrEnum):
     COUNTY = "county"  # a county civil-affairs officer whose area holds the report
     HANDLER = "handler"  # an officer of the report's handling department
     REPORTER = "reporter"  # who submitted it
+    # An officer of another department the report was sent to at once (the police and civil
+    # affairs both receive a suspected crime): reads it all, does not move it.
+    RECIPIENT = "recipient"
     VILLAGE = "village"  # the child director of the child's village
     AUDITOR = "auditor"  # read-only, every read audited
 
@@ -183,38 +190,53 @@ class Limit:
         return f"{self.amount}{suffix}"
 
 
-def is_workday(day: date) -> bool:
-    """A working day in mainland China. Outside the years the calendar knows (it is updated
-    each December when the State Council publishes the next year), Monday to Friday."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
+@dataclass(frozen=True)
+class Due:
+    """When a clock runs out, and the years whose holidays the count had to guess (none: the
+    deadline is certain)."""
+
+    at: datetime
+    guessed_years: tuple[int, ...] = ()
+
+    @property
+    def estimated(self) -> bool:
+        return bool(self.guessed_years)
 
 
 def _end_of(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time.max, tzinfo=tz)
 
 
-def deadline(start: datetime, limit: Limit, tz: tzinfo) -> datetime:
+def due(start: datetime, limit: Limit, tz: tzinfo, calendar: WorkCalendar) -> Due:
     """When a clock started at ``start`` (aware) runs out; it is breached after this instant.
-    Days are counted on the local calendar of ``tz``."""
+    Days are counted on the local calendar of ``tz``, working days on ``calendar``."""
     if start.tzinfo is None:
         raise ValueError("start must be an aware datetime")
     if limit.unit == Unit.HOURS:
-        return start + timedelta(hours=limit.amount)
+        return Due(start + timedelta(hours=limit.amount))
     day = start.astimezone(tz).date()
     if limit.unit == Unit.DAYS:
-        day += timedelta(days=limit.amount)
-        while not is_workday(day):
-            day += timedelta(days=1)
-        return _end_of(day, tz)
-    counted = 0
-    while counted < limit.amount:
-        day += timedelta(days=1)
-        if is_workday(day):
-            counted += 1
-    return _end_of(day, tz)
+        counted = next_workday(day + timedelta(days=limit.amount), calendar)
+    else:
+        counted = add_workdays(day, limit.amount, calendar)
+    return Due(_end_of(counted.day, tz), counted.guessed_years)
+
+
+def deadline(start: datetime, limit: Limit, tz: tzinfo, calendar: WorkCalendar) -> datetime:
+    """``due(...).at``: the instant alone, for the columns that store it."""
+    return due(start, limit, tz, calendar).at
+
+
+def guessed_years(
+    start: datetime, end: datetime, limit: Limit, tz: tzinfo, calendar: WorkCalendar
+) -> tuple[int, ...]:
+    """The years a clock from ``start`` to its stored deadline ``end`` may have counted without
+    knowing their holidays: none for a limit in hours; else every year, from the day after the
+    start to the deadline's day, that the calendar does not know (erring towards "estimated")."""
+    if limit.unit == Unit.HOURS:
+        return ()
+    first = start.astimezone(tz).date() + timedelta(days=1)
+    return calendar.missing_years(first, end.astimezone(tz).date())
 
 
 # --- clocks ----------------------------------------------------------------------------------
@@ -290,6 +312,12 @@ class Clock:
     started_at: datetime | None = None
     deadline: datetime | None = None
     stopped_at: datetime | None = None
+    # The years whose holidays the deadline guessed: it is an estimate (预计) if any.
+    guessed_years: tuple[int, ...] = ()
+
+    @property
+    def estimated(self) -> bool:
+        return bool(self.guessed_years)
 
     @property
     def running(self) -> bool:
@@ -308,19 +336,24 @@ def _clock(
     stopped: datetime | None,
     now: datetime,
     tz: tzinfo,
+    calendar: WorkCalendar,
 ) -> Clock:
     if started is None:
         return Clock(name, ClockState.NOT_STARTED, limit)
-    due = deadline(started, limit, tz)
+    until = due(started, limit, tz, calendar)
     if stopped is not None:
-        state = ClockState.MET if stopped <= due else ClockState.MET_LATE
+        state = ClockState.MET if stopped <= until.at else ClockState.MET_LATE
     else:
-        state = ClockState.RUNNING if now <= due else ClockState.BREACHED
-    return Clock(name, state, limit, started, due, stopped)
+        state = ClockState.RUNNING if now <= until.at else ClockState.BREACHED
+    return Clock(name, state, limit, started, until.at, stopped, until.guessed_years)
 
 
 def report_clocks(
-    times: ReportTimes, now: datetime, policy: ClockPolicy = DEFAULT_POLICY
+    times: ReportTimes,
+    now: datetime,
+    policy: ClockPolicy = DEFAULT_POLICY,
+    *,
+    calendar: WorkCalendar,
 ) -> tuple[Clock, Clock]:
     """The acceptance and the result clock of a report at ``now``.
 
@@ -331,10 +364,18 @@ def report_clocks(
     rejected = times.status == Status.REJECTED
     acceptance_stop = times.accepted_at or (times.ended_at if rejected else None)
     acceptance = _clock(
-        ClockName.ACCEPTANCE, policy.acceptance, times.received_at, acceptance_stop, now, tz
+        ClockName.ACCEPTANCE,
+        policy.acceptance,
+        times.received_at,
+        acceptance_stop,
+        now,
+        tz,
+        calendar,
     )
     result_stop = times.result_at or (times.ended_at if rejected else None)
-    result = _clock(ClockName.RESULT, policy.result, times.accepted_at, result_stop, now, tz)
+    result = _clock(
+        ClockName.RESULT, policy.result, times.accepted_at, result_stop, now, tz, calendar
+    )
     return acceptance, result
 
 
@@ -350,6 +391,7 @@ class Harm(StrEnum):
     BULLYING = "bullying"
     ACCIDENTAL_INJURY = "accidental_injury"
     TRAFFICKING = "trafficking"
+    OTHER_CRIME = "other_crime"  # another suspected crime against the child (其他涉嫌违法犯罪)
     OTHER = "other"
 
 
@@ -362,21 +404,91 @@ class Urgency(StrEnum):
 # Department keys (accounts.models.Department values).
 POLICE, CIVIL_AFFAIRS, EDUCATION = "police", "civil_affairs", "education"
 
-# Suspected crimes go to the police; bullying to education; the rest to civil affairs, which
-# holds the fallback guardianship duty (task 7).
-_POLICE_HARMS = frozenset(
-    {Harm.PHYSICAL_ABUSE, Harm.SEXUAL_ABUSE, Harm.DOMESTIC_VIOLENCE, Harm.TRAFFICKING}
+# The routing table's row for imminent danger, beside one row per harm.
+IMMINENT_ROUTE = "imminent"
+ROUTE_KEYS: tuple[str, ...] = (*(h.value for h in Harm), IMMINENT_ROUTE)
+
+# Suspected crimes, and imminent danger, go to the police at once (强制报告: 立即向公安机关报案)
+# and to civil affairs, which holds the fallback guardianship duty (task 7), at the same
+# moment; bullying to education too; the rest to civil affairs.
+CRIME_ROUTES = frozenset(
+    {
+        Harm.PHYSICAL_ABUSE.value,
+        Harm.SEXUAL_ABUSE.value,
+        Harm.DOMESTIC_VIOLENCE.value,
+        Harm.TRAFFICKING.value,
+        Harm.OTHER_CRIME.value,
+        IMMINENT_ROUTE,
+    }
 )
+DEFAULT_ROUTING: dict[str, tuple[str, ...]] = {
+    **{key: (POLICE, CIVIL_AFFAIRS) for key in ROUTE_KEYS if key in CRIME_ROUTES},
+    Harm.BULLYING.value: (EDUCATION, CIVIL_AFFAIRS),
+    Harm.NEGLECT.value: (CIVIL_AFFAIRS,),
+    Harm.ABANDONMENT.value: (CIVIL_AFFAIRS,),
+    Harm.ACCIDENTAL_INJURY.value: (CIVIL_AFFAIRS,),
+    Harm.OTHER.value: (CIVIL_AFFAIRS,),
+}
+# Of the departments a report goes to, the first of these handles it (accepts it and runs
+# the clocks); a department not listed comes after them, in the table's order.
+LEAD_ORDER: tuple[str, ...] = (POLICE, EDUCATION, CIVIL_AFFAIRS)
 
 
-def handling_department(harms: Iterable[Harm], urgency: Urgency) -> str:
-    """The department that handles a new report unless the officer recording it chose one."""
+@dataclass(frozen=True)
+class Routing:
+    """The departments a new report goes to at once, the handling one first."""
+
+    departments: tuple[str, ...]
+
+    @property
+    def lead(self) -> str:
+        return self.departments[0]
+
+
+def route(
+    harms: Iterable[Harm],
+    urgency: Urgency,
+    table: Mapping[str, Sequence[str]],
+    lead_order: Sequence[str] = LEAD_ORDER,
+) -> Routing:
+    """Where a new report goes: the union of the table's rows for its harms (and for imminent
+    danger), ordered so that the handling department comes first. Civil affairs when the table
+    names nobody."""
     found = frozenset(harms)
-    if urgency == Urgency.IMMINENT or found & _POLICE_HARMS:
-        return POLICE
-    if Harm.BULLYING in found:
-        return EDUCATION
-    return CIVIL_AFFAIRS
+    keys = [IMMINENT_ROUTE] if urgency == Urgency.IMMINENT else []
+    keys += [h.value for h in Harm if h in found]
+    named: dict[str, None] = {}
+    for key in keys:
+        for department in table.get(key, ()):
+            named.setdefault(department, None)
+    if not named:
+        named[CIVIL_AFFAIRS] = None
+    rank = {d: i for i, d in enumerate(lead_order)}
+    return Routing(tuple(sorted(named, key=lambda d: rank.get(d, len(rank)))))
+
+
+class RoutingProblem(StrEnum):
+    MISSING = "missing"  # a row names no department
+    UNKNOWN = "unknown"  # a department key that is not a department
+    POLICE = "police"  # a suspected crime's row without the police
+
+
+def routing_problems(
+    table: Mapping[str, Sequence[str]], departments: Iterable[str]
+) -> dict[str, RoutingProblem]:
+    """What is wrong with a routing table, by row (empty: it may be used). ``departments``: the
+    department keys there are."""
+    known = frozenset(departments)
+    problems: dict[str, RoutingProblem] = {}
+    for key in ROUTE_KEYS:
+        row = list(table.get(key, ()))
+        if not row:
+            problems[key] = RoutingProblem.MISSING
+        elif any(d not in known for d in row):
+            problems[key] = RoutingProblem.UNKNOWN
+        elif key in CRIME_ROUTES and POLICE not in row:
+            problems[key] = RoutingProblem.POLICE
+    return problems
 
 
 # The problem category (protection.models.ConcernCategory values) each harm raises.
@@ -389,6 +501,7 @@ HARM_CATEGORY: dict[Harm, str] = {
     Harm.BULLYING: "psychological",
     Harm.ACCIDENTAL_INJURY: "health",
     Harm.TRAFFICKING: "legal",
+    Harm.OTHER_CRIME: "legal",
     Harm.OTHER: "other",
 }
 
@@ -496,8 +609,10 @@ def referral_transitions(status: ReferralStatus) -> tuple[ReferralTransition, ..
     return tuple(t for t, (source, _t, _n) in REFERRAL_STEPS.items() if source == status)
 
 
-def referral_acceptance_due(sent_at: datetime, policy: ClockPolicy = DEFAULT_POLICY) -> datetime:
-    return deadline(sent_at, policy.referral_acceptance, policy.tz)
+def referral_acceptance_due(
+    sent_at: datetime, policy: ClockPolicy = DEFAULT_POLICY, *, calendar: WorkCalendar
+) -> datetime:
+    return deadline(sent_at, policy.referral_acceptance, policy.tz, calendar)
 
 
 def referral_overdue(status: ReferralStatus, due: datetime, now: datetime) -> bool:

@@ -4,7 +4,7 @@ the list with its clocks, and the home-page panels."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,14 +18,20 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import OrganisationKind, User
+from tongxin.accounts.roles import Role
+from tongxin.core.services import work_calendar
+from tongxin.core.workdays import WorkCalendar
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     InterventionDocument,
     MandatoryReport,
     MandatoryReportQuerySet,
+    Referral,
+    ReferralStatus,
     ReportAttachment,
     ReportHarm,
+    ReportRecipient,
     ReportTask,
     TaskStatus,
     Urgency,
@@ -45,12 +51,16 @@ def _lookup(code: Any) -> dict[str, Any]:
 
 
 def reports_for(user: User) -> MandatoryReportQuerySet:
-    """The user's reports, with what a list row shows, newest first."""
-    return (
+    """The user's reports, with what a list row shows, newest first (and, for a department's
+    officer, the departments each went to: what they are to it depends on them)."""
+    reports = (
         MandatoryReport.objects.visible_to(user)
         .select_related("handling_department", "division", "child", "child_village")
         .prefetch_related(Prefetch("harms", queryset=ReportHarm.objects.order_by("pk")))
     )
+    if user.role == Role.DEPARTMENT_OFFICER:
+        reports = reports.prefetch_related("recipients")
+    return reports
 
 
 def get_report_for_user(user: User, code: Any) -> tuple[MandatoryReport, access.ReportView]:
@@ -121,16 +131,31 @@ class Row:
 
 
 def row_for(
-    report: MandatoryReport, view: access.ReportView, now: datetime, clock_policy: rules.ClockPolicy
+    report: MandatoryReport,
+    view: access.ReportView,
+    now: datetime,
+    clock_policy: rules.ClockPolicy,
+    calendar: WorkCalendar,
 ) -> Row:
-    acceptance, result = rules.report_clocks(report.times(), now, clock_policy)
+    acceptance, result = rules.report_clocks(report.times(), now, clock_policy, calendar=calendar)
     return Row(report, view, acceptance, result)
 
 
 def report_rows(user: User, reports: list[MandatoryReport]) -> list[Row]:
+    """The rows of a list, the calendar read once for all of them."""
     now = timezone.now()
     clock_policy = policy.clock_policy()
-    return [row_for(r, access.report_view(user, r), now, clock_policy) for r in reports]
+    calendar = work_calendar()
+    return [row_for(r, access.report_view(user, r), now, clock_policy, calendar) for r in reports]
+
+
+def recipients_of(report: MandatoryReport) -> list[ReportRecipient]:
+    """The departments the report went to, and when, in order."""
+    return list(
+        ReportRecipient.objects.filter(report=report)
+        .select_related("department")
+        .order_by("sent_at", "pk")
+    )
 
 
 STATUS_FILTERS = ("open", "awaiting", "breached", "ended", "all")
@@ -208,22 +233,18 @@ class PanelLine:
         return str(self.__html__())
 
 
-def _is_flag_reader(user: User) -> bool:
-    """County officers, and officers of the departments told of every new report."""
-    if user.role == "county_admin":
-        return True
-    if user.role != "department_officer" or user.organisation is None:
-        return False
-    return user.organisation.department in policy.setting("NOTIFY_DEPARTMENTS")
-
-
 def _urgent_reports(user: User) -> QuerySet[MandatoryReport]:
-    if not user.is_authenticated or not _is_flag_reader(user):
+    """Urgent reports awaiting acceptance: the county officers', in their area; a department's,
+    those it handles or received at once."""
+    if not user.is_authenticated or user.role not in (Role.COUNTY_ADMIN, Role.DEPARTMENT_OFFICER):
         return MandatoryReport.objects.none()
+    where = (
+        scope_q(user, "division__code")
+        if user.role == Role.COUNTY_ADMIN
+        else access.reports_q(user)
+    )
     return MandatoryReport.objects.filter(
-        scope_q(user, "division__code"),
-        status__in=rules.AWAITING_ACCEPTANCE,
-        urgency__in=FLAGGED_URGENCIES,
+        where, status__in=rules.AWAITING_ACCEPTANCE, urgency__in=FLAGGED_URGENCIES
     )
 
 
@@ -232,12 +253,12 @@ def urgent_count(user: User) -> int:
 
 
 def urgent_panel_items(user: User, limit: int = 10) -> list[PanelLine]:
-    """Urgent reports not yet accepted in the user's area, oldest first: on every handler's
-    home page until accepted. A line opens the report for whoever may open it; the others
-    (departments told of it, not handling it) see its number, area and department only."""
+    """Urgent reports not yet accepted that the user has, oldest first: on the home page of
+    every department it went to and of the county until accepted."""
     reports = (
         _urgent_reports(user)
         .select_related("handling_department", "division")
+        .prefetch_related("recipients")
         .order_by("submitted_at", "pk")[:limit]
     )
     now = timezone.now()
@@ -275,3 +296,89 @@ def my_reports_panel_items(user: User, limit: int = 5) -> list[PanelLine]:
         )
         for r in reports[:limit]
     ]
+
+
+# --- deadlines counted over a year without its holidays --------------------------------------
+
+
+@dataclass(frozen=True)
+class Guessed:
+    """Running clocks whose deadline is an estimate: how many, and how many count each year
+    whose holidays are missing."""
+
+    clocks: int = 0
+    years: dict[int, int] = field(default_factory=dict)
+
+
+def guessed_deadlines(
+    calendar: WorkCalendar, *, user: User | None = None, now: datetime | None = None
+) -> Guessed:
+    """Running clocks whose deadline counts days of a year the working-day calendar does not
+    know (an estimate). Report acceptance and result clocks and referrals
+    waiting for acceptance; in ``user``'s area, or everywhere (the hourly job). A constant
+    number of queries, none when the calendar knows last year to three years ahead."""
+    now = now or timezone.now()
+    this_year = timezone.localdate(now).year
+    unknown = [y for y in range(this_year - 1, this_year + 3) if y not in calendar.years]
+    if not unknown:
+        return Guessed()
+    clock_policy = policy.clock_policy()
+    reports = MandatoryReport.objects.all()
+    referrals = Referral.objects.all()
+    if user is not None:
+        reports = reports.filter(scope_q(user, "division__code"))
+        referrals = referrals.filter(scope_q(user, "division__code"))
+    running: list[tuple[Any, str, str, rules.Limit]] = [
+        (
+            reports.filter(status__in=rules.AWAITING_ACCEPTANCE),
+            "received_at",
+            "acceptance_due_at",
+            clock_policy.acceptance,
+        ),
+        (
+            reports.filter(status__in=[rules.Status.ACCEPTED, rules.Status.VERIFYING]),
+            "accepted_at",
+            "result_due_at",
+            clock_policy.result,
+        ),
+        (
+            referrals.filter(status=ReferralStatus.SENT),
+            "sent_at",
+            "acceptance_due_at",
+            clock_policy.referral_acceptance,
+        ),
+    ]
+    clocks, years = 0, dict[int, int]()
+    for rows, start, end, limit in running:
+        if limit.unit == rules.Unit.HOURS:
+            continue
+        spans = rows.filter(
+            **{f"{start}__year__lte": unknown[-1], f"{end}__year__gte": unknown[0]}
+        ).values_list(start, end)
+        for started, due in spans:
+            guessed = rules.guessed_years(started, due, limit, clock_policy.tz, calendar)
+            clocks += bool(guessed)
+            for year in guessed:
+                years[year] = years.get(year, 0) + 1
+    return Guessed(clocks, dict(sorted(years.items())))
+
+
+def calendar_warning(user: User) -> SafeString | None:
+    """For a county officer's home page: the deadlines in their area that are estimates, the
+    years whose holidays are missing, and the way to enter them."""
+    if not user.is_authenticated or user.role != Role.COUNTY_ADMIN:
+        return None
+    found = guessed_deadlines(work_calendar(), user=user)
+    if not found.clocks:
+        return None
+    text = _(
+        "The holidays of %(years)s are not in the working-day calendar: %(count)d deadlines "
+        "count them as ordinary weeks and are only estimates."
+    ) % {"years": "、".join(str(y) for y in found.years), "count": found.clocks}
+    return format_html(
+        '{} <a href="{}?year={}">{}</a>',
+        text,
+        reverse("core:workdays"),
+        next(iter(found.years)),
+        _("Enter the holidays"),
+    )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,10 +24,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tongxin.accounts.models import Organisation, OrganisationKind, User
+from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_record
+from tongxin.core.services import work_calendar
+from tongxin.core.workdays import EMPTY
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.protection import access, policy, rules
@@ -42,13 +44,16 @@ from tongxin.protection.models import (
     Harm,
     InterventionDocument,
     MandatoryReport,
+    RecipientHow,
     ReportAddendum,
     ReportAttachment,
     ReportCounter,
     ReportEvent,
     ReportHarm,
     ReportingInstitutionType,
+    ReportRecipient,
     ReportTask,
+    RoutingVersion,
     Severity,
     TaskKind,
     TaskStatus,
@@ -56,6 +61,9 @@ from tongxin.protection.models import (
 )
 from tongxin.registry import agreements
 from tongxin.registry.models import Child, Gender
+
+if TYPE_CHECKING:
+    from tongxin.visits.models import Contact
 
 MAX_ATTACHMENTS = 5
 # Staff whose reports filed online without an organisation count for the government.
@@ -121,11 +129,18 @@ def _next_receipt_no(county_code: str, year: int) -> str:
     return f"{policy.receipt_prefix(county_code)}-{year}-{counter.last:06d}"
 
 
-def department_of(county_code: str, key: str) -> Organisation | None:
-    """The county's department with this key (accounts.models.Department), if it has one."""
-    return Organisation.objects.filter(
-        kind=OrganisationKind.DEPARTMENT, department=key, division_id=f"{county_code}000000"
-    ).first()
+def departments_of(county_code: str, keys: Iterable[str]) -> list[Organisation]:
+    """The county's departments with these keys, in the keys' order (one query); a key the
+    county has no department for is left out."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, Organisation] = {}
+    for organisation in Organisation.objects.filter(
+        kind=OrganisationKind.DEPARTMENT,
+        department__in=wanted,
+        division_id=f"{county_code}000000",
+    ).order_by("pk"):
+        found.setdefault(organisation.department, organisation)
+    return [found[k] for k in wanted if k in found]
 
 
 def check_uploads(uploads: Sequence[UploadedFile[Any]], *, field: str, most: int) -> list[str]:
@@ -314,13 +329,20 @@ def report_submit(
         or not handling_department.division_id.startswith(county_code)
     ):
         raise ValidationError({"handling_department": [_("Choose a department of this county.")]})
-    department = handling_department or (
-        department_of(
-            county_code,
-            rules.handling_department([rules.Harm(h) for h in ordered], rules.Urgency(urgency)),
-        )
-        or department_of(county_code, rules.CIVIL_AFFAIRS)
+    # Every department the routing table names hears of it at once and reads it; the first
+    # (or the one the recording officer chose) handles it.
+    routing = rules.route(
+        [rules.Harm(h) for h in ordered],
+        rules.Urgency(urgency),
+        policy.routing_table(),
+        policy.setting("LEAD_ORDER"),
     )
+    recipients = departments_of(county_code, routing.departments) or departments_of(
+        county_code, [rules.CIVIL_AFFAIRS]
+    )
+    if handling_department is not None:
+        recipients = [handling_department, *(d for d in recipients if d != handling_department)]
+    department = recipients[0] if recipients else None
     clock_policy = policy.clock_policy()
     local_now = timezone.localtime(now)
     report = MandatoryReport.objects.create(
@@ -350,7 +372,18 @@ def report_submit(
         status=rules.Status.RECEIVED,
         handling_department=department,
         received_at=now,
-        acceptance_due_at=rules.deadline(now, clock_policy.acceptance, clock_policy.tz),
+        acceptance_due_at=_deadline(now, clock_policy.acceptance, clock_policy),
+    )
+    ReportRecipient.objects.bulk_create(
+        [
+            ReportRecipient(
+                report=report,
+                department=d,
+                sent_at=now,
+                how=RecipientHow.CHOSEN if d == handling_department else RecipientHow.ROUTED,
+            )
+            for d in recipients
+        ]
     )
     ReportHarm.objects.bulk_create([ReportHarm(report=report, harm=h) for h in ordered])
     stored = _store_attachments(report, attachments, kinds, actor)
@@ -372,13 +405,21 @@ def report_submit(
         channel=channel,
         child_linked=child is not None,
         attachments=len(stored),
+        sent_to=[str(d.public_id) for d in recipients],
     )
     if child is not None:
         _raise_concerns(actor, report, child, request)
     else:
         _registration_task(report, described, now)
-    _notify_new(report)
+    _notify_new(report, recipients)
     return report
+
+
+def _deadline(start: datetime, limit: rules.Limit, clock_policy: rules.ClockPolicy) -> datetime:
+    """A clock's deadline, fixed when it starts; the county's calendar is read only when the
+    limit counts days (a limit in hours needs none)."""
+    calendar = EMPTY if limit.unit == rules.Unit.HOURS else work_calendar()
+    return rules.deadline(start, limit, clock_policy.tz, calendar)
 
 
 def _institution_type(
@@ -477,6 +518,70 @@ def _raise_concerns(
     risk_refresh(child)
 
 
+@dataclass(frozen=True)
+class ContactProblem:
+    """A problem found during a contact (联系/走访中发现的问题), from one checklist item marked
+    "concern", about the children it names (each gets its own problem to follow up)."""
+
+    children: Sequence[Child]
+    checklist_item: str
+    category: str
+    description: str
+    solution: str = ""
+    severity: str = Severity.MEDIUM
+    owner: User | None = None
+    due_on: date | None = None
+
+
+def contact_problems_raise(
+    *,
+    actor: User,
+    contact: Contact,
+    problems: Sequence[ContactProblem],
+    request: HttpRequest | None = None,
+) -> list[Concern]:
+    """Record the problems found during ``contact`` (in its transaction: the caller records the
+    contact and refreshes the risk of the children once). Only children of the contact's
+    household; the author must keep their files, as for any problem raised."""
+    raised: list[Concern] = []
+    for problem in problems:
+        for child in problem.children:
+            if child.household_id != contact.household_id:
+                raise ValueError("a contact's problem is about a child of its household")
+            if not access.raises_problems(actor, child.village_id):
+                raise PermissionDenied
+            concern = Concern(
+                child=child,
+                contact=contact,
+                checklist_item=problem.checklist_item,
+                category=problem.category,
+                severity=problem.severity,
+                description=problem.description.strip(),
+                solution=problem.solution.strip(),
+                owner=problem.owner,
+                due_on=problem.due_on,
+                created_by=actor,
+            )
+            concern._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+            concern.save()
+            audit_record(
+                actor=actor,
+                action="concern.raise",
+                object_type="concern",
+                object_code=str(concern.public_id),
+                division_code=child.village_id,
+                request=request,
+                detail={
+                    "child": str(child.public_id),
+                    "category": concern.category,
+                    "severity": concern.severity,
+                    "contact": str(contact.public_id),
+                },
+            )
+            raised.append(concern)
+    return raised
+
+
 def _end_concerns(actor: User, report: MandatoryReport) -> None:
     from tongxin.visits.risk import risk_refresh
 
@@ -519,14 +624,11 @@ def _send(notes: list[Any]) -> None:
         transaction.on_commit(partial(notifications.email_pending, notes))
 
 
-def _notify_new(report: MandatoryReport) -> None:
-    """The police, civil-affairs and education officers (settings) and the handling department
-    hear of a new report at once: in the app, and by e-mail. Codes only, no facts, no names."""
+def _notify_new(report: MandatoryReport, departments: list[Organisation]) -> None:
+    """The departments the report went to and the county's civil-affairs officers hear of it
+    at once: in the app, and by e-mail. Codes only, no facts, no names."""
     from tongxin.visits import notifications
 
-    keys = list(policy.setting("NOTIFY_DEPARTMENTS"))
-    departments = [department_of(report.county_code, k) for k in keys]
-    departments.append(report.handling_department)
     url = reverse("reports:report_detail", args=[report.public_id])
     handler = report.handling_department
 
@@ -669,12 +771,14 @@ def report_transition(
     ]
     # A clock's deadline is fixed when it starts, with the limit then in force.
     if step == rules.Transition.TRANSFER:
+        assert department is not None
+        _pass_on(locked, department, now)
         locked.handling_department = department
-        locked.acceptance_due_at = rules.deadline(now, clock_policy.acceptance, clock_policy.tz)
+        locked.acceptance_due_at = _deadline(now, clock_policy.acceptance, clock_policy)
         locked.result_due_at = None
         fields += ["handling_department", "acceptance_due_at", "result_due_at"]
     elif step == rules.Transition.ACCEPT:
-        locked.result_due_at = rules.deadline(now, clock_policy.result, clock_policy.tz)
+        locked.result_due_at = _deadline(now, clock_policy.result, clock_policy)
         fields.append("result_due_at")
     elif step == rules.Transition.RECORD_RESULT:
         locked.result = result.strip()
@@ -702,6 +806,20 @@ def report_transition(
     if step == rules.Transition.TRANSFER:
         _notify_transfer(locked)
     return locked
+
+
+def _pass_on(report: MandatoryReport, department: Organisation, now: datetime) -> None:
+    """A transfer: the old handling department's part ends; the new one receives the report
+    now, unless it already had it (a department it went to at submission)."""
+    ReportRecipient.objects.filter(
+        report=report, department_id=report.handling_department_id, passed_on_at__isnull=True
+    ).update(passed_on_at=now)
+    if not ReportRecipient.objects.filter(
+        report=report, department=department, passed_on_at__isnull=True
+    ).exists():
+        ReportRecipient.objects.create(
+            report=report, department=department, sent_at=now, how=RecipientHow.TRANSFERRED
+        )
 
 
 @transaction.atomic
@@ -954,3 +1072,104 @@ def report_clock_alerts(*, now: datetime | None = None) -> int:
                 written.append(note)
     notifications.email_pending(written)
     return len(written)
+
+
+def _span_q(start: str, end: str, years: Iterable[int]) -> Q:
+    """Clocks whose days, from ``start`` to the stored deadline ``end``, may include one of
+    ``years`` (local years; a superset is fine: each is counted again exactly)."""
+    wanted = sorted(years)
+    return Q(**{f"{start}__year__lte": wanted[-1], f"{end}__year__gte": wanted[0]})
+
+
+@transaction.atomic
+def deadlines_refresh(*, years: Iterable[int]) -> int:
+    """The working-day calendar changed for ``years``: the stored deadlines of the running
+    clocks that count days of those years are counted again, with the limits in force now
+    (as the report's page counts them), so that the lists, the alerts and the statistics read
+    the deadline the page shows. Returns how many deadlines moved."""
+    wanted = set(years)
+    clock_policy = policy.clock_policy()
+    if not wanted:
+        return 0
+    calendar = work_calendar()
+    moved = 0
+    running = (
+        ("acceptance_due_at", "received_at", clock_policy.acceptance, rules.AWAITING_ACCEPTANCE),
+        (
+            "result_due_at",
+            "accepted_at",
+            clock_policy.result,
+            frozenset({rules.Status.ACCEPTED, rules.Status.VERIFYING}),
+        ),
+    )
+    for due_field, start_field, limit, statuses in running:
+        if limit.unit == rules.Unit.HOURS:
+            continue
+        clocks = MandatoryReport.objects.filter(
+            _span_q(start_field, due_field, wanted), status__in=statuses
+        ).values_list("pk", start_field, due_field)
+        for pk, start, stored in clocks:
+            counted = rules.deadline(start, limit, clock_policy.tz, calendar)
+            if counted != stored:
+                MandatoryReport.objects.filter(pk=pk).update(**{due_field: counted})
+                moved += 1
+    return moved
+
+
+# --- the routing table -----------------------------------------------------------------------
+
+
+def may_change_routing(user: User) -> bool:
+    return user.is_authenticated and user.role == Role.COUNTY_ADMIN and not user.is_read_only
+
+
+def reads_routing(user: User) -> bool:
+    return user.is_authenticated and user.role in (Role.COUNTY_ADMIN, Role.AUDITOR)
+
+
+@transaction.atomic
+def routing_version_add(
+    *,
+    actor: User,
+    table: dict[str, list[str]],
+    reason: str,
+    request: HttpRequest | None = None,
+) -> RoutingVersion:
+    """A new routing table, in force from now for new reports (a report keeps whom it went to).
+    Every row names a department; a suspected crime's row, and imminent danger's, the police."""
+    if not may_change_routing(actor):
+        raise PermissionDenied
+    rows = {key: list(dict.fromkeys(table.get(key, ()))) for key in rules.ROUTE_KEYS}
+    messages = {
+        rules.RoutingProblem.MISSING: _("Choose at least one department."),
+        rules.RoutingProblem.UNKNOWN: _("Choose the departments from the list."),
+        rules.RoutingProblem.POLICE: _(
+            "A suspected crime, or imminent danger, goes to the police at once: keep the police."
+        ),
+    }
+    errors = {
+        f"route_{key}": [messages[problem]]
+        for key, problem in rules.routing_problems(rows, Department.values).items()
+    }
+    if not reason.strip():
+        errors["reason"] = [_("Give the reason for the change.")]
+    if errors:
+        raise ValidationError(errors)
+    before = policy.routing_table()
+    version = RoutingVersion.objects.create(table=rows, reason=reason.strip(), created_by=actor)
+    audit_record(
+        actor=actor,
+        action="report.routing_change",
+        object_type="routingversion",
+        object_code=str(version.pk),
+        division_code=actor.division_id or "",
+        request=request,
+        detail={
+            "changed": {
+                key: {"from": list(before[key]), "to": rows[key]}
+                for key in rules.ROUTE_KEYS
+                if list(before[key]) != rows[key]
+            }
+        },
+    )
+    return version

@@ -25,6 +25,7 @@ from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.services import reads_calendar, work_calendar
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules, selectors, services
@@ -121,10 +122,22 @@ def report_list(request: HttpRequest) -> HttpResponse:
             ],
             "tasks": tasks,
             "may_submit": access.may_submit(user),
+            "settings_links": _settings_links(user),
         },
     )
     add_never_cache_headers(response)
     return response
+
+
+def _settings_links(user: User) -> list[tuple[str, str]]:
+    """The settings the reports follow, for those who read them: where new reports go, and the
+    working-day calendar their clocks count on."""
+    links = []
+    if services.reads_routing(user):
+        links.append((reverse("reports:routing"), _("Routing of new reports")))
+    if reads_calendar(user):
+        links.append((reverse("core:workdays"), _("Working-day calendar")))
+    return links
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -205,13 +218,20 @@ def report_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _actor(request)
     report, view = _get_report(request, public_id)
     services.report_opened(actor=user, report=report, view=view, request=request)
-    row = selectors.row_for(report, view, timezone.now(), policy.clock_policy())
+    row = selectors.row_for(report, view, timezone.now(), policy.clock_policy(), work_calendar())
     context: dict[str, Any] = {
         "report": report,
         "view": view,
         "row": row,
+        # Whom it went to, and when: for those who read it, and for its reporter.
+        "recipients": (
+            selectors.recipients_of(report)
+            if view.narrative or rules.Party.REPORTER in view.parties
+            else []
+        ),
         "reporter_shown": access.shown_name(report.reporter_name, view),
         "does_tasks": user.role in access.TASK_ROLES,
+        "routing_url": reverse("reports:routing") if services.reads_routing(user) else "",
     }
     if view.narrative:
         context["events"] = [
@@ -238,7 +258,12 @@ def report_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             {
                 "key": t.value,
                 "label": STEP_LABELS[t],
-                "form": TransitionForm(initial={"transition": t.value}, departments=departments),
+                # One form per step on the page: each names its elements apart.
+                "form": TransitionForm(
+                    initial={"transition": t.value},
+                    departments=departments,
+                    auto_id=f"{t.value}_%s",
+                ),
                 "needs": {n.value for n in rules.STEPS[t].needs},
             }
             for t in view.transitions

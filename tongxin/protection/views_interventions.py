@@ -153,6 +153,7 @@ def intervention_create(request: HttpRequest, child_id: Any) -> HttpResponse:
         request.FILES or None,
         reports=reports,
         report_required=user.role != Role.COUNTY_ADMIN,
+        born_on=child.birth_date,
     )
     status = 200
     if request.method == "POST":
@@ -216,7 +217,9 @@ def intervention_assess(request: HttpRequest, public_id: Any) -> HttpResponse:
     intervention = _intervention(request, public_id)
     if not _may_write(user, intervention) or not iv.may_end(intervention):
         raise Http404
-    form = AssessmentForm(request.POST or None, request.FILES or None)
+    form = AssessmentForm(
+        request.POST or None, request.FILES or None, born_on=intervention.child.birth_date
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -258,7 +261,9 @@ def intervention_end(request: HttpRequest, public_id: Any) -> HttpResponse:
     intervention = _intervention(request, public_id)
     if not _may_write(user, intervention):
         raise Http404
-    form = EndForm(request.POST or None, request.FILES or None)
+    form = EndForm(
+        request.POST or None, request.FILES or None, born_on=intervention.child.birth_date
+    )
     assessed = InterventionAssessment.objects.filter(intervention=intervention).exists()
     if not iv.needs_assessment(intervention.kind):
         for name in ASSESSMENT_FIELDS:

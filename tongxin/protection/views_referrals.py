@@ -33,7 +33,9 @@ from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
-from tongxin.protection import access, referrals, rules
+from tongxin.core.services import work_calendar
+from tongxin.plausible_fields import DateKind, PlausibleForm
+from tongxin.protection import access, policy, referrals, rules
 from tongxin.protection.models import (
     ActionKind,
     Concern,
@@ -64,10 +66,6 @@ class _DateInput(forms.DateInput):
     input_type = "date"
 
 
-# The empty choice of a select: Django's own ("- Select an option -") has no Chinese yet.
-EMPTY_CHOICE = "—"
-
-
 class _IdPrefixed(forms.Form):
     """Forms that share a page name their elements apart (``action_text``, ``status_text``):
     a label then points at its own field."""
@@ -79,18 +77,18 @@ class _IdPrefixed(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class _OwnerFields(_IdPrefixed):
+class _OwnerFields(_IdPrefixed, PlausibleForm):
+    plausible_dates = {"due_on": DateKind.PLAN}
+
     owner = forms.ModelChoiceField(
         label=gettext_lazy("Owner: a person"),
         queryset=User.objects.none(),
         required=False,
-        empty_label=EMPTY_CHOICE,
     )
     owner_department = forms.ModelChoiceField(
         label=gettext_lazy("or a department"),
         queryset=Organisation.objects.none(),
         required=False,
-        empty_label=EMPTY_CHOICE,
     )
     due_on = forms.DateField(label=gettext_lazy("Due on"), required=False, widget=_DateInput)
 
@@ -166,7 +164,6 @@ class ReferralForm(forms.Form):
     department = forms.ModelChoiceField(
         label=gettext_lazy("Refer to"),
         queryset=Organisation.objects.none(),
-        empty_label=EMPTY_CHOICE,
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason for the referral"),
@@ -616,6 +613,9 @@ def referral_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         "referral": referral,
         "view": view,
         "overdue": referrals.referral_is_overdue(referral),
+        "due_guessed_years": referrals.referral_due_guessed_years(
+            referral, work_calendar(), policy.clock_policy()
+        ),
         "shared": referrals.shared_sections(referral, view),
         "steps": [
             {

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tongxin.core.tests.conftest import without_2027
 from tongxin.geo.models import Division
 from tongxin.protection import services
 from tongxin.protection.models import MandatoryReport
@@ -20,7 +21,16 @@ from tongxin.testing import Actors
 FACTS = "孩子手臂有多处淤青，说是被继父打的。"  # synthetic
 CHILD_NAME = "赵小花"  # synthetic
 
-__all__ = ["CHILD_NAME", "FACTS", "VILLAGE", "file_report", "make_family", "pdf", "png"]
+__all__ = [
+    "CHILD_NAME",
+    "FACTS",
+    "VILLAGE",
+    "file_report",
+    "make_family",
+    "pdf",
+    "png",
+    "without_2027",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -100,6 +100,74 @@ def test_the_api_cell(actors: Actors, report: MandatoryReport, actor: str, cell:
     assert _cell(actors, report, actor, cell, api=True) is MATRIX[actor][cell]
 
 
+# --- routing: which departments receive a school's urgent report at once (issue 10) -------------
+#
+# A department the report went to reads it all at once (the list, its page, its facts, in the
+# pages and in the API); one it did not go to gets 404. Written out by hand from the law:
+# a suspected crime, or imminent danger, goes to the police and civil affairs.
+
+# id → (harm, urgency, the harm's row of the routing table when the county changed it, actor,
+# whether the actor reads the report)
+ROUTED: dict[str, tuple[str, str, tuple[str, ...] | None, str, bool]] = {
+    "violence-police": ("physical_abuse", "urgent", None, "department_officer", True),
+    "violence-education-not-routed": (
+        "physical_abuse",
+        "urgent",
+        None,
+        "other_department_officer",
+        False,
+    ),
+    "violence-education-routed": (
+        "physical_abuse",
+        "urgent",
+        ("police", "civil_affairs", "education"),
+        "other_department_officer",
+        True,
+    ),
+    "domestic-violence-police": ("domestic_violence", "urgent", None, "department_officer", True),
+    "trafficking-police": ("trafficking", "normal", None, "department_officer", True),
+    "other-crime-police": ("other_crime", "urgent", None, "department_officer", True),
+    "other-crime-education": ("other_crime", "urgent", None, "other_department_officer", False),
+    "bullying-education": ("bullying", "urgent", None, "other_department_officer", True),
+    "bullying-police-not-routed": ("bullying", "urgent", None, "department_officer", False),
+    "neglect-police-not-routed": ("neglect", "urgent", None, "department_officer", False),
+    "neglect-imminent-police": ("neglect", "imminent", None, "department_officer", True),
+    "neglect-routed-to-police": (
+        "neglect",
+        "normal",
+        ("civil_affairs", "police"),
+        "department_officer",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ROUTED))
+def test_a_department_reads_a_report_exactly_when_it_went_there(actors: Actors, case: str) -> None:
+    harm, urgency, row, actor, reads = ROUTED[case]
+    if row is not None:
+        from tongxin.protection import services
+        from tongxin.protection.rules import DEFAULT_ROUTING
+
+        table = {key: list(v) for key, v in DEFAULT_ROUTING.items()}
+        table[harm] = list(row)
+        services.routing_version_add(actor=actors.county_admin, table=table, reason="县里决定")
+    report = file_report(actors, harms=(harm,), urgency=urgency)
+    user = getattr(actors, actor)
+    web, api = web_client(user), api_client(user)
+    listed = web.get(reverse("reports:report_list")).content.decode()
+    api_listed = api.get(reverse("api:report_collection")).json()
+    page = web.get(reverse("reports:report_detail", args=[report.public_id]))
+    answer = api.get(reverse("api:report_detail", args=[report.public_id]))
+    assert (report.receipt_no in listed) is reads
+    assert (report.receipt_no in [r["receipt_no"] for r in api_listed["results"]]) is reads
+    assert page.status_code == (200 if reads else 404)
+    assert answer.status_code == (200 if reads else 404)
+    if reads:
+        assert FACTS in page.content.decode()
+        assert answer.json()["facts"] == FACTS
+
+
 def test_the_system_administrator_has_no_report_pages(
     actors: Actors, report: MandatoryReport
 ) -> None:
@@ -288,6 +356,15 @@ def test_the_table_gives_each_party_its_view() -> None:
     assert not village.narrative
     assert village.tasks
     assert not village.adds_addenda
+    # A department it went to at once: reads it all, knows the reporter, adds to it; the
+    # handling department alone moves it and sees the names of a sexual-abuse report.
+    recipient = view(Party.RECIPIENT)
+    assert recipient.narrative
+    assert recipient.attachments
+    assert recipient.reporter_identity
+    assert recipient.adds_addenda
+    assert recipient.transitions == ()
+    assert recipient.names_masked
     reporter = view(Party.REPORTER)
     assert reporter.result_told
     assert not reporter.tasks

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tongxin.e2e import DemoServer, assert_fits, demo_server, screenshot
+from tongxin.e2e import DemoServer, assert_fits, click_menu, demo_server, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def test_a_reporter_files_an_urgent_report_the_police_accept_it(
 ) -> None:
     school = _signed_in(browser, server, "demo_school")
     started = time.monotonic()
-    school.click("nav >> text=填报强制报告")
+    click_menu(school, "nav >> text=填报强制报告")
     school.wait_for_selector("input[name=urgency]")
     assert_fits(school)
     screenshot(school, "report-form-360")
@@ -75,7 +75,7 @@ def test_a_reporter_files_an_urgent_report_the_police_accept_it(
     # The county officer sees it in this year's statistics: one report of physical abuse,
     # from a school, accepted within the limit.
     county = _signed_in(browser, server, "demo_county")
-    county.click("nav >> text=强制报告统计")
+    click_menu(county, "nav >> text=强制报告统计")
     county.wait_for_load_state()
     assert county.locator("#stats-total").inner_text().strip() == "1"
     assert county.locator("#harm-physical_abuse td").inner_text().strip() == "1"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tongxin.accounts.models import Organisation
 from tongxin.audit.models import AuditEvent
+from tongxin.core.workdays import WorkCalendar, chinese_calendar_entries, chinese_calendar_years
 from tongxin.protection import referrals, rules
 from tongxin.protection.models import ActionKind, Concern, ConcernAction, MandatoryReport, Referral
 from tongxin.protection.tests.conftest import CHILD_NAME, FACTS, file_report
@@ -164,7 +165,9 @@ def test_declining_needs_the_reason_and_completing_the_outcome(
     ],
 )
 def test_the_acceptance_limit_is_three_working_days(sent: datetime, due_day: datetime) -> None:
-    due = rules.referral_acceptance_due(sent)
+    years = chinese_calendar_years()
+    calendar = WorkCalendar.of(chinese_calendar_entries(years), years)
+    due = rules.referral_acceptance_due(sent, calendar=calendar)
     assert due.astimezone(SH).date() == due_day.date()
     assert due.astimezone(SH).hour == 23
     assert not rules.referral_overdue(RS.SENT, due, due)

@@ -1,6 +1,7 @@
 """The mandatory report's workflow and clocks as pure rules: every allowed and refused
 transition, for every party; clocks across a weekend and the 2024 National Day holiday (1–7
-October, with Sunday 29 September and Saturday 12 October made working days)."""
+October, with Sunday 29 September and Saturday 12 October made working days), on the calendar
+chinese-calendar gives (as the county's table is loaded); the routing of a new report."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tongxin.core.workdays import WorkCalendar, chinese_calendar_entries, chinese_calendar_years
 from tongxin.protection.rules import (
     AWAITING_ACCEPTANCE,
     DEFAULT_POLICY,
+    DEFAULT_ROUTING,
     ClockName,
     ClockPolicy,
     ClockState,
@@ -22,6 +25,7 @@ from tongxin.protection.rules import (
     Party,
     Refusal,
     ReportTimes,
+    RoutingProblem,
     Status,
     Transition,
     TransitionRefused,
@@ -31,14 +35,18 @@ from tongxin.protection.rules import (
     check_transition,
     concern_categories,
     deadline,
-    handling_department,
-    is_workday,
     masks_names,
     report_clocks,
+    route,
+    routing_problems,
     times_after,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
+# The calendar as loaded from chinese-calendar (2004–2026).
+CALENDAR = WorkCalendar.of(
+    chinese_calendar_entries(chinese_calendar_years()), chinese_calendar_years()
+)
 
 
 def at(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
@@ -69,7 +77,8 @@ NON_MOVERS = [
     frozenset({Party.REPORTER}),
     frozenset({Party.VILLAGE}),
     frozenset({Party.AUDITOR}),
-    frozenset({Party.REPORTER, Party.VILLAGE, Party.AUDITOR}),
+    frozenset({Party.RECIPIENT}),  # a department it went to at once reads it, does not move it
+    frozenset({Party.REPORTER, Party.VILLAGE, Party.AUDITOR, Party.RECIPIENT}),
 ]
 ALL_PAIRS = list(product(Status, Transition))
 
@@ -85,7 +94,9 @@ def test_it_allows_the_county_and_the_handler_each_step(
 
 @pytest.mark.parametrize(("status", "transition"), list(ALLOWED))
 @pytest.mark.parametrize(
-    "parties", NON_MOVERS, ids=["nobody", "reporter", "village", "auditor", "all-readers"]
+    "parties",
+    NON_MOVERS,
+    ids=["nobody", "reporter", "village", "auditor", "recipient", "all-readers"],
 )
 def test_it_refuses_every_step_to_those_who_do_not_handle(
     status: Status, transition: Transition, parties: frozenset[Party]
@@ -176,7 +187,7 @@ def test_it_refuses_a_limit_it_cannot_read(text: str) -> None:
     ],
 )
 def test_it_knows_chinese_working_days(day: date, working: bool) -> None:
-    assert is_workday(day) is working
+    assert CALENDAR.is_workday(day) is working
 
 
 @pytest.mark.parametrize(
@@ -201,19 +212,19 @@ def test_it_knows_chinese_working_days(day: date, working: bool) -> None:
     ],
 )
 def test_it_computes_a_deadline(start: datetime, limit: str, due: datetime) -> None:
-    assert deadline(start, Limit.parse(limit), TZ) == due
+    assert deadline(start, Limit.parse(limit), TZ, CALENDAR) == due
 
 
 def test_it_counts_days_on_the_local_calendar() -> None:
     # 23:30 UTC on Friday is 07:30 on Saturday in China: the next working day is Monday.
     start = datetime(2024, 6, 14, 23, 30, tzinfo=ZoneInfo("UTC"))
-    due = deadline(start, Limit(1, Unit.WORKING_DAYS), TZ)
+    due = deadline(start, Limit(1, Unit.WORKING_DAYS), TZ, CALENDAR)
     assert due.date() == date(2024, 6, 17)
 
 
 def test_it_refuses_a_naive_start() -> None:
     with pytest.raises(ValueError, match="aware"):
-        deadline(datetime(2024, 6, 14, 17), Limit(24, Unit.HOURS), TZ)
+        deadline(datetime(2024, 6, 14, 17), Limit(24, Unit.HOURS), TZ, CALENDAR)
 
 
 # --- clocks ----------------------------------------------------------------------------------
@@ -222,7 +233,7 @@ def test_it_refuses_a_naive_start() -> None:
 def _states(
     times: ReportTimes, now: datetime, policy: ClockPolicy = DEFAULT_POLICY
 ) -> tuple[ClockState, ClockState]:
-    acceptance, result = report_clocks(times, now, policy)
+    acceptance, result = report_clocks(times, now, policy, calendar=CALENDAR)
     assert acceptance.name == ClockName.ACCEPTANCE
     assert result.name == ClockName.RESULT
     return acceptance.state, result.state
@@ -244,7 +255,7 @@ def test_the_acceptance_clock_runs_out_after_24_hours_even_on_a_weekend(
 ) -> None:
     times = ReportTimes(Status.RECEIVED, received_at=FRIDAY)
     assert _states(times, now) == (state, ClockState.NOT_STARTED)
-    acceptance, _result = report_clocks(times, now)
+    acceptance, _result = report_clocks(times, now, calendar=CALENDAR)
     assert acceptance.deadline == at(2024, 6, 15, 17)
     assert acceptance.running
     assert acceptance.breached is (state == ClockState.BREACHED)
@@ -267,7 +278,7 @@ def test_the_result_clock_runs_over_the_national_day_holiday() -> None:
     assert _states(times, at(2024, 10, 9, 0, 0, 1)) == (ClockState.MET, ClockState.BREACHED)
     # A referral in 3 working days, sent the Friday before: Sunday 29/9, Monday 30/9, 8/10.
     sent = at(2024, 9, 27, 15)
-    due = deadline(sent, DEFAULT_POLICY.referral_acceptance, TZ)
+    due = deadline(sent, DEFAULT_POLICY.referral_acceptance, TZ, CALENDAR)
     assert due.date() == date(2024, 10, 8)
 
 
@@ -280,7 +291,7 @@ def test_the_acceptance_clock_stops_on_acceptance(
 ) -> None:
     accepted = FRIDAY + accepted_after
     times = ReportTimes(Status.ACCEPTED, received_at=FRIDAY, accepted_at=accepted)
-    acceptance, result = report_clocks(times, accepted + timedelta(days=30))
+    acceptance, result = report_clocks(times, accepted + timedelta(days=30), calendar=CALENDAR)
     assert acceptance.state == state
     assert acceptance.stopped_at == accepted
     assert acceptance.breached is (state == ClockState.MET_LATE)
@@ -309,7 +320,7 @@ def test_a_transfer_starts_the_clocks_again_for_the_new_department() -> None:
     moved = times_after(times, Transition.TRANSFER, moved_at)
     assert moved == ReportTimes(Status.TRANSFERRED, received_at=moved_at)
     assert moved.status in AWAITING_ACCEPTANCE
-    acceptance, result = report_clocks(moved, moved_at + timedelta(hours=1))
+    acceptance, result = report_clocks(moved, moved_at + timedelta(hours=1), calendar=CALENDAR)
     assert acceptance.state == ClockState.RUNNING
     assert acceptance.deadline == moved_at + timedelta(hours=24)
     assert result.state == ClockState.NOT_STARTED
@@ -344,21 +355,77 @@ def test_the_whole_workflow_records_each_moment() -> None:
 # --- routing ---------------------------------------------------------------------------------
 
 
+# Written out by hand from the law (not derived from DEFAULT_ROUTING, so that a change there
+# fails): a suspected crime, or imminent danger, goes to the police and civil affairs at once.
+POLICE_AND_CIVIL = ("police", "civil_affairs")
+
+
 @pytest.mark.parametrize(
-    ("harms", "urgency", "department"),
+    ("harms", "urgency", "departments"),
     [
-        ({Harm.PHYSICAL_ABUSE}, Urgency.NORMAL, "police"),
-        ({Harm.SEXUAL_ABUSE}, Urgency.NORMAL, "police"),
-        ({Harm.TRAFFICKING, Harm.NEGLECT}, Urgency.NORMAL, "police"),
-        ({Harm.BULLYING}, Urgency.URGENT, "education"),
-        ({Harm.BULLYING}, Urgency.IMMINENT, "police"),
-        ({Harm.NEGLECT}, Urgency.URGENT, "civil_affairs"),
-        ({Harm.ABANDONMENT, Harm.OTHER}, Urgency.NORMAL, "civil_affairs"),
-        ({Harm.ACCIDENTAL_INJURY}, Urgency.NORMAL, "civil_affairs"),
+        ({Harm.PHYSICAL_ABUSE}, Urgency.NORMAL, POLICE_AND_CIVIL),
+        ({Harm.DOMESTIC_VIOLENCE}, Urgency.URGENT, POLICE_AND_CIVIL),
+        ({Harm.SEXUAL_ABUSE}, Urgency.NORMAL, POLICE_AND_CIVIL),
+        ({Harm.TRAFFICKING, Harm.NEGLECT}, Urgency.NORMAL, POLICE_AND_CIVIL),
+        ({Harm.OTHER_CRIME}, Urgency.URGENT, POLICE_AND_CIVIL),
+        ({Harm.BULLYING}, Urgency.URGENT, ("education", "civil_affairs")),
+        ({Harm.BULLYING}, Urgency.IMMINENT, ("police", "education", "civil_affairs")),
+        (
+            {Harm.BULLYING, Harm.PHYSICAL_ABUSE},
+            Urgency.NORMAL,
+            ("police", "education", "civil_affairs"),
+        ),
+        ({Harm.NEGLECT}, Urgency.URGENT, ("civil_affairs",)),
+        ({Harm.NEGLECT}, Urgency.IMMINENT, POLICE_AND_CIVIL),
+        ({Harm.ABANDONMENT, Harm.OTHER}, Urgency.NORMAL, ("civil_affairs",)),
+        ({Harm.ACCIDENTAL_INJURY}, Urgency.NORMAL, ("civil_affairs",)),
     ],
 )
-def test_it_routes_a_new_report(harms: set[Harm], urgency: Urgency, department: str) -> None:
-    assert handling_department(harms, urgency) == department
+def test_it_routes_a_new_report_to_every_department_at_once(
+    harms: set[Harm], urgency: Urgency, departments: tuple[str, ...]
+) -> None:
+    routing = route(harms, urgency, DEFAULT_ROUTING)
+    assert routing.departments == departments
+    assert routing.lead == departments[0]
+
+
+def test_it_routes_by_the_countys_table_and_lead_order() -> None:
+    table = {**DEFAULT_ROUTING, "neglect": ("womens_federation", "civil_affairs")}
+    routing = route({Harm.NEGLECT}, Urgency.NORMAL, table)
+    # A department outside the lead order comes after those in it.
+    assert routing.departments == ("civil_affairs", "womens_federation")
+    assert route({Harm.NEGLECT}, Urgency.NORMAL, table, ("womens_federation",)).lead == (
+        "womens_federation"
+    )
+    # A table that names nobody for the harm: civil affairs, the fallback guardian.
+    assert route({Harm.OTHER}, Urgency.NORMAL, {}).departments == ("civil_affairs",)
+
+
+DEPARTMENTS = ("police", "civil_affairs", "education", "womens_federation")
+
+
+def test_the_default_table_is_complete_and_lawful() -> None:
+    assert set(DEFAULT_ROUTING) == {*(h.value for h in Harm), "imminent"}
+    assert routing_problems(DEFAULT_ROUTING, DEPARTMENTS) == {}
+
+
+@pytest.mark.parametrize(
+    ("key", "row", "problem"),
+    [
+        ("neglect", (), RoutingProblem.MISSING),
+        ("neglect", ("civil_affairs", "fire_brigade"), RoutingProblem.UNKNOWN),
+        ("physical_abuse", ("civil_affairs",), RoutingProblem.POLICE),
+        ("other_crime", ("education", "civil_affairs"), RoutingProblem.POLICE),
+        ("imminent", ("civil_affairs",), RoutingProblem.POLICE),
+    ],
+)
+def test_it_refuses_a_table_that_breaks_the_law_or_names_nobody(
+    key: str, row: tuple[str, ...], problem: RoutingProblem
+) -> None:
+    table = {**DEFAULT_ROUTING, key: row}
+    assert routing_problems(table, DEPARTMENTS) == {key: problem}
+    # Neglect may go to civil affairs alone; a crime may go to more than the police.
+    assert routing_problems({**DEFAULT_ROUTING, "neglect": ("civil_affairs",)}, DEPARTMENTS) == {}
 
 
 def test_it_raises_one_problem_per_category_and_masks_sexual_abuse() -> None:

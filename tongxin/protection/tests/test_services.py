@@ -199,7 +199,7 @@ def test_it_refuses_a_file_that_is_no_pdf_or_photo(actors: Actors) -> None:
     assert "attachments" in refused.value.message_dict
 
 
-def test_it_notifies_police_civil_affairs_and_education_in_app_and_by_email(
+def test_it_notifies_the_departments_it_went_to_in_app_and_by_email(
     actors: Actors, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
     for key in ("department_officer", "other_department_officer", "county_admin"):
@@ -213,12 +213,19 @@ def test_it_notifies_police_civil_affairs_and_education_in_app_and_by_email(
             "recipient__username", flat=True
         )
     )
-    assert notified == {"department_officer", "other_department_officer", "county_admin"}
+    # Imminent physical abuse goes to the police and civil affairs; education, not routed,
+    # would find the report closed to it, and hears nothing.
+    assert notified == {"department_officer", "county_admin"}
     assert {m.to[0] for m in mail.outbox} == {
         "department_officer@example.org",
-        "other_department_officer@example.org",
         "county_admin@example.org",
     }
+    bullying = file_report(actors, harms=("bullying",))
+    assert set(
+        Notification.objects.filter(key=f"report:{bullying.public_id}:received").values_list(
+            "recipient__username", flat=True
+        )
+    ) == {"other_department_officer", "county_admin"}
     note = Notification.objects.filter(recipient=actors.department_officer).get()
     assert report.receipt_no in note.title
     assert "紧急" in note.title or "危险" in note.title

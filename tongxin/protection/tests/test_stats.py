@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tongxin.core.services import work_calendar
 from tongxin.geo.models import Division
 from tongxin.protection import rules, services
 from tongxin.protection.models import MandatoryReport
@@ -159,9 +160,10 @@ def test_the_shares_read_the_clocks_as_the_rules_do(
     decided = {rules.ClockName.ACCEPTANCE: 0, rules.ClockName.RESULT: 0}
     within = dict(decided)
     counted = [r for key, r in world.items() if key != "R6"]
+    calendar = work_calendar()
     for report in counted:
         report.refresh_from_db()
-        for clock in rules.report_clocks(report.times(), NOW):
+        for clock in rules.report_clocks(report.times(), NOW, calendar=calendar):
             if clock.state in (
                 rules.ClockState.MET,
                 rules.ClockState.MET_LATE,
