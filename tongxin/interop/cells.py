@@ -1,7 +1,10 @@
 """Reading one cell of a ledger as people fill them in: dates in any of the usual forms or as
-Excel serial numbers, full-width digits, 是/否 in its variants, the form's fixed choices.
+Excel serial numbers, full-width digits, 是/否 in its variants, the form's fixed choices, names.
 
-Each reader returns the value, or raises ``CellError`` with a message that quotes the cell.
+Each reader returns the value, or raises ``CellError`` with a message that quotes the cell (its
+start, if it is long). Digits are ASCII digits only: ``str.isdigit`` and ``\\d`` also take
+superscripts and other scripts' digits, which ``int`` then refuses (full-width digits are
+folded to ASCII first, as people type them).
 """
 
 from __future__ import annotations
@@ -12,20 +15,33 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from tongxin.lib.plausible import normalise_name
+
 _FULL_WIDTH = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
 _FULL_WIDTH[0x3000] = " "
 _EXCEL_EPOCH = date(1899, 12, 30)
 # Serial numbers of 1 Jan 1900 and 31 Dec 2099: anything else is not a date we expect.
 _SERIAL_RANGE = (1, 73050)
 _DATE = re.compile(
-    r"^(\d{4})\s*(?:[-./年]\s*(\d{1,2})\s*(?:[-./月]\s*(\d{1,2})\s*日?)?\s*月?)?"
-    r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
+    r"^([0-9]{4})\s*(?:[-./年]\s*([0-9]{1,2})\s*(?:[-./月]\s*([0-9]{1,2})\s*日?)?\s*月?)?"
+    r"(?:\s+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$"
 )
-_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_COMPACT_DATE = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$")
+_SERIAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]*)?")
+# How much of a cell a message quotes.
+SHOWN_CHARS = 40
+# Most names: CJK unified ideographs alone, which normalising leaves as they are.
+_PLAIN_NAME = re.compile(r"[\u4e00-\u9fff]+")
 
 
 class CellError(ValueError):
     """A cell that cannot be read; the message says why, quoting it."""
+
+
+def shown(value: str) -> str:
+    """A cell as a message quotes it: whole, or its start when it is long (a cell may hold
+    thousands of characters, and the preview keeps its messages)."""
+    return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
 
 
 def text(value: Any) -> str:
@@ -61,6 +77,18 @@ def compact(value: Any) -> str:
     return "".join(text(value).split())
 
 
+def person_name(value: Any) -> str:
+    """A person's name as ledgers write it, normalised by ``plausible.normalise_name``; the
+    spaces that pad a Chinese name to line it up with longer ones (王  明) are dropped, a
+    single space between the words of a name in Latin letters kept."""
+    if type(value) is str and _PLAIN_NAME.fullmatch(value):
+        return value
+    name = normalise_name(text(value))
+    if " " in name and not any("a" <= c <= "z" or "A" <= c <= "Z" for c in name):
+        name = name.replace(" ", "")
+    return name
+
+
 def parse_date(value: Any) -> date | None:
     """2012-03-05, 2012.3.5, 2012/3/5, 2012年3月5日, 20120305, an Excel serial number or a
     date cell; None for an empty cell."""
@@ -80,28 +108,29 @@ def parse_date(value: Any) -> date | None:
         year, month, day = match.groups()
         if month is None or day is None:
             raise CellError(
-                _("“%(value)s” is not a whole date: give year, month and day.") % {"value": raw}
+                _("“%(value)s” is not a whole date: give year, month and day.")
+                % {"value": shown(raw)}
             )
         return _date(int(year), int(month), int(day), raw)
     compact_match = _COMPACT_DATE.match(raw)
     if compact_match is not None:
         year, month, day = compact_match.groups()
         return _date(int(year), int(month), int(day), raw)
-    if raw.replace(".", "", 1).isdigit():
+    if _SERIAL.fullmatch(raw):
         return _serial(float(raw), raw)
-    raise CellError(_("“%(value)s” is not a date.") % {"value": raw})
+    raise CellError(_("“%(value)s” is not a date.") % {"value": shown(raw)})
 
 
 def _date(year: int, month: int, day: int, raw: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise CellError(_("“%(value)s” is not a real date.") % {"value": raw}) from None
+        raise CellError(_("“%(value)s” is not a real date.") % {"value": shown(raw)}) from None
 
 
 def _serial(number: float, raw: Any) -> date:
     if not _SERIAL_RANGE[0] <= number <= _SERIAL_RANGE[1]:
-        raise CellError(_("“%(value)s” is not a date.") % {"value": raw})
+        raise CellError(_("“%(value)s” is not a date.") % {"value": shown(str(raw))})
     # Excel counts 29 February 1900, a day that never was (serial 60): from serial 61 on the
     # count runs from 1899-12-30, before it from 1899-12-31 (serial 60 becomes 28 February).
     days = int(number)
@@ -126,7 +155,7 @@ def parse_bool(value: Any) -> bool | None:
         return True
     if raw.startswith(("否", "无", "未", "不")):
         return False
-    raise CellError(_("“%(value)s”: write 是 or 否.") % {"value": text(value)})
+    raise CellError(_("“%(value)s”: write 是 or 否.") % {"value": shown(text(value))})
 
 
 def choice(value: Any, table: dict[str, str], what: Any) -> str | None:
@@ -144,7 +173,7 @@ def choice(value: Any, table: dict[str, str], what: Any) -> str | None:
             return code
     raise CellError(
         _("“%(value)s” is not a known %(what)s (one of: %(choices)s).")
-        % {"value": text(value), "what": what, "choices": "、".join(dict.fromkeys(table))}
+        % {"value": shown(text(value)), "what": what, "choices": "、".join(dict.fromkeys(table))}
     )
 
 
@@ -289,7 +318,7 @@ def unable_parent(value: Any) -> tuple[str, str, str] | None:
                 "“%(value)s”: say which parent cannot take care of the child and why, e.g. "
                 "母亲重病, 父亲服刑."
             )
-            % {"value": text(value)}
+            % {"value": shown(text(value))}
         )
     return role, reason[0], reason[1]
 

@@ -18,6 +18,7 @@ from tongxin.interop import cells
 from tongxin.interop.cells import CellError
 from tongxin.interop.headers import HeaderMap
 from tongxin.interop.villages import VillageMatcher, VillageNotFound
+from tongxin.lib.plausible import name_error
 from tongxin.registry.ledger import LedgerParent, LedgerRow
 
 
@@ -68,6 +69,15 @@ class RowReader:
     def _label(self, key: str) -> str:
         return self.header.labels.get(key, key)
 
+    def _name(self, key: str, name: str, errors: list[str]) -> str | None:
+        """A person's name (child, parent, caregiver) checked by ``lib.plausible``: the name,
+        or None with the row's error naming the column. Never cut to fit."""
+        error = name_error(name)
+        if error is None:
+            return name
+        errors.append(f"{self._label(key)}: {error}")
+        return None
+
     def read(self, line: int, values: Sequence[Any]) -> LedgerRow | None:
         """The row as a ``LedgerRow``; None for a row that holds no child (blank lines, a
         numbering row under the header, notes under the table)."""
@@ -80,12 +90,12 @@ class RowReader:
         }
         raw = present.get
 
-        name = cells.compact(raw("name"))
+        name = cells.person_name(raw("name"))
         id_raw = raw("id_number")
         residence = cells.text(raw("residence"))
         if not name and id_raw in (None, "") and not residence:
             return None
-        if name.isdigit() and _numbering(values):
+        if name.isascii() and name.isdigit() and _numbering(values):
             return None
         row = LedgerRow(line=line, name=name)
         errors = row.errors
@@ -102,7 +112,10 @@ class RowReader:
 
         child = row.child
         if name:
-            child["name"] = name[:50]
+            if (checked := self._name("name", name, errors)) is not None:
+                child["name"] = checked
+            else:  # the row is an error; the preview shows the name's start
+                row.name = cells.shown(row.name)
         if gender := read("gender", _CHOICES["gender"]):
             child["gender"] = gender
         if ethnicity := cells.compact(raw("ethnicity")):
@@ -180,14 +193,13 @@ class RowReader:
         # agreement: the form gives no signing date, term or entrusting parent, which an
         # agreement (a signed paper the file archives) is made of, and a row does not prove
         # that one was signed. The agreement form offers these values when one is archived.
-        for key, field in (
-            ("caregiver_name", "caregiver_name"),
-            ("caregiver_phone", "caregiver_phone"),
-            ("caregiver_relation", "caregiver_relation"),
-        ):
-            value = cells.compact(raw(key)) if key != "caregiver_relation" else cells.text(raw(key))
-            if value:
-                household[field] = value[: 50 if field == "caregiver_name" else 20]
+        caregiver = cells.person_name(raw("caregiver_name"))
+        if caregiver and (checked := self._name("caregiver_name", caregiver, errors)):
+            household["caregiver_name"] = checked
+        if caregiver_phone := cells.compact(raw("caregiver_phone")):
+            household["caregiver_phone"] = caregiver_phone[:20]
+        if caregiver_relation := cells.text(raw("caregiver_relation")):
+            household["caregiver_relation"] = caregiver_relation[:20]
         if caregiver_address := cells.text(raw("caregiver_address")):
             household["caregiver_address"] = caregiver_address[:200]
         # Checked like the parents' numbers (ledger._Run), stored encrypted on the household.
@@ -226,8 +238,13 @@ class RowReader:
     ) -> LedgerParent:
         parent = LedgerParent(role=role)
         fields = parent.fields
-        if (name := cells.compact(raw(f"{role}_name"))) and name not in _NOT_AWAY:
-            fields["name"] = name[:50]
+        name = cells.person_name(raw(f"{role}_name"))
+        if (
+            name
+            and name not in _NOT_AWAY
+            and (checked := self._name(f"{role}_name", name, row.errors))
+        ):
+            fields["name"] = checked
         if (birth := read(f"{role}_birth_date", cells.parse_date)) is not None:
             fields["birth_date"] = birth
         parent.id_number = _id_text(raw(f"{role}_id_number"))
@@ -258,7 +275,7 @@ class RowReader:
                     )
                     % {
                         "column": self._label(f"{role}_work_place"),
-                        "value": work_place,
+                        "value": cells.shown(work_place),
                         "destination": "外出去向",
                     }
                 )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -72,3 +73,29 @@ class ImportBatch(models.Model):
     @property
     def busy(self) -> bool:
         return self.status in (BatchStatus.CHECKING, BatchStatus.APPLYING)
+
+    @property
+    def error_rows(self) -> int:
+        """Rows of a checked ledger with errors: while there is one, nothing is applied."""
+        return int(self.counts.get("error", 0)) if self.status == BatchStatus.CHECKED else 0
+
+    @property
+    def status_text(self) -> str:
+        """The status as the pages say it: a checked ledger with errors is not “ready to
+        import”; it says how many rows have errors and that nothing can be applied."""
+        if errors := self.error_rows:
+            return gettext(
+                "Checked: %(errors)d of the %(total)d row(s) have errors. Nothing can be "
+                "imported until they are corrected in the file and it is uploaded again."
+            ) % {"errors": errors, "total": int(self.counts.get("total", 0))}
+        return str(self.get_status_display())
+
+    @property
+    def status_summary(self) -> str:
+        """The status in a list of imports: short."""
+        if errors := self.error_rows:
+            return gettext("Checked: %(errors)d of the %(total)d row(s) have errors.") % {
+                "errors": errors,
+                "total": int(self.counts.get("total", 0)),
+            }
+        return str(self.get_status_display())

@@ -1,7 +1,8 @@
 """Importing a ledger (台账): upload, dry-run preview, apply.
 
-1. ``batch_upload`` refuses a bad file at once (size, type, password, empty, missing column:
-   ``BadFile``; nothing is stored) or stores it under ``var/ledger/`` with its SHA-256.
+1. ``batch_upload`` refuses a bad file at once (size, type, password, empty, missing column,
+   a zip bomb, a sheet too large, one the reading worker cannot read within its limits:
+   ``BadFile``; nothing is kept) or stores it under ``var/ledger/`` with its SHA-256.
 2. ``batch_preview`` reads every row and records what importing it would do (new, update,
    unchanged, review, error with the reasons, and the categories); audited ``ledger.preview``.
 3. ``batch_apply`` re-checks the file's SHA-256, reads it again and writes everything in one
@@ -10,8 +11,12 @@
    registry as it was.
 
 Large files run in a background thread (``start``) that writes its progress to a small file
-beside the ledger; small ones run inline. Counts and the SHA-256 go into the audit, never a
-name or a number from the file.
+beside the ledger; small ones run inline. Either way the workbook is read by a worker process
+(``xlsx.open_ledger``), so a file that exhausts memory fails its own import only. Counts and the
+SHA-256 go into the audit, never a name or a number from the file.
+
+A stored file is deleted as soon as it can no longer be applied: refused, checked with errors,
+applied, failed, interrupted.
 """
 
 from __future__ import annotations
@@ -112,6 +117,9 @@ def batch_upload(
     except BadFile as exc:
         batch.path.unlink(missing_ok=True)
         _audit(actor, "ledger.preview", batch, request, result=Result.FAILED, reason=str(exc))
+        raise
+    except BaseException:
+        batch.path.unlink(missing_ok=True)
         raise
     try:
         batch.sheet = ledger.sheet_name[:100]
@@ -215,10 +223,15 @@ def progress(batch: ImportBatch) -> tuple[int, int | None, float] | None:
         age = time.time() - batch.progress_path.stat().st_mtime
     except (OSError, ValueError):
         return None
-    if len(text) < 2:
+    if len(text) < 2 or not _count(text[1]):
         return None
-    total = int(text[2]) if len(text) > 2 and text[2].isdigit() else None
+    total = int(text[2]) if len(text) > 2 and _count(text[2]) else None
     return int(text[1]), total, age
+
+
+def _count(text: str) -> bool:
+    # ASCII digits only (str.isdigit takes "²", which int refuses), and few of them.
+    return text.isascii() and text.isdigit() and len(text) <= 12
 
 
 STALE_SECONDS = 600
@@ -242,6 +255,7 @@ def interrupted(batch: ImportBatch) -> bool:
     )
     batch.status, batch.message = failed, message
     batch.progress_path.unlink(missing_ok=True)
+    batch.path.unlink(missing_ok=True)
     return True
 
 
@@ -259,7 +273,10 @@ def batch_preview(
     write_progress = _progress_writer(batch, "checking", on_progress)
     write_progress(0)
     try:
-        ledger = open_ledger(batch.path, _accepted(batch))
+        # The zip was inspected at upload: these are the same bytes (the upload's SHA-256).
+        ledger = open_ledger(
+            batch.path, _accepted(batch), inspected=_sha256(batch.path) == batch.sha256
+        )
         try:
             counts = ledger_import(
                 actor=actor,
@@ -286,6 +303,8 @@ def batch_preview(
         batch.path.unlink(missing_ok=True)
     else:
         batch.status = BatchStatus.CHECKED
+        if counts.get(Outcome.ERROR):  # it can never be applied: a corrected file comes next
+            batch.path.unlink(missing_ok=True)
     batch.save(update_fields=["counts", "results", "as_of", "status", "message"])
     _audit(actor, "ledger.preview", batch, None, counts=counts)
     return batch
@@ -350,7 +369,8 @@ def _apply(
     write_progress(0)
     try:
         with transaction.atomic():
-            ledger = open_ledger(batch.path, _accepted(batch))
+            # Inspected at upload; apply_check compared the SHA-256.
+            ledger = open_ledger(batch.path, _accepted(batch), inspected=True)
             try:
                 counts = ledger_import(
                     actor=actor,
@@ -397,7 +417,8 @@ def _apply(
         return batch
     finally:
         batch.progress_path.unlink(missing_ok=True)
-    batch.path.unlink(missing_ok=True)
+        # Applied, or failed: a failed import is checked again from a new upload.
+        batch.path.unlink(missing_ok=True)
     return batch
 
 
@@ -464,6 +485,8 @@ def run(pk: int, job: str, request: HttpRequest | None, inline: bool) -> None:
             status=BatchStatus.FAILED if job == "apply" else BatchStatus.REFUSED,
             message=_("The import stopped on an unexpected error: nothing was changed."),
         )
+        for stale in ImportBatch.objects.filter(pk=pk):
+            stale.path.unlink(missing_ok=True)
         if inline:
             raise
     finally:

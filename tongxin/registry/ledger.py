@@ -64,6 +64,7 @@ from tongxin.geo.regions import known_region
 from tongxin.geo.scope import in_scope, scope_q
 from tongxin.lib import crypto, idcard
 from tongxin.lib.pinyin import name_keys
+from tongxin.lib.plausible import birth_date_error, event_date_error, person_birth_date_error
 from tongxin.registry import duplicates, policy, rules
 from tongxin.registry.models import (
     CategorySpan,
@@ -306,6 +307,18 @@ class _Run:
         self.writer = _Writer()
         self.written: list[int] = []  # the children new or updated (apply)
         self.written_counties: set[str] = set()
+        # Dates repeat from row to row (birthdays, months of departure): each checked once.
+        self.plausible: dict[tuple[Any, ...], str | None] = {}
+
+    def _date_error(
+        self, check: Callable[..., str | None], day: date, not_before: date | None = None
+    ) -> str | None:
+        """``check`` (one of ``lib.plausible``'s) of ``day`` on the import date."""
+        key = (check, day, not_before)
+        if key not in self.plausible:
+            extra = {"not_before": not_before} if not_before is not None else {}
+            self.plausible[key] = check(day, today=self.as_of, **extra)
+        return self.plausible[key]
 
     # --- reading a batch -------------------------------------------------------------------
 
@@ -379,7 +392,7 @@ class _Run:
                 _("%(village)s lies outside your division: you cannot import its children.")
                 % {"village": village[0]}
             )
-        if not row.child.get("name"):
+        if not row.child.get("name") and not row.name:  # a bad name is already an error
             errors.append(_("The child's name is missing."))
         number = ""
         if row.id_number:
@@ -405,10 +418,25 @@ class _Run:
                     row.child.setdefault("birth_date", check.birth_date)
                     row.child.setdefault("gender", check.gender)
             result.id_masked = idcard.mask(number)
-        if not row.child.get("birth_date"):
+        birth = row.child.get("birth_date")
+        if not birth:
             errors.append(_("The birth date is missing."))
+        elif error := self._date_error(birth_date_error, birth):
+            errors.append(error)
+        elif (registered := row.child.get("registered_on")) and (
+            error := self._date_error(event_date_error, registered, not_before=birth)
+        ):
+            errors.append(_said(_label(Child, "registered_on"), error))
         if not row.child.get("gender"):
             errors.append(_("The gender is missing."))
+        for parent in row.parents:
+            who = _parent_label(parent.role)
+            if (born := parent.fields.get("birth_date")) and (
+                error := self._date_error(person_birth_date_error, born)
+            ):
+                errors.append(_said(_of(who, _label(Parent, "birth_date")), error))
+            if parent.left_on and (error := self._date_error(event_date_error, parent.left_on)):
+                errors.append(_said(_of(who, _label(Migration, "left_on")), error))
         for parent in row.parents:
             if not parent.id_number:
                 continue
@@ -1566,6 +1594,11 @@ def _fact_label(fact: Fact) -> str:
 def _of(parent: str, field: str) -> str:
     """A parent's fact, as a label: “father: phone”."""
     return _("%(parent)s: %(field)s") % {"parent": parent, "field": field}
+
+
+def _said(field: str, error: str) -> str:
+    """A row's error about one of its fields: “father: birth date: …”."""
+    return _("%(field)s: %(error)s") % {"field": field, "error": error}
 
 
 def _parent_label(role: str) -> str:

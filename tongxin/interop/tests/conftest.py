@@ -4,6 +4,7 @@ the way counties fill them in (merged title rows, header variants, dates in ever
 from __future__ import annotations
 
 import random
+import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import date
 from io import BytesIO
@@ -22,6 +23,7 @@ from tongxin.lib import idcard
 from tongxin.testing import Actors
 
 TODAY = date(2024, 6, 30)
+SHEET = "xl/worksheets/sheet1.xml"  # the first sheet of a workbook openpyxl wrote
 EAST = "620724100201"  # 东关村, 城关镇 (the stock village director's)
 WEST = "620724100202"  # 西关村, 城关镇
 SOUTH = "620724101201"  # 南华村, 宣化镇
@@ -86,6 +88,23 @@ def build_ledger(
         sheet.append(list(row))
     out = BytesIO()
     workbook.save(out)
+    return out.getvalue()
+
+
+def sheet_xml(data: bytes) -> bytes:
+    """The XML of the workbook's first sheet."""
+    with zipfile.ZipFile(BytesIO(data)) as z:
+        return z.read(SHEET)
+
+
+def rezip(data: bytes, sheet: bytes) -> bytes:
+    """The workbook ``data`` with its first sheet's XML replaced: cells openpyxl would not write
+    (longer than Excel allows, far away, a dimension that lies)."""
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = sheet if info.filename == SHEET else source.read(info)
+            target.writestr(info.filename, body, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 

@@ -98,3 +98,88 @@ def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_pa
     assert_fits(page)
     screenshot(page, "ledger-result-360")
     context.close()
+
+
+def _sign_in(browser: Any, server: DemoServer) -> Any:
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.fill("input[name=username]", "demo_county")
+    page.fill("input[name=password]", server.passwords["demo_county"])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def _upload(page: Any, server: DemoServer, path: Path) -> None:
+    page.goto(server.url + "/ledger/")
+    page.set_input_files("input[type=file]", str(path))
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_a_ledger_with_errors_says_so_and_shows_every_error_on_a_phone(
+    browser: Any, server: DemoServer, tmp_path: Path
+) -> None:
+    rng = random.Random(2025)  # synthetic people
+    rows = []
+    for i, name in enumerate(["韩小雨", "韩小雪", "吕小山", "吕小河", "周小林", "周小森"], start=1):
+        birth = date(2014, i, 10 + i)
+        number = idcard.generate(rng, region="620724", birth_date=birth, gender="male")
+        # Only the first row is right: the others name a village the county does not have.
+        home = "城关镇东关村" if i == 1 else f"幸福{i}村"
+        rows.append([i, name, "男", birth.isoformat(), number, home, "浙江省宁波市", ""])
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(build_ledger(HEADERS, rows))
+    page = _sign_in(browser, server)
+
+    _upload(page, server, ledger)
+
+    assert "/ledger/" in page.url
+    status = page.locator("#status")
+    assert "6 行中有 5 行有错误" in status.inner_text()
+    assert "不能导入任何一行" in status.inner_text()
+    assert "可以导入" not in page.locator("main").inner_text()
+    assert page.locator("form[action$='/apply/']").count() == 0
+    assert_fits(page)
+    errors = page.locator("td.details p.form-error")
+    assert errors.count() == 5
+    for i in range(5):
+        error = errors.nth(i)
+        error.scroll_into_view_if_needed()
+        box = error.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 360, box
+        assert "幸福" in error.inner_text()
+    screenshot(page, "ledger-errors-360")
+    page.context.close()
+
+
+def test_a_hostile_workbook_is_refused_and_the_server_goes_on(
+    browser: Any, server: DemoServer, tmp_path: Path
+) -> None:
+    from tongxin.interop.tests.conftest import rezip, sheet_xml
+
+    rng = random.Random(7)
+    number = idcard.generate(rng, region="620724", birth_date=date(2014, 1, 2), gender="female")
+    data = build_ledger(
+        HEADERS, [[1, "韩小雨", "女", "2014-01-02", number, "城关镇东关村", "", ""]]
+    )
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    hostile = tmp_path / "台账.xlsx"
+    hostile.write_bytes(
+        rezip(data, sheet_xml(data).replace(b"</sheetData>", far + b"</sheetData>"))
+    )
+    page = _sign_in(browser, server)
+
+    _upload(page, server, hostile)
+
+    assert "XFD1048576" in page.locator("form[enctype]").inner_text()
+    assert_fits(page)
+    screenshot(page, "ledger-hostile-360")
+    # The server is still there: the next page opens.
+    response = page.goto(server.url + "/ledger/")
+    assert response is not None
+    assert response.status == 200
+    page.context.close()

@@ -46,6 +46,22 @@ TITLES = (
 )
 
 
+# Synthetic names, valid as names are (Chinese characters only): one per row's seed.
+GIVEN = "一二三四五六七八九十"
+
+
+def _father(seed: int) -> str:
+    return "王建" + GIVEN[seed - 1]
+
+
+def _mother(seed: int) -> str:
+    return "李秀" + GIVEN[seed - 1]
+
+
+def _guardian(seed: int) -> str:
+    return "张桂" + GIVEN[seed - 1]
+
+
 def _caregiver(seed: int) -> str:
     return id_number(date(1958, 3, 3), "female", 700 + seed)
 
@@ -64,17 +80,17 @@ def _row(seed: int, name: str, gender: str, born: Any, birth: date, home: str) -
         "身体情况": "健康",
         "就学情况": "小学",
         "是否学校寄宿": "否",
-        "父亲姓名": f"父{seed}",
+        "父亲姓名": _father(seed),
         "父亲出生日期": datetime(1985, 1, 1),  # a real date cell
         "父亲公民身份证号码": id_number(date(1985, 1, 1), "male", 100 + seed),
         "父亲当前务工地点": "浙江省宁波市",
         "父亲联系电话": "１３８００００００" + f"{seed:02d}".translate(FULL_WIDTH),
-        "母亲姓名": f"母{seed}",
+        "母亲姓名": _mother(seed),
         "母亲公民身份证号码": id_number(date(1987, 2, 2), "female", 200 + seed),
         "母亲当前务工地点": "新疆乌鲁木齐市",
         "祖父母姓名": "王老汉、张老太",
         "父母双方同时外出": "是",
-        "委托监护人姓名": f"监护{seed}",
+        "委托监护人姓名": _guardian(seed),
         "委托监护人联系电话": f"1370000000{seed}",
         # Full-width digits in the caregiver's number too.
         "委托监护人公民身份证号码": _caregiver(seed).translate(FULL_WIDTH),
@@ -144,7 +160,7 @@ def test_a_messy_ledger_on_the_template_previews_applies_and_reapplies_unchanged
     xiaoming = Child.objects.get(name="王小明")
     household = xiaoming.household
     # The entrusted caregiver's number and address are stored: encrypted, normalised.
-    assert household.caregiver_name == "监护1"
+    assert household.caregiver_name == _guardian(1)
     assert household.caregiver_relation == "祖母"
     assert household.caregiver_address == "城关镇东关村三组1号"
     assert household.caregiver_id_enc is not None
@@ -266,7 +282,7 @@ def test_a_form_opened_before_an_import_that_changed_the_record_is_stale(actors:
     url = reverse("registry:parent_edit", args=[child.public_id, "father"])
     form = client.get(url).context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update(capacity="full", status="alive", name="父1")
+    data.update(capacity="full", status="alive", name=_father(1))
 
     rows[0][HEADERS.index("父亲联系电话")] = "13911112222"
     batch = check(actors.county_admin, build_ledger(HEADERS, rows, titles=TITLES))

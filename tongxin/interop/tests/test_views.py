@@ -193,3 +193,40 @@ def test_it_stops_waiting_for_a_check_that_died(actors: Actors, today: Any) -> N
     assert batch.status == BatchStatus.REFUSED
     assert "stopped before it finished" in batch.message
     assert 'http-equiv="refresh"' not in page.text
+
+
+def _five_of_six_bad() -> list[list[object]]:
+    rows = good_rows()
+    assert len(rows) == 6
+    for row in rows[1:]:
+        row[HEADERS.index("现住址")] = "幸福村八组"  # no such village
+    return rows
+
+
+@pytest.mark.usefixtures("villages")
+def test_the_status_counts_the_rows_with_errors_and_says_nothing_can_be_applied(
+    actors: Actors,
+) -> None:
+    client = web_client(actors.county_admin)
+    response = client.post(
+        reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, _five_of_six_bad()))}
+    )
+    batch = ImportBatch.objects.get()
+    assert batch.status == BatchStatus.CHECKED
+    assert batch.counts["error"] == 5
+
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert (
+        "检查完毕：6 行中有 5 行有错误。在文件中改正并重新上传之前，不能导入任何一行。" in page.text
+    )
+    assert "可以导入" not in page.text
+    assert reverse("ledger:apply", args=[batch.public_id]) not in page.text
+    assert page.text.count('class="form-error">错误</strong>') == 5  # every bad row is listed
+    index = client.get(reverse("ledger:index"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "检查完毕：6 行中有 5 行有错误。" in index.text
+
+    # Whole or nothing: the one good row is not applied either.
+    client.post(reverse("ledger:apply", args=[batch.public_id]))
+    assert Child.objects.count() == 0
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.CHECKED
