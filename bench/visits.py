@@ -25,7 +25,10 @@ skipped when it has already been done (so an interrupted fill resumes):
    transferred out on a day in 2025–2026 (both stop being counted from that day).
 5. **risk**: a ``ChildRisk`` row per child: high for a poor guardianship assessment or a
    disability of grade 1–2, medium for another disability or a serious illness, and by a hash
-   of the id about 15 % medium and 3 % high of the rest.
+   of the id about 15 % medium and 3 % high of the rest; its history (decision 012): a
+   ``RiskSpan`` from the registration, and for one child in five a different level before a
+   day of 2025–2026 (the level changed then); and for one child in a hundred an officer's
+   ``RiskOverride`` of 90 days set on a day of 2026 (one in four of them cleared early).
 6. **contacts**: set-based SQL (``INSERT … SELECT generate_series``), every draw a hash of row
    ids and the seed, so the same children give the same contacts (the children's ids are the
    same on every fill with ``--jobs 1``; with more, the counties' batches interleave and
@@ -314,9 +317,16 @@ class Fill:
 
     def step_risk(self) -> None:
         started = time.perf_counter()
-        (rows,) = execute_counts(RISK_SQL, seed=self.args.seed)
+        rows, spans, changed, overrides = execute_counts(RISK_SQL, seed=self.args.seed)
         counts = dict(query("SELECT level, count(*) FROM visits_childrisk GROUP BY level"))
-        self.record("risk", time.perf_counter() - started, rows=rows, **counts)
+        self.record(
+            "risk",
+            time.perf_counter() - started,
+            rows=rows,
+            spans=spans + changed,
+            overrides=overrides,
+            **counts,
+        )
 
     def step_contacts(self) -> None:
         fill_contacts(self, self.args.seed, self.args.contacts_per_child)
@@ -352,6 +362,8 @@ ANALYZED = (
     "registry_child",
     "registry_categoryspan",
     "visits_childrisk",
+    "visits_riskspan",
+    "visits_riskoverride",
     "visits_cadencepolicyversion",
     "visits_contact",
     "visits_contactcredit",
@@ -449,12 +461,19 @@ STATUS_SQL = (  # constants only, no input
     """,  # noqa: S608  # constants only, no input
 )
 
+# The day a child's level changed (one child in five), and the level before it.
+_CHANGED = f"{_u('r.child_id', 21)} < 0.2"
+_CHANGE_DAY = (
+    f"GREATEST(c.registered_on + 1, DATE '2025-01-01' + (({_u('r.child_id', 22)}) * 690)::int)"
+)
+_BEFORE = f"""(ARRAY['low', 'medium', 'high'])[
+    1 + ((CASE r.level WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END)
+         + 1 + floor({_u("r.child_id", 23)} * 2)::int) %% 3]"""
 RISK_SQL = (
     f"""
     INSERT INTO visits_childrisk (child_id, level, computed_level, reasons, factors, computed_on,
-                                  override_level, override_until, override_reason, override_by_id,
-                                  version)
-    SELECT id, lvl, lvl, '[]'::jsonb, '[]'::jsonb, DATE '2026-11-30', '', NULL, '', NULL, 1
+                                  override_id, version)
+    SELECT id, lvl, lvl, '[]'::jsonb, '[]'::jsonb, DATE '2026-11-30', NULL, 1
       FROM (SELECT id,
                    CASE WHEN guardianship_assessment = 'poor' OR disability_grade <= 2 THEN 'high'
                         WHEN disability_grade IS NOT NULL OR serious_illness THEN 'medium'
@@ -463,6 +482,40 @@ RISK_SQL = (
                         ELSE 'low' END AS lvl
               FROM registry_child) c
      WHERE NOT EXISTS (SELECT 1 FROM visits_childrisk r WHERE r.child_id = c.id)
+    """,  # noqa: S608  # constants only, no input
+    # The history: the level now, from the registration or from the day it changed.
+    f"""
+    INSERT INTO visits_riskspan (child_id, valid_from, valid_to, level, reasons, factors,
+                                 recorded_at)
+    SELECT r.child_id,
+           CASE WHEN {_CHANGED} AND {_CHANGE_DAY} < DATE '2026-11-30' THEN {_CHANGE_DAY}
+                ELSE c.registered_on END,
+           NULL, r.level, '[]'::jsonb, '[]'::jsonb, now()
+      FROM visits_childrisk r JOIN registry_child c ON c.id = r.child_id
+     WHERE NOT EXISTS (SELECT 1 FROM visits_riskspan s WHERE s.child_id = r.child_id)
+    """,  # noqa: S608  # constants only, no input
+    # … and the level before the change.
+    f"""
+    INSERT INTO visits_riskspan (child_id, valid_from, valid_to, level, reasons, factors,
+                                 recorded_at)
+    SELECT r.child_id, c.registered_on, {_CHANGE_DAY}, {_BEFORE}, '[]'::jsonb, '[]'::jsonb, now()
+      FROM visits_childrisk r JOIN registry_child c ON c.id = r.child_id
+     WHERE {_CHANGED} AND {_CHANGE_DAY} < DATE '2026-11-30'
+       AND NOT EXISTS (SELECT 1 FROM visits_riskspan s
+                        WHERE s.child_id = r.child_id AND s.valid_from = c.registered_on)
+    """,  # noqa: S608  # constants only, no input
+    # Officers' overrides: 90 days from a day of 2026, a quarter of them cleared after 30.
+    f"""
+    INSERT INTO visits_riskoverride (child_id, level, starts_on, ends_on, reason, set_at,
+                                     cleared_on)
+    SELECT r.child_id, CASE WHEN r.level = 'high' THEN 'medium' ELSE 'high' END, o.day,
+           o.day + 89, '基准测试', now(),
+           CASE WHEN {_u("r.child_id", 25)} < 0.25 THEN o.day + 30 END
+      FROM visits_childrisk r
+     CROSS JOIN LATERAL (SELECT DATE '2026-01-01' + (({_u("r.child_id", 26)}) * 330)::int
+                         AS day) o
+     WHERE {_u("r.child_id", 24)} < 0.01
+       AND NOT EXISTS (SELECT 1 FROM visits_riskoverride x WHERE x.child_id = r.child_id)
     """,  # noqa: S608  # constants only, no input
 )
 
@@ -549,11 +602,12 @@ EXPECTED_SQL = f"SELECT what, count(*), sum(rate) FROM ({CANDIDATES_SQL}) c GROU
 CONTACTS_SQL = f"""
 INSERT INTO visits_contact (
     public_id, household_id, village_id, author_id, author_role, kind, day, time,
-    met_child, met_caregiver, met_parent, check_living, check_safety, check_schooling,
-    check_health, check_mood, check_caregiver, check_parents_weekly, check_agreement,
+    met_child, met_caregiver, met_parent, child_not_seen_reason, check_living, check_safety,
+    check_schooling, check_health, check_mood, check_caregiver, check_parents_weekly,
+    check_agreement,
     notes, latitude, longitude, idempotency_key, created_at, updated_at, version)
 SELECT gen_random_uuid(), household_id, village_id, author_id, author_role, kind, day, NULL,
-       kind IN ('home_visit', 'video', 'school_visit'), kind <> 'school_visit', kind = 'video',
+       kind IN ('home_visit', 'video', 'school_visit'), kind <> 'school_visit', kind = 'video', '',
        CASE WHEN kind = 'home_visit' THEN 'good' ELSE 'not_seen' END,
        CASE WHEN kind = 'home_visit' THEN 'good' ELSE 'not_seen' END,
        'good', 'good', 'good', 'good',
@@ -739,7 +793,16 @@ WORKLIST_SQL = f"""
 WITH kids AS MATERIALIZED (
     SELECT c.id, c.public_id, c.name, c.household_id, c.village_id, c.registered_on,
            CASE WHEN c.status = 'active' THEN NULL ELSE c.status_since END AS until,
-           COALESCE(r.level, 'low') AS risk,
+           COALESCE(
+               (SELECT o.level FROM visits_riskoverride o
+                 WHERE o.child_id = c.id AND o.starts_on <= %(as_of)s AND %(as_of)s <= o.ends_on
+                   AND (o.cleared_on IS NULL OR %(as_of)s < o.cleared_on)
+                 ORDER BY o.starts_on DESC, o.id DESC LIMIT 1),
+               (SELECT s.level FROM visits_riskspan s
+                 WHERE s.child_id = c.id AND s.valid_from <= %(as_of)s
+                   AND (s.valid_to IS NULL OR %(as_of)s < s.valid_to)
+                 ORDER BY s.valid_from DESC LIMIT 1),
+               'low') AS risk,
            (SELECT max(cc.day) FROM visits_contactcredit cc
              WHERE cc.child_id = c.id AND cc.author_role = 'village_director'
                AND cc.home_visit = true AND cc.day <= %(as_of)s) AS last_home,
@@ -747,7 +810,6 @@ WITH kids AS MATERIALIZED (
              WHERE cc.child_id = c.id AND cc.author_role = 'village_director'
                AND cc.home_visit = false AND cc.day <= %(as_of)s) AS last_other
       FROM registry_child c
-      LEFT JOIN visits_childrisk r ON r.child_id = c.id
      WHERE c.village_id LIKE %(prefix)s
        AND c.registered_on <= %(as_of)s
        AND (c.status = 'active' OR %(as_of)s < c.status_since)
@@ -1031,16 +1093,22 @@ def _facts(child_ids: Sequence[int]) -> dict[int, list[Any]]:
 
 def reference_worklist(prefix: str, as_of: date) -> set[tuple[Any, ...]]:
     from tongxin.registry.models import Child
-    from tongxin.visits.models import ChildRisk, policy_versions
-    from tongxin.visits.rules import worklist_lines
+    from tongxin.visits.models import RiskOverride, RiskSpan, policy_versions
+    from tongxin.visits.rules import RiskHistory, worklist_lines
 
     ids = list(Child.objects.filter(village__code__startswith=prefix).values_list("pk", flat=True))
     public = dict(Child.objects.filter(pk__in=ids).values_list("pk", "public_id"))
-    risks = dict(ChildRisk.objects.filter(child_id__in=ids).values_list("child_id", "level"))
+    spans: dict[int, list[Any]] = {}
+    for span in RiskSpan.objects.filter(child_id__in=ids):
+        spans.setdefault(span.child_id, []).append(span.as_rule())
+    overrides: dict[int, list[Any]] = {}
+    for override in RiskOverride.objects.filter(child_id__in=ids).order_by("id"):
+        overrides.setdefault(override.child_id, []).append(override.as_rule())
     windows, facts, policies = _windows(ids), _facts(ids), policy_versions()
     lines = set()
     for pk in ids:
-        for line in worklist_lines(facts[pk], windows[pk], risks.get(pk, "low"), as_of, policies):
+        risk = RiskHistory(tuple(spans.get(pk, ())), tuple(overrides.get(pk, ())))
+        for line in worklist_lines(facts[pk], windows[pk], risk, as_of, policies):
             lines.add(
                 (public[pk], line.obligation.value, line.last_contact, line.due, line.status.value)
             )

@@ -26,11 +26,17 @@ from tongxin.visits.compliance import ALL_OBLIGATIONS, ComplianceReport, complia
 from tongxin.visits.rules import Obligation
 from tongxin.visits.views.compliance import COMPLIANCE_ROLES
 
-_CODE = re.compile(rf"\d{{{CODE_LENGTH}}}")
+_CODE = re.compile(rf"\d{{{CODE_LENGTH}}}", re.ASCII)  # \d alone takes ６ and ٣
 
 
 class CompliancePeriodSerializer(serializers.Serializer[Any]):
     period = serializers.CharField(help_text="`2024-06`, `2024-Q2` or `2024`")
+    counted = serializers.IntegerField()
+    met = serializers.IntegerField()
+
+
+class ComplianceRiskSerializer(serializers.Serializer[Any]):
+    level = serializers.CharField(help_text="low, medium or high")
     counted = serializers.IntegerField()
     met = serializers.IntegerField()
 
@@ -62,6 +68,14 @@ class ComplianceObligationSerializer(serializers.Serializer[Any]):
         ),
     )
     divisions = ComplianceDivisionSerializer(many=True, help_text="each division one level down")
+    risk_levels = ComplianceRiskSerializer(
+        many=True,
+        help_text=(
+            "a per-child obligation: the children counted and met by their risk level in force "
+            "on `risk_day` (low, medium, high; they add up to `counted` and `met`); empty for "
+            "the yearly contact"
+        ),
+    )
     unmet = serializers.ListField(
         child=serializers.UUIDField(),
         help_text=(
@@ -94,6 +108,10 @@ class ComplianceSerializer(serializers.Serializer[Any]):
     start = serializers.DateField()
     end = serializers.DateField()
     as_of = serializers.DateField(help_text="the day judged on: today")
+    risk_day = serializers.DateField(
+        help_text="the day whose risk levels file the children in `risk_levels`: the period's "
+        "end, or today when earlier"
+    )
     obligations = ComplianceObligationsSerializer()
 
 
@@ -115,6 +133,10 @@ def _figures(report: ComplianceReport, ob: Obligation) -> dict[str, Any]:
                 "met": row.figures[ob].met,
             }
             for row in report.rows
+        ],
+        "risk_levels": [
+            {"level": level.value, "counted": figures.counted, "met": figures.met}
+            for level, figures in result.by_risk.items()
         ],
         "unmet": [miss.child for miss in result.unmet],
         "unmet_households": list(result.unmet_households),
@@ -155,6 +177,8 @@ def _period(text: str) -> rules.Period:
         "current one), is active and in a category; over a longer report period (the months "
         "of a quarter) a child is met only when it met every period it was counted for. "
         "Judged as of today, by the cadence policy in force on each period's first day. "
+        "The per-child obligations are also broken down by each child's risk level in force "
+        "on the period's last day judged (never a level set later). "
         "For county officers, town supervisors and auditors; a division outside the caller's "
         "own, or another role: 404."
     ),
@@ -207,6 +231,7 @@ def compliance(request: Request) -> Response:
                 "start": period.start,
                 "end": period.end,
                 "as_of": today,
+                "risk_day": rules.report_day(period, today),
                 "obligations": {ob.value: _figures(report, ob) for ob in ALL_OBLIGATIONS},
             }
         ).data

@@ -31,6 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.decorators import signed_in_user as _actor
+from tongxin.accounts.models import User
 from tongxin.api_paging import api_page
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern, Severity
@@ -103,6 +104,15 @@ class ProblemInSerializer(StrictSerializer):
     )
     due_on = serializers.DateField(required=False, allow_null=True, default=None)
     severity = SeverityField(required=False, default=Severity.MEDIUM)
+    children = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="the children the problem is about (public codes), each one the contact "
+        "counts for; by default the contact's `child` only (a home visit's problem is not "
+        "copied to every sibling)",
+    )
 
 
 def _checklist_field(label: Any) -> serializers.ChoiceField:
@@ -116,6 +126,13 @@ class _ContactFieldsSerializer(StrictSerializer):
     met_child = serializers.BooleanField(required=False, default=False)
     met_caregiver = serializers.BooleanField(required=False, default=False)
     met_parent = serializers.BooleanField(required=False, default=False)
+    child_not_seen_reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="a home visit that did not see the child (`met_child` false) says why",
+    )
     check_living = _checklist_field(CHECKLIST[0][1])
     check_safety = _checklist_field(CHECKLIST[1][1])
     check_schooling = _checklist_field(CHECKLIST[2][1])
@@ -201,6 +218,7 @@ class ContactOutSerializer(serializers.Serializer[Any]):
     met_child = serializers.BooleanField()
     met_caregiver = serializers.BooleanField()
     met_parent = serializers.BooleanField()
+    child_not_seen_reason = serializers.CharField()
     check_living = CheckField()
     check_safety = CheckField()
     check_schooling = CheckField()
@@ -244,6 +262,7 @@ _OWN_FIELDS = (
     "met_child",
     "met_caregiver",
     "met_parent",
+    "child_not_seen_reason",
     *CHECKLIST_FIELDS,
     "notes",
     "latitude",
@@ -351,8 +370,14 @@ EXAMPLE = {
     description=(
         "Records a contact with a child's family (联系/走访) by the caller. A `home_visit` counts "
         "for every active child of the household registered by its day; another kind for "
-        "`child` and the `children` named (same household). Checklist fields default to "
-        "`not_seen`. Each problem needs its checklist item marked `concern`.\n\n"
+        "`child` and the `children` named (same household); a child born after its `day` is "
+        "not credited. Checklist fields default to `not_seen`.\n\n"
+        "A contact names whom it reached: at least one of `met_child`, `met_caregiver`, "
+        "`met_parent` (else 400 naming `met_child`). A `home_visit` also has `met_child` or a "
+        "`child_not_seen_reason`, and `check_living` and `check_safety` `good` or `concern`. "
+        "`day` is not in the future nor before the birth of `child`.\n\n"
+        "Each problem needs its checklist item marked `concern`; it is about `child` unless "
+        "it names its `children` (each one the contact counts for).\n\n"
         "**Idempotent** with the `Idempotency-Key` header: **201** when the contact is "
         "recorded, **200** with the same contact when a request with that key was already "
         "recorded (nothing new is written). Without the header every request records.\n\n"
@@ -395,17 +420,9 @@ def contact_create(request: Request) -> Response:
             {"children": [_("Every child must belong to the household of `child`.")]},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    problems = [
-        services.ProblemInput(
-            checklist_item=p["checklist_item"],
-            description=p["description"],
-            solution=p["solution"],
-            severity=p["severity"],
-            due_on=p["due_on"],
-            owner=user,
-        )
-        for p in fields.pop("problems")
-    ]
+    problems, problem_errors = _problems(user, child, [child, *others], fields)
+    if problem_errors:
+        return Response({"problems": problem_errors}, status=status.HTTP_400_BAD_REQUEST)
     try:
         recorded = services.contact_record(
             actor=user,
@@ -420,6 +437,37 @@ def contact_create(request: Request) -> Response:
         return _errors(exc)
     code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
     return _contact_response(recorded.contact, code)
+
+
+def _problems(
+    user: User, child: Child, named: list[Child], fields: dict[str, Any]
+) -> tuple[list[services.ProblemInput], dict[str, dict[str, list[str]]]]:
+    """The problems sent, each about the children it names (by default ``child``), and the
+    errors by position (keyed as the serializer keys a list's errors) for those naming a child
+    the contact does not count for."""
+    sent = fields.pop("problems")
+    credited = services.credited_children(child.household, named, fields["kind"], fields["day"])
+    by_code = {c.public_id: c for c in credited}
+    problems: list[services.ProblemInput] = []
+    errors: dict[str, dict[str, list[str]]] = {}
+    for index, p in enumerate(sent):
+        codes = list(dict.fromkeys(p["children"]))
+        about = [by_code[code] for code in codes if code in by_code]
+        if len(about) != len(codes):
+            message = _("A problem can be about a child this contact counts for only.")
+            errors[str(index)] = {"children": [message]}
+        problems.append(
+            services.ProblemInput(
+                checklist_item=p["checklist_item"],
+                description=p["description"],
+                solution=p["solution"],
+                severity=p["severity"],
+                due_on=p["due_on"],
+                owner=user,
+                children=tuple(about),
+            )
+        )
+    return problems, errors
 
 
 @extend_schema(

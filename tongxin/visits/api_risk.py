@@ -7,6 +7,7 @@ clear the override (a read-only role and a village director: 403); the service a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,9 +22,11 @@ from rest_framework.response import Response
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.registry import services as registry_services
 from tongxin.registry.api_file import NOT_FOUND
+from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.visits import services
-from tongxin.visits.models import ChildRisk, RiskLevel
+from tongxin.visits.models import ChildRisk, RiskLevel, RiskOverride
+from tongxin.visits.risk import ChildRiskHistory, child_risk_history
 from tongxin.visits.views.risk import current_risk, may_override
 
 
@@ -39,6 +42,33 @@ class OverrideOutSerializer(serializers.Serializer[Any]):
     by = serializers.CharField(help_text="the officer who set it")
 
 
+class OverrideRecordSerializer(serializers.Serializer[Any]):
+    level = serializers.CharField()
+    set_on = serializers.DateField(help_text="the day it was set: it holds from this day")
+    until = serializers.DateField(help_text="the day it was to end (inclusive)")
+    cleared_on = serializers.DateField(
+        allow_null=True,
+        help_text="the day it was cleared or replaced: from this day on it no longer held",
+    )
+    reason = serializers.CharField()
+    by = serializers.CharField(help_text="the officer who set it")
+    cleared_by = serializers.CharField(help_text="the officer who cleared it, or empty")
+
+
+class HistoryEntrySerializer(serializers.Serializer[Any]):
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(
+        allow_null=True, help_text="the last day (inclusive); null: still in force"
+    )
+    level = serializers.CharField(help_text="low, medium or high: the one in force those days")
+    computed_level = serializers.CharField(
+        allow_null=True, help_text="the computed level those days; null: none computed yet"
+    )
+    override = OverrideRecordSerializer(
+        allow_null=True, help_text="the officer's override in force those days, if any"
+    )
+
+
 class RiskSerializer(serializers.Serializer[Any]):
     child = serializers.UUIDField()
     level = serializers.CharField(help_text="low, medium or high: the one in force")
@@ -46,6 +76,15 @@ class RiskSerializer(serializers.Serializer[Any]):
     computed_on = serializers.DateField(allow_null=True)
     factors = FactorSerializer(many=True)
     override = OverrideOutSerializer(allow_null=True)
+    history = HistoryEntrySerializer(
+        many=True,
+        help_text=(
+            "the level in force over time, newest first: one entry per stretch of days with "
+            "the same level, computed level and override (a worklist or compliance report of "
+            "a past day uses the level of that day)"
+        ),
+    )
+    overrides = OverrideRecordSerializer(many=True, help_text="every override set, newest first")
 
 
 class OverrideInSerializer(serializers.Serializer[Any]):
@@ -54,7 +93,19 @@ class OverrideInSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=500)
 
 
-def risk_data(child_code: Any, risk: ChildRisk) -> dict[str, Any]:
+def _override_record(override: RiskOverride) -> dict[str, Any]:
+    return {
+        "level": override.level,
+        "set_on": override.starts_on,
+        "until": override.ends_on,
+        "cleared_on": override.cleared_on,
+        "reason": override.reason,
+        "by": str(override.set_by) if override.set_by else "",
+        "cleared_by": str(override.cleared_by) if override.cleared_by else "",
+    }
+
+
+def risk_data(child_code: Any, risk: ChildRisk, record: ChildRiskHistory) -> dict[str, Any]:
     override = None
     if risk.override_level:
         override = {
@@ -73,15 +124,34 @@ def risk_data(child_code: Any, risk: ChildRisk) -> dict[str, Any]:
             for code, reason in zip(risk.factors, risk.reasons, strict=False)
         ],
         "override": override,
+        "history": [
+            {
+                "valid_from": entry.start,
+                "valid_until": entry.end - timedelta(days=1) if entry.end is not None else None,
+                "level": entry.level.value,
+                "computed_level": entry.computed.value if entry.computed is not None else None,
+                "override": _override_record(o) if (o := record.override_of(entry)) else None,
+            }
+            for entry in record.timeline
+        ],
+        "overrides": [_override_record(o) for o in record.overrides],
     }
+
+
+def _answer(child: Child, risk: ChildRisk) -> Response:
+    data = risk_data(child.public_id, risk, child_risk_history(child))
+    response = Response(RiskSerializer(data).data)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @extend_schema(
     operation_id="child_risk_retrieve",
     summary="A child's risk level",
     description=(
-        "The level in force, the computed level with each factor's reason, and the officer's "
-        "override if any. Every read is recorded in the audit log."
+        "The level in force, the computed level with each factor's reason, the officer's "
+        "override if any, and the history: the level in force over time and every override "
+        "set. Every read is recorded in the audit log."
     ),
     responses={200: RiskSerializer, 404: NOT_FOUND},
 )
@@ -91,9 +161,7 @@ def child_risk(request: Request, public_id: Any) -> Response:
     user = _user(request)
     child = get_child_for_user(user, public_id)
     registry_services.child_file_opened(actor=user, child=child, request=request._request)
-    response = Response(RiskSerializer(risk_data(child.public_id, current_risk(child))).data)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _answer(child, current_risk(child))
 
 
 FORBIDDEN = OpenApiResponse(
@@ -138,7 +206,7 @@ def child_risk_override(request: Request, public_id: Any) -> Response:
         raise PermissionDenied
     if request.method == "DELETE":
         risk = services.risk_override_clear(actor=user, child=child, request=request._request)
-        return Response(RiskSerializer(risk_data(child.public_id, risk)).data)
+        return _answer(child, risk)
     data = OverrideInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
@@ -152,4 +220,4 @@ def child_risk_override(request: Request, public_id: Any) -> Response:
         )
     except ValidationError as exc:
         return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
-    return Response(RiskSerializer(risk_data(child.public_id, risk)).data)
+    return _answer(child, risk)

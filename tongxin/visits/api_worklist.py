@@ -21,6 +21,7 @@ from tongxin.accounts.models import User
 from tongxin.api_paging import api_page
 from tongxin.geo.models import Division
 from tongxin.geo.scope import in_scope
+from tongxin.lib.params import QueryParams
 from tongxin.visits import rules
 from tongxin.visits.worklist import WORKLIST_ROLES, WorkLine, worklist_lines
 
@@ -48,7 +49,10 @@ class WorkLineSerializer(serializers.Serializer[WorkLine]):
     risk = serializers.ChoiceField(
         choices=[r.value for r in rules.RiskLevel],
         allow_null=True,
-        help_text="the child's risk level; null on a family line",
+        help_text=(
+            "the child's risk level in force on as_of (an override set later does not count); "
+            "null on a family line"
+        ),
     )
     interval_days = serializers.IntegerField(
         allow_null=True,
@@ -86,7 +90,8 @@ def _as_of(text: str) -> date:
         "raised risk). A town supervisor's: one line per household (`yearly_family_contact`). "
         "A county officer or auditor gets the worklist of the village or town given in "
         "`village` (none without it). Most urgent first (overdue, due within 7 days, due, "
-        "done; then by due date), 100 a page. Contacts dated after `as_of` are ignored. "
+        "done; then by due date), 100 a page. Contacts dated after `as_of` are ignored, and "
+        "the risk level is the one in force on `as_of`. "
         "Other roles get 404."
     ),
     parameters=[
@@ -126,9 +131,9 @@ def worklist(request: Request) -> Response:
         raise NotFound
     params = request.query_params
     as_of = _as_of(params.get("as_of", "").strip())
-    status = params.get("status", "").strip()
-    if status and status not in rules.Status.__members__.values():
-        raise ValidationError({"status": [_("Not a worklist status.")]})
+    read = QueryParams(params)
+    status = read.choice("status", [s.value for s in rules.Status], label=_("Status"))
+    read.raise_errors()
     village = params.get("village", "").strip() or None
     if village is not None and (
         not in_scope(user, village) or not Division.objects.filter(code=village).exists()

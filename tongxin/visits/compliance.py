@@ -16,7 +16,9 @@ The work is one SQL statement, whatever the number of children or divisions:
   first day judged), with two index probes folded into bit masks: its category spans (bit n:
   in a category on the n-th day judged) and its credits by the obligations' role over the
   report's span, on the index (child, author role, home visit, day) (bit i: a qualifying
-  contact inside judged period i);
+  contact inside judged period i); and its risk level on the report's last day judged
+  (``rk``: 0 low, 1 medium, 2 high; two more index probes, ``risk.level_on_sql``), which files
+  the child in the breakdown by risk level (decision 012);
 - ``s`` (materialised): per child a state per judged obligation period ("slot"): 0 not
   counted, 1 counted and missed, 2 met;
 - ``h`` (materialised, when the yearly contact is judged): one row per household, counted when
@@ -56,6 +58,7 @@ from tongxin.registry.exports import ExportedFile
 from tongxin.registry.models import CategorySpan, Child, ChildStatus, Household
 from tongxin.visits import rules
 from tongxin.visits.models import ContactCredit, policy_versions
+from tongxin.visits.risk import level_on_sql
 from tongxin.visits.rules import OBLIGATIONS, Obligation, Period, PeriodCount
 
 # The per-child obligations, then the per-household one: the order every report shows.
@@ -68,6 +71,8 @@ WORKER_ROLES = {
     Obligation.YEARLY_FAMILY_CONTACT: Role.TOWN_SUPERVISOR,
 }
 _TOWN_DIGITS = PREFIX_LENGTH[Level.TOWN]
+# The risk levels by their rank in the statement (0, 1, 2: ``rules.risk_rank``).
+LEVELS = (rules.RiskLevel.LOW, rules.RiskLevel.MEDIUM, rules.RiskLevel.HIGH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +96,15 @@ class Figures:
 
 class Miss(NamedTuple):
     """A child who missed an obligation: ``missed`` are the obligation periods it counted for
-    and missed (for the yearly contact: its household's, the child counting for it)."""
+    and missed (for the yearly contact: its household's, the child counting for it); ``risk``
+    its level on the report's last day judged."""
 
     child: uuid.UUID
     name: str
     village: str  # code
     household: uuid.UUID
     missed: tuple[Period, ...]
+    risk: rules.RiskLevel = rules.RiskLevel.LOW
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,9 @@ class ObligationResult:
     unmet: tuple[Miss, ...]
     # The yearly contact only: the households that missed it (its unit).
     unmet_households: tuple[uuid.UUID, ...] = ()
+    # A per-child obligation: the children counted and met by their risk level on the
+    # report's last day judged (``rules.report_day``), low to high; empty for the yearly one.
+    by_risk: dict[rules.RiskLevel, Figures] = field(default_factory=dict)
 
     @property
     def per_household(self) -> bool:
@@ -183,7 +193,7 @@ def _flags(conditions: list[str]) -> str:
 
 
 def _statement(
-    prefix: str, judged: dict[Obligation, tuple[tuple[Period, date], ...]]
+    prefix: str, judged: dict[Obligation, tuple[tuple[Period, date], ...]], risk_day: date
 ) -> _Statement:
     child_slots = tuple(
         _Slot(ob, sub, until) for ob in CHILD_UNIT_OBLIGATIONS for sub, until in judged[ob]
@@ -238,6 +248,10 @@ def _statement(
             f" WHERE cr.child_id = c.id AND cr.author_role IN ({', '.join(['%s'] * len(roles))})"
             " AND cr.home_visit IN (%s, %s) AND cr.day >= %s AND cr.day <= %s), 0) AS hits"
         )
+    # The level in force on the report's last day judged: 0 low, 1 medium, 2 high.
+    level_sql, level_params = level_on_sql("c.id", risk_day)
+    params += [*level_params, rules.RiskLevel.HIGH.value, rules.RiskLevel.MEDIUM.value]
+    columns.append(f"CASE {level_sql} WHEN %s THEN 2 WHEN %s THEN 1 ELSE 0 END AS rk")
     # No child registered after the last period began, or gone before the first day judged,
     # can count: skip them before any probe.
     params += [
@@ -262,7 +276,7 @@ def _statement(
 
     # s: a state per child slot (k0…: 0 not counted, 1 missed, 2 met), a counted flag per
     # yearly slot (y0…).
-    states = ["b.id", "b.public_id", "b.name", "b.village_id", "b.household_id"]
+    states = ["b.id", "b.public_id", "b.name", "b.village_id", "b.household_id", "b.rk"]
     for i, slot in enumerate(child_slots):
         states.append(
             f"CASE WHEN {counts(slot)} THEN CASE WHEN {_bit('b.hits', i)} THEN 2 ELSE 1 END"
@@ -299,20 +313,23 @@ def _statement(
         f"CASE WHEN {y} = 1 AND {h} = 1 THEN {1 << (len(ks) + j)} ELSE 0 END"
         for j, (y, h) in enumerate(zip(ys, hs, strict=True))
     ]
-    miss_values = [" + ".join(miss_bits)]
+    miss_values = [" + ".join(miss_bits), "s.rk"]
     village_values: list[str] = []
     for k in ks:
         village_values += [_sum(f"{k} > 0"), _sum(f"{k} = 2")]
+    levels: list[str] = []
     for ob in CHILD_UNIT_OBLIGATIONS:
         own = [k for k, slot in zip(ks, child_slots, strict=True) if slot.obligation is ob]
         if own:
-            village_values += [
-                _sum(" OR ".join(f"{k} > 0" for k in own)),
-                _sum(
-                    f"({' OR '.join(f'{k} = 2' for k in own)})"
-                    f" AND NOT ({' OR '.join(f'{k} = 1' for k in own)})"
-                ),
-            ]
+            counted = " OR ".join(f"{k} > 0" for k in own)
+            met = (
+                f"({' OR '.join(f'{k} = 2' for k in own)})"
+                f" AND NOT ({' OR '.join(f'{k} = 1' for k in own)})"
+            )
+            village_values += [_sum(counted), _sum(met)]
+            for rank in range(len(LEVELS)):
+                levels += [_sum(f"s.rk = {rank} AND ({counted})"), _sum(f"s.rk = {rank} AND {met}")]
+    village_values += levels
     house_values: list[str] = []
     for h in hs:
         house_values += [_sum(f"{h} > 0"), _sum(f"{h} = 2")]
@@ -379,16 +396,20 @@ def _uuid(value: Any) -> uuid.UUID:
 
 @dataclass
 class _Tally:
-    """Sums for one village: per slot (counted, met), per obligation (counted, met)."""
+    """Sums for one village: per slot (counted, met), per obligation (counted, met), per
+    per-child obligation and risk level (counted, met)."""
 
     slots: dict[_Slot, Figures] = field(default_factory=dict)
     obligations: dict[Obligation, Figures] = field(default_factory=dict)
+    levels: dict[tuple[Obligation, rules.RiskLevel], Figures] = field(default_factory=dict)
 
     def add(self, other: _Tally) -> None:
         for slot, figures in other.slots.items():
             self.slots[slot] = self.slots.get(slot, Figures()) + figures
         for ob, figures in other.obligations.items():
             self.obligations[ob] = self.obligations.get(ob, Figures()) + figures
+        for key, figures in other.levels.items():
+            self.levels[key] = self.levels.get(key, Figures()) + figures
 
 
 def _run(statement: _Statement) -> tuple[dict[str, _Tally], list[tuple[Any, ...]]]:
@@ -415,6 +436,12 @@ def _run(statement: _Statement) -> tuple[dict[str, _Tally], list[tuple[Any, ...]
             base = 2 * len(slots)
             for n, ob in enumerate(obligations):
                 tally.obligations[ob] = Figures(values[base + 2 * n], values[base + 2 * n + 1])
+            if kind == "v":
+                base += 2 * len(obligations)
+                for n, ob in enumerate(obligations):
+                    for rank, level in enumerate(LEVELS):
+                        at = base + 2 * (n * len(LEVELS) + rank)
+                        tally.levels[(ob, level)] = Figures(values[at], values[at + 1])
     return villages, misses
 
 
@@ -447,8 +474,9 @@ def _misses(
                 (ob, tuple(periods), ob in per_household) for ob, periods in missed.items()
             )
         child, household = _uuid(row[2]), _uuid(row[4])
+        level = LEVELS[int(row[6])]
         for ob, periods, household_missed in found_in:
-            found[ob].append(Miss(child, row[3], row[1], household, periods))
+            found[ob].append(Miss(child, row[3], row[1], household, periods, level))
             if household_missed:
                 households[ob].add(household)
     return found, households
@@ -471,7 +499,7 @@ def compliance_report(
     households: dict[Obligation, set[uuid.UUID]] = {ob: set() for ob in ALL_OBLIGATIONS}
     statement: _Statement | None = None
     if any(judged.values()):
-        statement = _statement(division.prefix, judged)
+        statement = _statement(division.prefix, judged, rules.report_day(period, as_of))
         with _cyclic_gc_paused():
             villages, miss_rows = _run(statement)
             misses, households = _misses(statement, miss_rows)
@@ -493,6 +521,9 @@ def compliance_report(
             ),
             unmet=tuple(misses[ob]),
             unmet_households=tuple(sorted(households[ob], key=str)),
+            by_risk={}
+            if OBLIGATIONS[ob].per_household
+            else {level: total.levels.get((ob, level), Figures()) for level in LEVELS},
         )
         for ob in ALL_OBLIGATIONS
     }
@@ -591,6 +622,11 @@ OBLIGATION_HEADERS = {
     Obligation.YEARLY_FAMILY_CONTACT: "每年家庭联系",
 }
 UNIT_HEADERS = {False: "儿童", True: "家庭"}
+RISK_HEADERS = {
+    rules.RiskLevel.LOW: "低风险",
+    rules.RiskLevel.MEDIUM: "中风险",
+    rules.RiskLevel.HIGH: "高风险",
+}
 ROLE_HEADERS: dict[str, str] = {
     Role.VILLAGE_DIRECTOR: "儿童主任",
     Role.TOWN_SUPERVISOR: "儿童督导员",
@@ -668,9 +704,25 @@ def write_report(report: ComplianceReport, out: IO[bytes]) -> int:
                 *_figure_cells(worker_row.figures, ALL_OBLIGATIONS),
             ]
         )
+    levels = book.create_sheet("按风险等级")
+    risk_day = rules.report_day(report.period, report.as_of).isoformat()
+    levels.append([f"按 {risk_day} 当日的风险等级统计"])
+    levels.append(["风险等级", *figure_headers[: 3 * len(CHILD_UNIT_OBLIGATIONS)]])
+    for level in reversed(LEVELS):
+        by_level = {ob: report.obligations[ob].by_risk[level] for ob in CHILD_UNIT_OBLIGATIONS}
+        levels.append([RISK_HEADERS[level], *_figure_cells(by_level, CHILD_UNIT_OBLIGATIONS)])
     misses = book.create_sheet("未完成名单")
     misses.append(
-        ["义务", "档案编号", "姓名", "村（社区）代码", "村（社区）", "家庭编号", "未完成期间"]
+        [
+            "义务",
+            "档案编号",
+            "姓名",
+            "村（社区）代码",
+            "村（社区）",
+            "家庭编号",
+            "未完成期间",
+            "风险等级",
+        ]
     )
     rows = 0
     for ob in ALL_OBLIGATIONS:
@@ -684,6 +736,7 @@ def write_report(report: ComplianceReport, out: IO[bytes]) -> int:
                     _text(report.village_names.get(miss.village, "")),
                     str(miss.household),
                     "、".join(rules.format_period(p) for p in miss.missed),
+                    RISK_HEADERS[miss.risk],
                 ]
             )
             rows += 1

@@ -18,7 +18,7 @@ from tongxin.protection.models import Severity
 from tongxin.registry.forms import DateInput
 from tongxin.registry.models import Child, ChildStatus
 from tongxin.visits.models import CHECKLIST, Check, ContactKind, WorkKind
-from tongxin.visits.services import ProblemInput
+from tongxin.visits.services import ProblemInput, contact_errors
 
 # A phone's location, rounded to what the model keeps (six decimals: about 10 cm).
 _LOCATION_PLACES = Decimal("0.000001")
@@ -33,7 +33,16 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs, format="%H:%M")
 
 
-def _problem_fields(item: str) -> dict[str, forms.Field]:
+def _problem_fields(item: str, family: QuerySet[Child] | None) -> dict[str, forms.Field]:
+    about: dict[str, forms.Field] = {}
+    if family is not None:
+        about[f"{item}_children"] = forms.ModelMultipleChoiceField(
+            label=_("Children it is about"),
+            queryset=family,
+            to_field_name="public_id",
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
     return {
         f"{item}_problem": forms.CharField(
             label=_("Problem found"),
@@ -53,7 +62,12 @@ def _problem_fields(item: str) -> dict[str, forms.Field]:
         f"{item}_severity": forms.ChoiceField(
             label=_("Severity"), choices=Severity.choices, initial=Severity.MEDIUM
         ),
+        **about,
     }
+
+
+# The parts of a checklist item's "problem found", in the order the form shows them.
+PROBLEM_PARTS = ("problem", "solution", "due_on", "severity")
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,8 @@ class ChecklistRow:
     check: forms.BoundField
     problem: list[forms.BoundField]
     has_problem: bool
+    # The children the problem is about, when the family has several.
+    about: forms.BoundField | None = None
 
 
 class ContactForm(forms.Form):
@@ -78,6 +94,15 @@ class ContactForm(forms.Form):
     met_child = forms.BooleanField(label=_("the child"), required=False)
     met_caregiver = forms.BooleanField(label=_("the caregiver"), required=False)
     met_parent = forms.BooleanField(label=_("a parent"), required=False)
+    child_not_seen_reason = forms.CharField(
+        label=_("Why the child was not seen"),
+        help_text=_("For a home visit without the child (at school, in hospital …)."),
+        required=False,
+        max_length=300,
+    )
+    # One tap for an honest routine contact: every item still "not seen" becomes "good" (the
+    # script shows it at once; without it the server does it), each item can still be changed.
+    all_good = forms.BooleanField(label=_("All good"), required=False)
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -91,18 +116,29 @@ class ContactForm(forms.Form):
     def __init__(
         self,
         *args: Any,
+        child: Child,
         editing: bool = False,
         siblings: QuerySet[Child] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.editing = editing
+        # The contact may not predate the birth of the child whose form it is.
+        self.born = child.birth_date
+        # A problem found is about the child of the form unless other children are ticked.
+        family = None
+        if siblings is not None and siblings.exists():
+            family = Child.objects.filter(
+                Q(pk=child.pk) | Q(pk__in=siblings.values("pk"))
+            ).order_by("birth_date", "pk")
         for item, label in CHECKLIST:
             self.fields[item] = forms.ChoiceField(
                 label=label, choices=Check.choices, initial=Check.NOT_SEEN, widget=forms.RadioSelect
             )
             if not editing:
-                self.fields.update(_problem_fields(item))
+                self.fields.update(_problem_fields(item, family))
+                if family is not None:
+                    self.initial.setdefault(f"{item}_children", [child.public_id])
         if editing:
             self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
         else:
@@ -121,21 +157,28 @@ class ContactForm(forms.Form):
     def checklist_rows(self) -> list[ChecklistRow]:
         rows = []
         for item, _label in CHECKLIST:
-            problem = (
-                []
-                if self.editing
-                else [
-                    self[f"{item}_{part}"] for part in ("problem", "solution", "due_on", "severity")
-                ]
-            )
+            problem = [] if self.editing else [self[f"{item}_{part}"] for part in PROBLEM_PARTS]
+            about = self[f"{item}_children"] if f"{item}_children" in self.fields else None
             has_problem = bool(problem) and (
                 bool(problem[0].value()) or any(p.errors for p in problem)
             )
-            rows.append(ChecklistRow(item, self[item], problem, has_problem))
+            has_problem = has_problem or bool(about is not None and about.errors)
+            rows.append(ChecklistRow(item, self[item], problem, has_problem, about))
         return rows
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("all_good"):
+            for item, _label in CHECKLIST:
+                if data.get(item) == Check.NOT_SEEN:
+                    data[item] = Check.GOOD
+        # What the services refuse, said on the fields at once (the same rule as the API's).
+        given = {name: data[name] for name in self._contact_names() if name in data}
+        errors = contact_errors(given, today=timezone.localdate(), born=self.born)
+        for name, messages in errors.items():
+            # A field the form refused already (a date it could not read) keeps its own message.
+            if name in given and name not in self.errors:
+                self.add_error(name, messages)
         if self.editing:
             return data
         for item, _label in CHECKLIST:
@@ -146,23 +189,31 @@ class ContactForm(forms.Form):
                 (data.get(f"{item}_solution") or "").strip() or data.get(f"{item}_due_on")
             ):
                 self.add_error(f"{item}_problem", _("Describe the problem found."))
+            elif (
+                described and f"{item}_children" in self.fields and not data.get(f"{item}_children")
+            ):
+                self.add_error(f"{item}_children", _("Choose the child the problem is about."))
         return data
 
-    def contact_fields(self) -> dict[str, Any]:
-        """The contact's own fields, as ``contact_record``/``contact_update`` take them."""
-        names = [
+    @staticmethod
+    def _contact_names() -> list[str]:
+        return [
             "kind",
             "day",
             "time",
             "met_child",
             "met_caregiver",
             "met_parent",
+            "child_not_seen_reason",
             "notes",
             "latitude",
             "longitude",
             *(item for item, _label in CHECKLIST),
         ]
-        fields = {name: self.cleaned_data[name] for name in names}
+
+    def contact_fields(self) -> dict[str, Any]:
+        """The contact's own fields, as ``contact_record``/``contact_update`` take them."""
+        fields = {name: self.cleaned_data[name] for name in self._contact_names()}
         for name in ("latitude", "longitude"):
             # A phone gives any number of decimals; six (about 10 cm) are kept.
             if fields[name] is not None:
@@ -183,6 +234,7 @@ class ContactForm(forms.Form):
                         severity=self.cleaned_data[f"{item}_severity"],
                         owner=owner,
                         due_on=self.cleaned_data[f"{item}_due_on"],
+                        children=tuple(self.cleaned_data.get(f"{item}_children") or ()),
                     )
                 )
         return found

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -96,6 +97,10 @@ class Contact(models.Model):
     met_child = models.BooleanField(_("met the child"), default=False)
     met_caregiver = models.BooleanField(_("met the caregiver"), default=False)
     met_parent = models.BooleanField(_("met a parent"), default=False)
+    # A home visit that did not see the child says why (at school, in hospital …).
+    child_not_seen_reason = models.CharField(
+        _("why the child was not seen"), max_length=300, blank=True
+    )
     check_living = _check_field(CHECKLIST[0][1])
     check_safety = _check_field(CHECKLIST[1][1])
     check_schooling = _check_field(CHECKLIST[2][1])
@@ -316,13 +321,16 @@ class RiskLevel(models.TextChoices):
 
 
 class ChildRisk(models.Model):
-    """The child's risk level as data (so the worklist SQL joins it): the computed level with its
-    reasons, and an officer's override with its reason and end date. ``level`` is the effective
-    one: the override while it holds, else the computed level."""
+    """The child's risk level today (风险等级), as data: the computed level with its reasons,
+    and the officer's override in force when it was computed (the file, the lists). ``level`` is
+    the effective one: the override while it holds, else the computed level. What held on
+    another day is in the history: ``RiskSpan`` and ``RiskOverride`` (what the worklist and
+    compliance read, for today too)."""
 
     child = models.OneToOneField(
         Child, on_delete=models.CASCADE, primary_key=True, related_name="risk"
     )
+    stays_on_merge = True  # as RiskSpan: the kept file's level is recomputed
     level = models.CharField(max_length=10, choices=RiskLevel.choices, default=RiskLevel.LOW)
     computed_level = models.CharField(
         max_length=10, choices=RiskLevel.choices, default=RiskLevel.LOW
@@ -330,13 +338,8 @@ class ChildRisk(models.Model):
     reasons = models.JSONField(default=list)
     factors = models.JSONField(default=list)
     computed_on = models.DateField(null=True)
-    override_level = models.CharField(
-        _("level set by an officer"), max_length=10, choices=RiskLevel.choices, blank=True
-    )
-    override_until = models.DateField(_("override ends on"), null=True, blank=True)
-    override_reason = models.CharField(_("reason for the override"), max_length=500, blank=True)
-    override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    override = models.ForeignKey(
+        "RiskOverride", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     version = models.PositiveIntegerField(default=1)
 
@@ -346,6 +349,110 @@ class ChildRisk(models.Model):
 
     def __str__(self) -> str:
         return self.level
+
+    # The override in force, field by field (what the file's templates show).
+    @property
+    def override_level(self) -> str:
+        return self.override.level if self.override else ""
+
+    def get_override_level_display(self) -> str:
+        return self.override.get_level_display() if self.override else ""
+
+    @property
+    def override_until(self) -> date | None:
+        return self.override.ends_on if self.override else None
+
+    @property
+    def override_reason(self) -> str:
+        return self.override.reason if self.override else ""
+
+    @property
+    def override_by(self) -> User | None:
+        return self.override.set_by if self.override else None
+
+
+class RiskSpan(models.Model):
+    """A stretch of the child's computed risk level (风险等级记录): the level found from
+    ``valid_from`` until ``valid_to`` (exclusive; open while it holds), with the factors and
+    reasons found when it began. A new span is written only when the computed level changes;
+    the worklist and compliance of a day read the span that held on it (decision 012)."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="risk_spans")
+    # A merge of duplicate files leaves these with the closed file: the kept file's levels are
+    # recomputed from its own facts (registry.duplicates).
+    stays_on_merge = True
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("until"), null=True, blank=True)
+    level = models.CharField(_("computed level"), max_length=10, choices=RiskLevel.choices)
+    reasons = models.JSONField(default=list)
+    factors = models.JSONField(default=list)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["child", "-valid_from"]
+        verbose_name = _("computed risk level")
+        constraints = [
+            # Also the index of the range lookup "the span of child C on day D".
+            models.UniqueConstraint(fields=["child", "valid_from"], name="risk_span_child_from"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="risk_span_not_empty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.valid_from}–{self.valid_to or ''}"
+
+    def as_rule(self) -> rules.RiskSpan:
+        return rules.RiskSpan(self.valid_from, self.valid_to, rules.RiskLevel(self.level))
+
+
+class RiskOverride(models.Model):
+    """An officer's decision on a child's risk level (人工调整风险等级), with its reason: it
+    holds from the day it was set (never earlier) through ``ends_on``, unless it is cleared or
+    replaced first (``cleared_on``, exclusive). Rows are kept after they end: the history."""
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="risk_overrides")
+    # An officer's decision about one file does not carry over to another by a merge.
+    stays_on_merge = True
+    level = models.CharField(_("level set by an officer"), max_length=10, choices=RiskLevel.choices)
+    starts_on = models.DateField(_("set on"))
+    ends_on = models.DateField(_("override ends on"))
+    reason = models.CharField(_("reason for the override"), max_length=500)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+    cleared_on = models.DateField(_("cleared on"), null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["child", "-starts_on", "-id"]
+        verbose_name = _("risk override")
+        indexes = [models.Index(fields=["child", "starts_on"], name="risk_override_child_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="risk_override_ends_after"
+            ),
+            models.CheckConstraint(
+                condition=Q(cleared_on__isnull=True) | Q(cleared_on__gte=models.F("starts_on")),
+                name="risk_override_cleared_after",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.starts_on}–{self.ends_on}"
+
+    def as_rule(self) -> rules.OverrideSpan:
+        return rules.OverrideSpan(
+            rules.RiskLevel(self.level), self.starts_on, self.ends_on, self.cleared_on
+        )
+
+    def holds_on(self, day: date) -> bool:
+        return self.as_rule().holds_on(day)
 
 
 class Notification(models.Model):

@@ -64,8 +64,9 @@ Worklist (``worklist_lines``)
     High: both are rolling (a contact every 15 days, a home visit every 30 days). A rolling line
     replaces the calendar line of the same code, keeping the code, so the API contract (one line
     per code) holds; by the interval limits above the rolling line is never less urgent. The
-    supervisor's per-household line is ``family_line``. ``urgency`` orders lines most urgent
-    first.
+    level is the one in force on ``as_of`` (``RiskHistory.level_on``): a worklist of a past day
+    uses the level of that day, never a level computed or set later. The supervisor's
+    per-household line is ``family_line``. ``urgency`` orders lines most urgent first.
 
 Compliance (``compliance``)
     The plan's minimums only (calendar obligations; risk plays no part). For a report period as
@@ -77,6 +78,9 @@ Compliance (``compliance``)
     shorter report period (the yearly contact in a quarter report), the obligation period
     containing it is judged as of the report period's end: progress so far. With ``as_of``,
     periods that have not started are left out, and the current one is judged on ``as_of``.
+    Given the children's risk histories, the figures of the per-child obligations are also
+    broken down by risk level (``by_risk``; decision 012): each child under the level in force
+    on the report's last day judged (``report_day``: its end, or ``as_of`` when earlier).
 
 Risk (``risk_level``, ``apply_override``)
     The plan's factors, each with a Chinese reason. Any one of no guardian (无人监护), a
@@ -87,13 +91,23 @@ Risk (``risk_level``, ``apply_override``)
     agreement for a left-behind child) make it medium one at a time and high two at a time
     (``RiskThresholds.factors_for_high``). An officer's override holds through its end date
     (inclusive); the computed risk stays alongside it.
+
+Risk history (``RiskHistory``, ``record_level``, ``timeline``)
+    The computed level is kept as spans (``RiskSpan``: from a day, until the next change,
+    ``end`` exclusive), a new span only when the level changes; a computation as of a day holds
+    from that day until the next change already recorded after it (``record_level``). An
+    override (``OverrideSpan``) holds from the day it was set through its end date, until the
+    day it was cleared or replaced (exclusive): it never reaches back before it was made. The
+    level on a day is the override in force that day (the latest set, when two are), else the
+    computed level of that day, else low (nothing recorded yet: as a child without a stored
+    level).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -222,7 +236,7 @@ def periods_in(period: Period, kind: PeriodKind | str) -> tuple[Period, ...]:
     return tuple(_period_at(i, kind) for i in range(first, last + 1))
 
 
-_PERIOD_RE = re.compile(r"(\d{4})(?:-(?:(\d{2})|Q([1-4])))?")
+_PERIOD_RE = re.compile(r"(\d{4})(?:-(?:(\d{2})|Q([1-4])))?", re.ASCII)  # \d alone takes ２０２４
 
 
 def parse_period(text: str) -> Period:
@@ -544,14 +558,17 @@ def _rolling(
 def worklist_lines(
     contacts: Iterable[ContactFact],
     window: ChildWindow,
-    risk: RiskLevel | str,
+    risk: RiskHistory | RiskLevel | str,
     as_of: date,
     policies: Sequence[CadencePolicy] = DEFAULT_POLICIES,
 ) -> tuple[Line, ...]:
     """A child's lines for its village director: ``monthly_contact`` then
-    ``quarterly_home_visit``, rolling in place of calendar where the risk raises the cadence."""
+    ``quarterly_home_visit``, rolling in place of calendar where the risk raises the cadence.
+    ``risk``: the child's history, judged on ``as_of`` (or a level taken as in force then)."""
     if not window.in_scope(as_of):
         return ()
+    if isinstance(risk, RiskHistory):
+        risk = risk.level_on(as_of)
     # One pass over the contacts for both obligations (both are the village director's).
     last_any: date | None = None
     last_home: date | None = None
@@ -604,14 +621,27 @@ class PeriodCount(NamedTuple):
     met: int
 
 
+class RiskCount(NamedTuple):
+    """The children at ``level`` on the report's day (``report_day``): counted and met."""
+
+    level: RiskLevel
+    counted: int
+    met: int
+
+
 @dataclass(frozen=True, slots=True)
 class Compliance[K]:
+    """``by_risk`` (a per-child obligation, risk histories given): low, medium, high in that
+    order; ``unmet_risk``: the level of each child in ``unmet``, in step. Empty otherwise."""
+
     obligation: Obligation
     period: Period
     counted: int
     met: int
     unmet: tuple[K, ...]
     by_period: tuple[PeriodCount, ...]
+    by_risk: tuple[RiskCount, ...] = ()
+    unmet_risk: tuple[RiskLevel, ...] = ()
 
     @property
     def rate(self) -> float | None:
@@ -642,17 +672,26 @@ def judged_periods(
     return tuple(judged)
 
 
+def report_day(period: Period, as_of: date | None = None) -> date:
+    """The last day a report on ``period`` judges: its end, or ``as_of`` when earlier. A child's
+    risk level on this day files it in the report's breakdown by risk (decision 012)."""
+    return period.end if as_of is None else min(period.end, as_of)
+
+
 def compliance[K](
     obligation: Obligation,
     period: Period,
     units: Iterable[tuple[K, Window, Iterable[ContactFact]]],
     policies: Sequence[CadencePolicy] = DEFAULT_POLICIES,
     as_of: date | None = None,
+    risks: Mapping[K, RiskHistory] | None = None,
 ) -> Compliance[K]:
     """Counted and met children (households for the yearly contact) for a report period.
 
     ``units``: ``(key, window, contacts)``; for the yearly contact a ``HouseholdWindow`` with
     the contacts of all its children. See the module doc for longer and shorter periods.
+    ``risks``: each child's risk history (a child left out: nothing recorded, low), for the
+    breakdown by risk level of a per-child obligation.
     """
     judged = judged_periods(obligation, period, policies, as_of)
     spec = OBLIGATIONS[obligation]
@@ -660,6 +699,11 @@ def compliance[K](
     met = [0] * len(judged)
     counted_total = met_total = 0
     unmet: list[K] = []
+    by_level = risks is not None and not spec.per_household
+    day = report_day(period, as_of)
+    level_counted = dict.fromkeys(RiskLevel, 0)
+    level_met = dict.fromkeys(RiskLevel, 0)
+    unmet_risk: list[RiskLevel] = []
     for key, window, contacts in units:
         days = [
             c.day
@@ -680,10 +724,19 @@ def compliance[K](
                 missed = True
         if was_counted:
             counted_total += 1
+            level = RiskLevel.LOW
+            if by_level:
+                assert risks is not None
+                level = risks.get(key, NO_RISK_HISTORY).level_on(day)
+                level_counted[level] += 1
             if missed:
                 unmet.append(key)
+                if by_level:
+                    unmet_risk.append(level)
             else:
                 met_total += 1
+                if by_level:
+                    level_met[level] += 1
     return Compliance(
         obligation=obligation,
         period=period,
@@ -693,6 +746,10 @@ def compliance[K](
         by_period=tuple(
             PeriodCount(sub, c, m) for (sub, _until), c, m in zip(judged, counted, met, strict=True)
         ),
+        by_risk=tuple(RiskCount(lv, level_counted[lv], level_met[lv]) for lv in RiskLevel)
+        if by_level
+        else (),
+        unmet_risk=tuple(unmet_risk),
     )
 
 
@@ -888,3 +945,214 @@ def apply_override(
         return EffectiveRisk(computed.level, computed, None, None)
     level = RiskLevel(override_level)
     return EffectiveRisk(level, computed, level, override_until)
+
+
+# --- risk history ----------------------------------------------------------------------------
+
+_RISK_RANK = {RiskLevel.LOW: 0, RiskLevel.MEDIUM: 1, RiskLevel.HIGH: 2}
+
+
+def risk_rank(level: RiskLevel | str) -> int:
+    """0 low, 1 medium, 2 high (the order the SQL compares levels in)."""
+    return _RISK_RANK[RiskLevel(level)]
+
+
+class RiskSpan(NamedTuple):
+    """The computed level from ``start`` until ``end`` (exclusive; None: still in force)."""
+
+    start: date
+    end: date | None
+    level: RiskLevel
+
+    def holds_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+
+class OverrideSpan(NamedTuple):
+    """An officer's override: set on ``starts_on``, through ``ends_on`` (inclusive), until
+    ``cleared_on`` (exclusive: the day it was cleared or replaced; None: never cleared)."""
+
+    level: RiskLevel
+    starts_on: date
+    ends_on: date
+    cleared_on: date | None = None
+
+    def holds_on(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on and (
+            self.cleared_on is None or day < self.cleared_on
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RiskHistory:
+    """A child's risk over time: the computed spans and the overrides in the order they were
+    set. Empty: nothing recorded, low on every day."""
+
+    computed: tuple[RiskSpan, ...] = ()
+    overrides: tuple[OverrideSpan, ...] = ()
+
+    def computed_on(self, day: date) -> RiskLevel | None:
+        for span in self.computed:
+            if span.holds_on(day):
+                return span.level
+        return None
+
+    def override_index(self, day: date) -> int | None:
+        """Which override is in force on ``day`` (its index): of two, the one set on the later
+        day, then the one set later that day; None when none is."""
+        found: int | None = None
+        for i, override in enumerate(self.overrides):
+            if override.holds_on(day) and (
+                found is None or override.starts_on >= self.overrides[found].starts_on
+            ):
+                found = i
+        return found
+
+    def override_on(self, day: date) -> OverrideSpan | None:
+        index = self.override_index(day)
+        return None if index is None else self.overrides[index]
+
+    def level_on(self, day: date) -> RiskLevel:
+        override = self.override_on(day)
+        if override is not None:
+            return override.level
+        return self.computed_on(day) or RiskLevel.LOW
+
+
+NO_RISK_HISTORY = RiskHistory()
+
+
+def record_level(
+    spans: Iterable[RiskSpan], day: date, level: RiskLevel | str
+) -> tuple[RiskSpan, ...]:
+    """The computed spans once a computation as of ``day`` found ``level``: unchanged when that
+    already is the level on ``day``; otherwise ``level`` holds from ``day`` until the span
+    that held on ``day`` would have ended (or, on a day nothing held, until the next span
+    begins). Touching spans of one level are merged: a span starts only where the level
+    changes."""
+    level = RiskLevel(level)
+    ordered = sorted(spans)
+    holding = next((s for s in ordered if s.holds_on(day)), None)
+    if holding is not None and holding.level is level:
+        return tuple(ordered)
+    if holding is not None:
+        stop = holding.end
+    else:
+        stop = min((s.start for s in ordered if s.start > day), default=None)
+    kept: list[RiskSpan] = [RiskSpan(day, stop, level)]
+    for span in ordered:
+        if span.start < day:
+            end = day if span.end is None else min(span.end, day)
+            kept.append(RiskSpan(span.start, end, span.level))
+        if stop is not None and (span.end is None or span.end > stop):
+            kept.append(RiskSpan(max(span.start, stop), span.end, span.level))
+    merged: list[RiskSpan] = []
+    for span in sorted(kept):
+        last = merged[-1] if merged else None
+        if last is not None and last.end == span.start and last.level is span.level:
+            merged[-1] = RiskSpan(last.start, span.end, span.level)
+        else:
+            merged.append(span)
+    return tuple(merged)
+
+
+class TimelineEntry(NamedTuple):
+    """A stretch of days with one level in force: from ``start`` until ``end`` (exclusive; None:
+    still), the computed level of those days (None: nothing computed yet) and the index in
+    ``RiskHistory.overrides`` of the override in force (None: the computed level applies)."""
+
+    start: date
+    end: date | None
+    level: RiskLevel
+    computed: RiskLevel | None
+    override: int | None
+
+
+def timeline(history: RiskHistory, upto: date | None = None) -> tuple[TimelineEntry, ...]:
+    """The level in force over time, newest first: one entry per stretch of days on which the
+    level, the computed level and the override in force stay the same; with ``upto``, only the
+    stretches begun by that day (the last one keeps its end: an override's last day)."""
+    edges: set[date] = set()
+    for span in history.computed:
+        edges.add(span.start)
+        if span.end is not None:
+            edges.add(span.end)
+    for override in history.overrides:
+        stop = override.ends_on + timedelta(days=1)
+        if override.cleared_on is not None:
+            stop = min(stop, override.cleared_on)
+        if override.starts_on < stop:
+            edges |= {override.starts_on, stop}
+    if not edges:
+        return ()
+    days = sorted(edges)
+    ends: list[date | None] = [*days[1:], None]
+    entries: list[TimelineEntry] = []
+    for start, end in zip(days, ends, strict=True):
+        if upto is not None and start > upto:
+            break
+        index = history.override_index(start)
+        computed = history.computed_on(start)
+        if index is None and computed is None:
+            continue  # before anything was recorded, or after an override with nothing beneath
+        level = history.overrides[index].level if index is not None else computed
+        assert level is not None
+        last = entries[-1] if entries else None
+        if (
+            last is not None
+            and last.end == start
+            and (last.level, last.computed, last.override) == (level, computed, index)
+        ):
+            entries[-1] = last._replace(end=end)
+        else:
+            entries.append(TimelineEntry(start, end, level, computed, index))
+    return tuple(reversed(entries))
+
+
+# --- what a contact must record ------------------------------------------------------------
+
+
+class ContactGap(StrEnum):
+    """Something a contact leaves out that makes it not count (issue 10)."""
+
+    NOBODY_REACHED = "nobody_reached"  # neither the child, the caregiver nor a parent
+    CHILD_NOT_SEEN = "child_not_seen"  # a home visit that neither saw the child nor says why
+    LIVING_NOT_SEEN = "living_not_seen"  # a home visit that did not look at the living conditions
+    SAFETY_NOT_SEEN = "safety_not_seen"  # … nor at the safety items
+
+
+# The checklist values (visits.models.Check), as strings: this module stays Django-free.
+CHECK_NOT_SEEN = "not_seen"
+# The checklist items a home visit must look at, each with the gap its absence is.
+HOME_VISIT_CHECKS = {
+    "check_living": ContactGap.LIVING_NOT_SEEN,
+    "check_safety": ContactGap.SAFETY_NOT_SEEN,
+}
+
+
+def contact_gaps(
+    *,
+    kind: str,
+    met_child: bool,
+    met_caregiver: bool,
+    met_parent: bool,
+    child_not_seen_reason: str,
+    checks: Mapping[str, str],
+) -> dict[str, ContactGap]:
+    """What a contact lacks to count for the plan's obligations, by the field that must change.
+
+    Any contact names whom it reached: the child, the caregiver or a parent (a call nobody
+    answered is not a contact). A home visit (入户走访) also records that the child was seen, or
+    why not, and what the visitor looked at in the home: the living conditions and the safety
+    items (water, fire, electricity, traffic) are good or a concern, never "not seen". An empty
+    answer means the contact may be recorded."""
+    gaps: dict[str, ContactGap] = {}
+    if not (met_child or met_caregiver or met_parent):
+        gaps["met_child"] = ContactGap.NOBODY_REACHED
+    if kind == ContactKind.HOME_VISIT:
+        if not met_child and not child_not_seen_reason.strip():
+            gaps["child_not_seen_reason"] = ContactGap.CHILD_NOT_SEEN
+        for item, gap in HOME_VISIT_CHECKS.items():
+            if checks.get(item, CHECK_NOT_SEEN) == CHECK_NOT_SEEN:
+                gaps[item] = gap
+    return gaps

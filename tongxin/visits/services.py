@@ -18,6 +18,8 @@ from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.services import audit_record
 from tongxin.geo.scope import in_scope
+from tongxin.lib.plausible import event_date_error
+from tongxin.protection import services as protection
 from tongxin.protection.models import Concern, ConcernCategory, Severity
 from tongxin.registry.models import Child, ChildStatus, Household
 from tongxin.registry.selectors import record_changes
@@ -33,6 +35,7 @@ from tongxin.visits.models import (
     ContactCredit,
     ContactKind,
     RiskLevel,
+    RiskOverride,
     WorkLogEntry,
     policy_versions,
 )
@@ -47,6 +50,7 @@ CONTACT_FIELDS = frozenset(
         "met_child",
         "met_caregiver",
         "met_parent",
+        "child_not_seen_reason",
         "notes",
         "latitude",
         "longitude",
@@ -103,7 +107,9 @@ class ProblemInput:
     severity: str = Severity.MEDIUM
     owner: User | None = None
     due_on: date | None = None
-    child: Child | None = None  # default: every child the contact is credited to
+    # The children it is about, each credited by the contact; none given: the contact's child
+    # (the first it names), never every sibling of a home visit.
+    children: tuple[Child, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,38 +118,80 @@ class Recorded:
     created: bool  # False: an earlier request with the same Idempotency-Key recorded it
 
 
-def _validate_contact(fields: dict[str, Any], today: date) -> None:
+def _gap_message(gap: rules.ContactGap) -> str:
+    messages = {
+        rules.ContactGap.NOBODY_REACHED: _(
+            "Say whom the contact reached: the child, the caregiver or a parent."
+        ),
+        rules.ContactGap.CHILD_NOT_SEEN: _(
+            "A home visit records that the child was seen, or why not: tick the child or give "
+            "the reason."
+        ),
+        rules.ContactGap.LIVING_NOT_SEEN: _(
+            "A home visit records the living conditions: choose good or concern."
+        ),
+        rules.ContactGap.SAFETY_NOT_SEEN: _(
+            "A home visit records the safety items: choose good or concern."
+        ),
+    }
+    return messages[gap]
+
+
+def contact_errors(
+    fields: dict[str, Any], *, today: date, born: date | None
+) -> dict[str, list[str]]:
+    """What is wrong with a contact's fields, by field: the one check the form, the API and the
+    services share. ``born``: the birth date of the child whose contact it is (a contact cannot
+    predate it)."""
     if unknown := set(fields) - CONTACT_FIELDS:
         raise ValueError(f"not contact fields: {sorted(unknown)}")
     errors: dict[str, list[str]] = {}
-    if fields.get("kind") not in ContactKind.values:
+    kind = fields.get("kind")
+    if kind not in ContactKind.values:
         errors["kind"] = [_("Choose how the contact was made.")]
     day = fields.get("day")
     if not isinstance(day, date):
         errors["day"] = [_("Give the date of the contact.")]
-    elif day > today:
-        errors["day"] = [_("The date of a contact cannot be in the future.")]
+    elif message := event_date_error(day, today=today, not_before=born):
+        errors["day"] = [message]
     for name in CHECKLIST_FIELDS:
         if fields.get(name, Check.NOT_SEEN) not in Check.values:
             errors[name] = [_("Choose good, concern or not seen.")]
-    if errors:
+    gaps = rules.contact_gaps(
+        kind=str(kind),
+        met_child=bool(fields.get("met_child")),
+        met_caregiver=bool(fields.get("met_caregiver")),
+        met_parent=bool(fields.get("met_parent")),
+        child_not_seen_reason=str(fields.get("child_not_seen_reason") or ""),
+        checks={name: str(fields.get(name, Check.NOT_SEEN)) for name in CHECKLIST_FIELDS},
+    )
+    for name, gap in gaps.items():
+        errors.setdefault(name, []).append(_gap_message(gap))
+    return errors
+
+
+def _validate_contact(fields: dict[str, Any], today: date, born: date | None) -> None:
+    if errors := contact_errors(fields, today=today, born=born):
         raise ValidationError(errors)
 
 
-def _credited(household: Household, children: list[Child], kind: str, day: date) -> list[Child]:
+def credited_children(
+    household: Household, children: list[Child], kind: str, day: date
+) -> list[Child]:
     """The children a contact counts for: a home visit counts for every child of the household
-    who was registered by then and still active; another kind for the children named."""
+    who was registered by then and still active; another kind for the children named. A child
+    born after the contact's day is never credited (a sibling born since: the contact was not
+    about them)."""
+    named = [c for c in children if c.birth_date <= day]
     if kind == ContactKind.HOME_VISIT:
         siblings = list(
-            household.children.filter(status=ChildStatus.ACTIVE, registered_on__lte=day)
+            household.children.filter(
+                status=ChildStatus.ACTIVE, registered_on__lte=day, birth_date__lte=day
+            )
         )
-        named = {c.pk for c in children}
-        return (
-            siblings + [c for c in children if c.pk not in {s.pk for s in siblings}]
-            if named
-            else siblings
-        )
-    return children
+        seen = {s.pk for s in siblings}
+        return siblings + [c for c in named if c.pk not in seen]
+    return named
 
 
 def _write_credits(contact: Contact, children: list[Child]) -> None:
@@ -181,12 +229,13 @@ def contact_record(
         if existing is not None:
             return Recorded(existing, created=False)
     today = timezone.localdate()
-    _validate_contact(fields, today)
+    # The first child named is the one whose contact it is (its file's form).
+    _validate_contact(fields, today, children[0].birth_date if children else None)
     if any(c.household_id != household.pk for c in children):
         raise ValidationError({"children": [_("Every child must belong to the household.")]})
     if not children and fields["kind"] != ContactKind.HOME_VISIT:
         raise ValidationError({"children": [_("Choose the child the contact was about.")]})
-    credited = _credited(household, children, fields["kind"], fields["day"])
+    credited = credited_children(household, children, fields["kind"], fields["day"])
     if not credited:
         raise ValidationError(
             {"children": [_("No child of this household was registered on that date.")]}
@@ -221,61 +270,60 @@ def contact_record(
         day=contact.day.isoformat(),
         children=len(credited),
     )
-    raised = _raise_problems(actor, contact, credited, problems, request)
-    for child in {c.pk: c for c in raised}.values():
+    raised = protection.contact_problems_raise(
+        actor=actor,
+        contact=contact,
+        problems=_contact_problems(contact, children[0] if children else None, credited, problems),
+        request=request,
+    )
+    for child in {c.child_id: c.child for c in raised}.values():
         risk_refresh(child)
     return Recorded(contact, created=True)
 
 
-def _raise_problems(
-    actor: User,
-    contact: Contact,
-    credited: list[Child],
-    problems: Any,
-    request: HttpRequest | None,
-) -> list[Child]:
-    touched: list[Child] = []
+def _contact_problems(
+    contact: Contact, child: Child | None, credited: list[Child], problems: Any
+) -> list[protection.ContactProblem]:
+    """The problems as protection records them, each about the children it names (by default
+    the child whose contact it is), checked against the contact."""
+    found = []
     for problem in problems:
-        if problem.checklist_item not in CHECKLIST_FIELDS:
-            raise ValueError(f"not a checklist item: {problem.checklist_item}")
-        if getattr(contact, problem.checklist_item) != Check.CONCERN:
+        item = problem.checklist_item
+        if item not in CHECKLIST_FIELDS:
+            raise ValueError(f"not a checklist item: {item}")
+        if getattr(contact, item) != Check.CONCERN:
+            raise ValidationError(
+                {item: [_("A problem needs its checklist item marked 'concern'.")]}
+            )
+        if not problem.description.strip():
+            raise ValidationError({item: [_("Describe the problem found.")]})
+        about = list(problem.children) or ([child] if child is not None else [])
+        if not about:
+            # A home visit recorded for no child in particular: the problem names its child.
+            raise ValidationError(
+                {f"{item}_children": [_("Choose the child the problem is about.")]}
+            )
+        if any(c.pk not in {k.pk for k in credited} for c in about):
             raise ValidationError(
                 {
-                    problem.checklist_item: [
-                        _("A problem needs its checklist item marked 'concern'.")
+                    f"{item}_children": [
+                        _("A problem can be about a child this contact counts for only.")
                     ]
                 }
             )
-        if not problem.description.strip():
-            raise ValidationError({problem.checklist_item: [_("Describe the problem found.")]})
-        for child in [problem.child] if problem.child else credited:
-            concern = Concern(
-                child=child,
-                contact=contact,
-                checklist_item=problem.checklist_item,
-                category=CHECKLIST_CATEGORY[problem.checklist_item],
+        found.append(
+            protection.ContactProblem(
+                children=about,
+                checklist_item=item,
+                category=CHECKLIST_CATEGORY[item],
+                description=problem.description,
+                solution=problem.solution,
                 severity=problem.severity,
-                description=problem.description.strip(),
-                solution=problem.solution.strip(),
                 owner=problem.owner,
                 due_on=problem.due_on,
-                created_by=actor,
             )
-            concern._history_user = actor  # type: ignore[attr-defined]
-            concern.save()
-            _audit(
-                actor,
-                "concern.raise",
-                "concern",
-                concern.public_id,
-                child.village_id,
-                request,
-                child=str(child.public_id),
-                category=concern.category,
-                severity=concern.severity,
-            )
-            touched.append(child)
-    return touched
+        )
+    return found
 
 
 def contact_opened(*, actor: User, contact: Contact, request: HttpRequest | None = None) -> None:
@@ -310,7 +358,10 @@ def contact_update(
     if timezone.now() > contact_editable_until(contact):
         raise EditWindowClosed
     merged = {f: getattr(contact, f) for f in CONTACT_FIELDS} | changes
-    _validate_contact(merged, timezone.localdate())
+    named = [cr.child for cr in contact.credits.select_related("child")]
+    # Its form is the oldest credited child's: the day may not predate every child's birth.
+    born = min((c.birth_date for c in named), default=None)
+    _validate_contact(merged, timezone.localdate(), born)
     current = (
         Contact.objects.select_for_update()
         .filter(pk=contact.pk)
@@ -330,12 +381,12 @@ def contact_update(
     contact._history_user = actor  # type: ignore[attr-defined]
     contact.save()
     if {"kind", "day"} & set(changed):
-        named = [cr.child for cr in contact.credits.select_related("child")]
         if contact.kind != ContactKind.HOME_VISIT:
-            # Kept: the children it was credited to (a home visit's siblings included).
-            credited = named
+            # Kept: the children it was credited to (a home visit's siblings included), but
+            # those born after its new day.
+            credited = [c for c in named if c.birth_date <= contact.day]
         else:
-            credited = _credited(contact.household, named, contact.kind, contact.day)
+            credited = credited_children(contact.household, named, contact.kind, contact.day)
         _write_credits(contact, credited)
     _audit(
         actor,
@@ -429,6 +480,20 @@ def worklog_record(
     return entry
 
 
+def _end_overrides(actor: User, child: Child, day: date) -> list[RiskOverride]:
+    """End the overrides that still hold on ``day`` or later: from ``day`` on they no longer
+    apply (one set earlier the same day never applied)."""
+    ending = list(
+        RiskOverride.objects.select_for_update().filter(
+            child=child, cleared_on__isnull=True, ends_on__gte=day
+        )
+    )
+    RiskOverride.objects.filter(pk__in=[o.pk for o in ending]).update(
+        cleared_on=day, cleared_by=actor, cleared_at=timezone.now()
+    )
+    return ending
+
+
 @transaction.atomic
 def risk_override_set(
     *,
@@ -439,8 +504,9 @@ def risk_override_set(
     reason: str,
     request: HttpRequest | None = None,
 ) -> ChildRisk:
-    """An officer sets the child's level until ``until`` (inclusive), with a reason; the
-    computed level stays beside it."""
+    """An officer sets the child's level from today until ``until`` (inclusive), with a
+    reason; the computed level stays beside it. An override still in force ends today: the
+    history keeps both."""
     if actor.role not in RISK_OVERRIDE_ROLES or not in_scope(actor, child.village_id):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
@@ -456,9 +522,16 @@ def risk_override_set(
     risk = risk_refresh(child, as_of=today)
     risk = ChildRisk.objects.select_for_update().get(pk=risk.pk)
     previous = risk.level
-    risk.override_level, risk.override_until = level, until
-    risk.override_reason, risk.override_by = reason.strip(), actor
-    risk.level = level
+    replaced = _end_overrides(actor, child, today)
+    override = RiskOverride.objects.create(
+        child=child,
+        level=level,
+        starts_on=today,
+        ends_on=until,
+        reason=reason.strip(),
+        set_by=actor,
+    )
+    risk.override, risk.level = override, level
     risk.version += 1
     risk.save()
     _audit(
@@ -472,6 +545,7 @@ def risk_override_set(
         previous=previous,
         computed=risk.computed_level,
         until=until.isoformat(),
+        replaced=len(replaced),
     )
     return risk
 
@@ -480,13 +554,24 @@ def risk_override_set(
 def risk_override_clear(
     *, actor: User, child: Child, request: HttpRequest | None = None
 ) -> ChildRisk:
+    """The override in force ends today: the computed level applies from today on (the
+    history keeps the override for the days it held)."""
     if actor.role not in RISK_OVERRIDE_ROLES or not in_scope(actor, child.village_id):
         raise PermissionDenied
-    ChildRisk.objects.filter(pk=child.pk).update(
-        override_level="", override_until=None, override_reason="", override_by=None
-    )
-    risk = risk_refresh(child)
-    _audit(actor, "risk.override_clear", "child", child.public_id, child.village_id, request)
+    today = timezone.localdate()
+    cleared = _end_overrides(actor, child, today)
+    risk = risk_refresh(child, as_of=today)
+    if cleared:
+        _audit(
+            actor,
+            "risk.override_clear",
+            "child",
+            child.public_id,
+            child.village_id,
+            request,
+            level=cleared[-1].level,
+            computed=risk.computed_level,
+        )
     return risk
 
 

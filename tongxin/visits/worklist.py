@@ -19,7 +19,10 @@ Who is in scope on ``as_of``
     ``status_since`` when the status is not ``active`` (the day it left scope), else always;
     in a category on a day when a ``CategorySpan`` covers that day (the category history, so an
     ``as_of`` in the past is judged by the categories then). The household's window is its
-    children's (every child of the household, whatever its status today).
+    children's (every child of the household, whatever its status today). The risk level that
+    chooses the rolling cadence is the one in force on ``as_of`` (``risk.level_on_sql``: the
+    override then, else the computed span then, else low), never a level computed or set
+    later (decision 012).
 
 How the SQL computes the reference
     Everything the rules ask of many rows is done in the query, per child (per household for
@@ -54,7 +57,8 @@ from tongxin.geo.models import PREFIX_LENGTH, Division, Level
 from tongxin.geo.scope import scope_prefix
 from tongxin.registry.models import CategorySpan, Child, ChildStatus, Household
 from tongxin.visits import rules
-from tongxin.visits.models import CadencePolicyVersion, ChildRisk, ContactCredit, policy_versions
+from tongxin.visits.models import CadencePolicyVersion, ContactCredit, policy_versions
+from tongxin.visits.risk import level_on_sql
 
 Obligation, Status, PeriodKind = rules.Obligation, rules.Status, rules.PeriodKind
 
@@ -475,8 +479,10 @@ def child_lines(prefix: str, as_of: date) -> list[WorkLine]:
         return []
     sql = _Sql()
     credit, child, span = sql.table(ContactCredit), sql.table(Child), sql.table(CategorySpan)
-    household, division, risk = sql.table(Household), sql.table(Division), sql.table(ChildRisk)
+    household, division = sql.table(Household), sql.table(Division)
     day = sql.date(as_of)
+    # The level in force on as_of (decision 012), by two index probes per child.
+    level_sql, level_params = level_on_sql("c.id", as_of)
     where, where_params = sql.in_division("c.village_id", prefix)
     scoped, scoped_params = _in_scope_sql(sql, as_of)
     last_any = (
@@ -498,17 +504,17 @@ def child_lines(prefix: str, as_of: date) -> list[WorkLine]:
         WITH x AS MATERIALIZED (
             SELECT c.id, c.public_id, c.name, c.household_id, c.village_id, c.registered_on,
                 {last_sql} AS last_other,
-                {last_sql} AS last_home
+                {last_sql} AS last_home,
+                {level_sql} AS risk_level
             FROM {child} c
             WHERE {where} AND {scoped}
         )
         SELECT x.public_id, x.name, h.public_id, x.village_id,
             (SELECT d.name FROM {division} d WHERE d.code = x.village_id), x.registered_on,
-            r.level, {last_any}, x.last_home
+            x.risk_level, {last_any}, x.last_home
             {"".join(f", {c}" for c in (*missed_monthly, *missed_quarterly))}
         FROM x
         JOIN {household} h ON h.id = x.household_id
-        LEFT JOIN {risk} r ON r.child_id = x.id
     """  # noqa: S608
     director = rules.VILLAGE_DIRECTOR
     params = [
@@ -518,6 +524,7 @@ def child_lines(prefix: str, as_of: date) -> list[WorkLine]:
         director,
         True,
         day,
+        *level_params,
         *where_params,
         *scoped_params,
     ]

@@ -66,7 +66,7 @@ def file_sections(child: Child, user: User) -> dict[str, Any]:
         .select_related("owner", "contact")
         .order_by("due_on", "created_at")
     )
-    risk = ChildRisk.objects.filter(pk=child.pk).select_related("override_by").first()
+    risk = ChildRisk.objects.filter(pk=child.pk).select_related("override__set_by").first()
     return {
         "child": child,
         "timeline": rows[:TIMELINE_LENGTH],

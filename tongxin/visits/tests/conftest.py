@@ -11,7 +11,12 @@ from tongxin.registry.models import Child
 from tongxin.registry.tests.conftest import VILLAGE, make_family
 from tongxin.testing import Actors
 
-__all__ = ["VILLAGE", "add_sibling", "make_family"]
+__all__ = ["REACHED", "VILLAGE", "VISITED", "add_sibling", "make_family"]
+
+# What a contact must record to count (rules.contact_gaps): whom it reached, and for a home
+# visit that the child was seen and the living conditions and safety were looked at.
+REACHED = {"met_caregiver": True}
+VISITED = {"met_child": True, "check_living": "good", "check_safety": "good"}
 
 
 def add_sibling(

@@ -30,6 +30,7 @@ from tongxin.visits.rules import (
     Obligation,
     parse_period,
 )
+from tongxin.visits.tests import worklist_world
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +54,7 @@ class World:
     author: User
     windows: dict[Child, ChildWindow] = field(default_factory=dict)
     facts: dict[Child, list[ContactFact]] = field(default_factory=dict)
+    risks: dict[Child, rules.RiskHistory] = field(default_factory=dict)
 
     def household(self, village: str = EAST) -> Household:
         return Household.objects.create(village_id=village)
@@ -106,6 +108,10 @@ class World:
             author_role=role,
             kind=kind,
             day=D(day),
+            # What a contact must record to count (rules.contact_gaps).
+            met_child=True,
+            check_living="good",
+            check_safety="good",
         )
         ContactCredit.objects.bulk_create(
             ContactCredit(
@@ -121,6 +127,21 @@ class World:
         for c in credited:
             self.facts[c].append(ContactFact(D(day), kind, role))
         return contact
+
+    def risk(
+        self,
+        child: Child,
+        computed: Iterable[tuple[str, str]] = (),
+        overrides: Iterable[tuple[str, str, str, str | None]] = (),
+    ) -> None:
+        """Levels computed on days and overrides ``(level, set on, ends on, cleared on)``,
+        written to the history tables (``worklist_world.risk_history``)."""
+        worklist_world.risk_history(
+            child,
+            [(D(day), level) for day, level in computed],
+            [(lv, D(a), D(b), D(c) if c else None) for lv, a, b, c in overrides],
+        )
+        self.risks[child] = worklist_world.history_of(child)
 
     def reference(
         self,
@@ -149,7 +170,8 @@ class World:
             ]
         else:
             units = [(c.public_id, self.windows[c], self.facts[c]) for c in children]
-        return rules.compliance(obligation, period, units, policies, as_of)
+        risks = {c.public_id: self.risks.get(c, rules.NO_RISK_HISTORY) for c in children}
+        return rules.compliance(obligation, period, units, policies, as_of, risks)
 
 
 OBLIGATIONS_PER_HOUSEHOLD = {ob: rules.OBLIGATIONS[ob].per_household for ob in ALL_OBLIGATIONS}
@@ -188,6 +210,16 @@ def assert_matches(
         assert (got.total.counted, got.total.met) == (expected.counted, expected.met), ob
         assert unmet_keys(report, ob) == set(expected.unmet), ob
         assert got.by_period == expected.by_period, ob
+        assert tuple((lv, f.counted, f.met) for lv, f in got.by_risk.items()) == tuple(
+            expected.by_risk
+        ), ob
+        day = rules.report_day(report.period, as_of)
+        levels = {c.public_id: world.risks.get(c, rules.NO_RISK_HISTORY) for c in world.windows}
+        assert [m.risk for m in got.unmet] == [levels[m.child].level_on(day) for m in got.unmet]
+        if not got.per_household:
+            assert dict(zip(expected.unmet, expected.unmet_risk, strict=True)) == {
+                m.child: m.risk for m in got.unmet
+            }, ob
         for row in report.rows:
             sub = world.reference(
                 ob, report.period, inside=row.division.prefix, as_of=as_of, policies=policies
@@ -407,6 +439,12 @@ def test_the_number_of_queries_does_not_grow_with_children_or_divisions(
             kids = [world.child(household) for _ in range(2)]
             world.contact(kids, f"2024-0{n % 9 + 1}-1{n}", kind="home_visit")
             world.contact(kids[0], "2024-07-01", role=TOWN_SUPERVISOR)
+            # Risk histories with changes and overrides: still the same statement.
+            world.risk(
+                kids[1],
+                [("2024-01-01", "high"), ("2024-05-01", "low")],
+                [("medium", "2024-06-01", "2024-12-31", None)],
+            )
     Division.objects.create(code="620724102000", name="新镇", level="town", parent_id=COUNTY)
     Division.objects.create(
         code="620724102201", name="新村", level="village", parent_id="620724102000"
@@ -461,3 +499,71 @@ def test_contacts_on_the_first_and_last_day_count(world: World) -> None:
     q4 = compliance_report(division(COUNTY), parse_period("2024-Q4"), as_of=D("2024-12-31"))
     assert figures(q4, YEARLY) == (3, 2)
     assert_matches(year, world)
+
+
+# --- risk levels then, not now (issue 10, decision 012) --------------------------------------
+
+LOW, MEDIUM, HIGH = rules.RiskLevel.LOW, rules.RiskLevel.MEDIUM, rules.RiskLevel.HIGH
+
+
+def by_risk(report: ComplianceReport, ob: Obligation) -> dict[str, tuple[int, int]]:
+    return {str(lv): (f.counted, f.met) for lv, f in report.obligations[ob].by_risk.items()}
+
+
+def test_a_past_quarter_files_each_child_under_its_level_then(world: World) -> None:
+    was_high = world.child()  # high in the first quarter of 2024, low since April
+    world.risk(was_high, [("2024-01-01", "high"), ("2024-04-01", "low")])
+    overridden = world.child()  # low then; an officer raised it in 2026
+    world.risk(overridden, [("2024-01-01", "low")], [("high", "2026-11-02", "2027-01-31", None)])
+    world.child()  # nothing recorded: low
+    for kid in world.windows:
+        world.contact(kid, "2024-01-10")
+        world.contact(kid, "2024-02-10")
+    world.contact(overridden, "2024-03-10")
+    today = D("2026-12-07")
+    q1 = compliance_report(division(COUNTY), parse_period("2024-Q1"), as_of=today)
+    assert by_risk(q1, MONTHLY) == {"low": (2, 1), "medium": (0, 0), "high": (1, 0)}
+    assert by_risk(q1, QUARTERLY) == {"low": (2, 0), "medium": (0, 0), "high": (1, 0)}
+    assert {m.child: m.risk for m in q1.obligations[MONTHLY].unmet}[was_high.public_id] == HIGH
+    assert q1.obligations[YEARLY].by_risk == {}
+    assert_matches(q1, world, as_of=today)
+    # The second quarter: low, as it is now.
+    q2 = compliance_report(division(COUNTY), parse_period("2024-Q2"), as_of=today)
+    assert by_risk(q2, MONTHLY) == {"low": (3, 0), "medium": (0, 0), "high": (0, 0)}
+    assert_matches(q2, world, as_of=today)
+    # The override made in 2026 files the child under high in a report of today's quarter.
+    now = compliance_report(division(COUNTY), parse_period("2026-Q4"), as_of=today)
+    assert by_risk(now, MONTHLY)["high"] == (1, 0)
+    assert_matches(now, world, as_of=today)
+
+
+@pytest.mark.parametrize(
+    ("computed", "overrides", "as_of", "level"),
+    [
+        # Raised on the quarter's last day: that is the day judged.
+        ([("2024-01-01", "medium"), ("2024-03-31", "high")], [], None, HIGH),
+        # Lowered on the last day.
+        ([("2024-01-01", "high"), ("2024-03-31", "low")], [], None, LOW),
+        # An override through the last day, then one cleared on it (from that day: computed).
+        ([("2024-01-01", "low")], [("high", "2024-02-01", "2024-03-31", None)], None, HIGH),
+        ([("2024-01-01", "low")], [("high", "2024-02-01", "2024-06-30", "2024-03-31")], None, LOW),
+        # Judged so far: the level on as_of, not the one at the quarter's end.
+        ([("2024-01-01", "medium"), ("2024-03-01", "high")], [], "2024-02-15", MEDIUM),
+        # Nothing recorded yet on the day judged: low.
+        ([("2024-04-01", "high")], [], None, LOW),
+    ],
+)
+def test_the_level_on_the_last_day_judged_files_the_child(
+    world: World,
+    computed: list[tuple[str, str]],
+    overrides: list[tuple[str, str, str, str | None]],
+    as_of: str | None,
+    level: rules.RiskLevel,
+) -> None:
+    kid = world.child()
+    world.risk(kid, computed, overrides)
+    day = D(as_of) if as_of else None
+    report = compliance_report(division(COUNTY), parse_period("2024-Q1"), as_of=day)
+    assert {lv for lv, f in report.obligations[MONTHLY].by_risk.items() if f.counted} == {level}
+    assert [m.risk for m in report.obligations[MONTHLY].unmet] == [level]
+    assert_matches(report, world, as_of=day)

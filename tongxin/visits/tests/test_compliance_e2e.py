@@ -14,6 +14,7 @@ from tongxin.e2e import (
     ARTIFACTS,
     DemoServer,
     assert_fits,
+    click_menu,
     demo_server,
     screenshot,
 )
@@ -65,7 +66,7 @@ def test_an_auditor_reads_compliance_and_drills_down(browser: Any, server: DemoS
     page.click("button[type=submit]")
     page.wait_for_load_state()
 
-    page.click("nav a[href='/visits/compliance/']")
+    click_menu(page, "nav a[href='/visits/compliance/']")
     page.wait_for_load_state()
     assert page.locator("h1").inner_text().startswith("履职统计")
     _chart_drawn(page)

@@ -4,7 +4,9 @@ back, so the examples do not see each other.
 
 The report (period, ``as_of``, policy versions, division) is drawn first; the world's dates are
 then drawn half the time from the report's edges (each obligation period's first and last day,
-``as_of``, and the days either side), where an off-by-one in the SQL would show."""
+``as_of``, and the days either side), where an off-by-one in the SQL would show. Each child's
+risk level changes over time and officers set, replace and clear overrides on those days too, so
+that the breakdown by the level on the report's last day judged meets every edge."""
 
 from __future__ import annotations
 
@@ -94,12 +96,20 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             ),
             max_size=2,
         )
+        level = st.sampled_from(("low", "medium", "high"))
+        day = days().map(date.isoformat)
         return st.fixed_dictionaries(
             {
                 "registered": st.one_of(st.just(date(2023, 11, 1)), days()).map(date.isoformat),
                 "left": st.one_of(st.none(), st.none(), days().map(date.isoformat)),
                 "status": st.sampled_from(("transferred_out", "aged_out", "closed")),
                 "spans": st.one_of(st.just([ALWAYS]), spans),
+                # Levels computed on days (in this order) and overrides
+                # (level, set on, ends on, cleared on).
+                "changes": st.lists(st.tuples(day, level), max_size=3),
+                "overrides": st.lists(
+                    st.tuples(level, day, day, st.one_of(st.none(), st.none(), day)), max_size=2
+                ),
             }
         )
 
@@ -144,7 +154,13 @@ def test_the_database_answers_as_the_reference(actors: Actors, scenario: Scenari
         members = []
         for village, children in scenario.households:
             household = world.household(village)
-            members.append([world.child(household, **spec) for spec in children])
+            kids = []
+            for spec in children:
+                fields = {k: v for k, v in spec.items() if k not in ("changes", "overrides")}
+                kid = world.child(household, **fields)
+                world.risk(kid, spec["changes"], spec["overrides"])
+                kids.append(kid)
+            members.append(kids)
         for index, day, kind, role, picks in scenario.contacts:
             kids = members[index]
             credited = sorted({kids[p % len(kids)] for p in picks}, key=lambda c: c.pk)

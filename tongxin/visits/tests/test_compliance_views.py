@@ -6,6 +6,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -81,7 +82,7 @@ def test_it_shows_the_county_by_town_with_links_down(actors: Actors, scene: Scen
     assert quarterly == [50.0, 0.0]
     assert yearly == [50.0, 0.0]
     # The chart is drawn by static scripts served by the site itself; no inline script.
-    assert "/static/vendor/echarts/echarts.common.min.js" in html
+    assert "/static/vendor/echarts/charts.min.js" in html
     assert "/static/visits/compliance.js" in html
     assert not re.search(r"<script(?![^>]*(\bsrc=|application/json))", html)
 
@@ -153,7 +154,7 @@ def test_the_export_lists_the_figures_and_every_miss_and_is_audited(
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     book = load_workbook(io.BytesIO(response.getvalue()))
-    assert book.sheetnames == ["汇总", "按人员", "未完成名单"]
+    assert book.sheetnames == ["汇总", "按人员", "按风险等级", "未完成名单"]
     summary = list(book["汇总"].iter_rows(values_only=True))
     total = next(r for r in summary if r[0] == COUNTY)
     assert total[2:5] == (3, 1, 33.3)  # monthly: 3 children, 1 met
@@ -251,3 +252,65 @@ def test_the_api_runs_a_constant_number_of_queries(actors: Actors, scene: Scene)
         for _ in range(5):
             scene.world.contact(scene.world.child(scene.world.household(village)), "2024-03-03")
     assert count() == before
+
+
+# --- by risk level (issue 10) --------------------------------------------------------------
+
+
+@pytest.fixture
+def risks(scene: Scene) -> Scene:
+    """东村's child was at high risk through 2024 and is low now; 南村's was low then and an
+    officer raised it today."""
+    today = timezone.localdate()
+    scene.world.risk(scene.east, [("2024-01-01", "high"), ("2025-01-01", "low")])
+    scene.world.risk(
+        scene.south,
+        [("2024-01-01", "low")],
+        [("high", today.isoformat(), (today + timedelta(days=30)).isoformat(), None)],
+    )
+    return scene
+
+
+def test_the_page_breaks_a_past_quarter_down_by_the_levels_then(
+    actors: Actors, risks: Scene
+) -> None:
+    response = web_client(actors.county_admin).get(PAGE, {"period": "2024-Q2"})
+    assert response.status_code == 200
+    rows = {
+        row.name: [(cell.counted, cell.met) for _label, cell in row.cells if cell is not None]
+        for row in response.context["by_risk"]
+    }
+    # Monthly contact, quarterly home visit: 东村 missed May and its visit, at high risk then.
+    assert rows == {
+        "高风险": [(1, 0), (1, 0)],
+        "中风险": [(0, 0), (0, 0)],
+        "低风险": [(2, 1), (2, 1)],
+    }
+    html = response.content.decode()
+    assert 'id="compliance-by-risk"' in html
+    assert "2024年6月30日" in html  # the day whose levels are used
+    misses = html[html.index("miss-list") :]
+    assert re.search(rf"{risks.east.name}</a> <mark>高风险</mark>", misses)
+    assert not re.search(rf"{risks.south.name}</a> <mark>", misses)
+
+
+def test_the_api_and_export_break_down_by_the_levels_then(actors: Actors, risks: Scene) -> None:
+    body = api_client(actors.county_admin).get(API, {"division": COUNTY, "period": "2024-Q2"})
+    data = body.json()
+    assert data["risk_day"] == "2024-06-30"
+    monthly = data["obligations"]["monthly_contact"]
+    assert monthly["risk_levels"] == [
+        {"level": "low", "counted": 2, "met": 1},
+        {"level": "medium", "counted": 0, "met": 0},
+        {"level": "high", "counted": 1, "met": 0},
+    ]
+    assert data["obligations"]["yearly_family_contact"]["risk_levels"] == []
+    response = web_client(actors.county_admin).get(EXPORT, {"period": "2024-Q2"})
+    book = load_workbook(io.BytesIO(response.getvalue()))
+    levels = list(book["按风险等级"].iter_rows(values_only=True))
+    assert levels[0][0] == "按 2024-06-30 当日的风险等级统计"
+    assert levels[2][:4] == ("高风险", 1, 0, 0)
+    misses = list(book["未完成名单"].iter_rows(values_only=True))
+    assert misses[0][-1] == "风险等级"
+    assert {r[-1] for r in misses[1:] if r[1] == str(risks.east.public_id)} == {"高风险"}
+    assert {r[-1] for r in misses[1:] if r[1] == str(risks.south.public_id)} == {"低风险"}

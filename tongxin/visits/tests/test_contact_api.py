@@ -20,7 +20,7 @@ from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors, api_client
 from tongxin.visits import services
 from tongxin.visits.models import Contact, ContactCredit
-from tongxin.visits.tests.conftest import add_sibling
+from tongxin.visits.tests.conftest import REACHED, VISITED, add_sibling
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ CREATE = "/api/v1/contacts"
 
 
 def _body(child: Child, **over: Any) -> dict[str, Any]:
-    return {"child": str(child.public_id), "kind": "phone", "day": "2024-06-03"} | over
+    return {"child": str(child.public_id), "kind": "phone", "day": "2024-06-03", **REACHED} | over
 
 
 def _post(actors: Actors, body: dict[str, Any], key: str | None = None, user: str = "") -> Any:
@@ -147,7 +147,7 @@ def test_children_of_another_household_are_refused(actors: Actors, child: Child)
 
 def test_a_home_visit_counts_for_every_sibling(actors: Actors, child: Child) -> None:
     sibling = add_sibling(actors, child)
-    body = _post(actors, _body(child, kind="home_visit")).json()
+    body = _post(actors, _body(child, kind="home_visit", **VISITED)).json()
     assert set(body["children"]) == {str(child.public_id), str(sibling.public_id)}
 
 
@@ -180,20 +180,20 @@ def test_it_lists_a_childs_contacts_with_no_id_number(actors: Actors) -> None:
         actor=actors.village_director,
         household=child.household,
         children=[sibling],
-        fields={"kind": "home_visit", "day": date(2024, 5, 20)},
+        fields={"kind": "home_visit", "day": date(2024, 5, 20), **VISITED},
     )
     mine = services.contact_record(
         actor=actors.village_director,
         household=child.household,
         children=[child],
-        fields={"kind": "phone", "day": date(2024, 6, 3)},
+        fields={"kind": "phone", "day": date(2024, 6, 3), **REACHED},
     ).contact
     services.addendum_add(actor=actors.town_supervisor, contact=mine, text="督导员补记")
     services.contact_record(
         actor=actors.village_director,
         household=child.household,
         children=[sibling],
-        fields={"kind": "phone", "day": date(2024, 6, 4)},
+        fields={"kind": "phone", "day": date(2024, 6, 4), **REACHED},
     )
     response = api_client(actors.auditor).get(reverse("api:child_contacts", args=[child.public_id]))
     assert response.status_code == 200
@@ -220,7 +220,12 @@ def test_the_list_takes_a_constant_number_of_queries(
             actor=actors.village_director,
             household=child.household,
             children=[child],
-            fields={"kind": "phone", "day": date(2024, 5, 1 + n), "check_health": "concern"},
+            fields={
+                "kind": "phone",
+                "day": date(2024, 5, 1 + n),
+                "check_health": "concern",
+                **REACHED,
+            },
             problems=[services.ProblemInput(checklist_item="check_health", description="咳嗽")],
         ).contact
         services.addendum_add(actor=actors.town_supervisor, contact=contact, text="补记")
@@ -305,8 +310,8 @@ def test_reading_a_contact_is_audited(actors: Actors, child: Child) -> None:
 def test_credits_follow_the_household_not_the_request(actors: Actors, child: Child) -> None:
     """A retried home visit does not credit the siblings twice."""
     add_sibling(actors, child)
-    _post(actors, _body(child, kind="home_visit"), key="hv")
-    _post(actors, _body(child, kind="home_visit"), key="hv")
+    _post(actors, _body(child, kind="home_visit", **VISITED), key="hv")
+    _post(actors, _body(child, kind="home_visit", **VISITED), key="hv")
     assert ContactCredit.objects.count() == 2
 
 

@@ -21,7 +21,7 @@ from tongxin.registry.models import Child
 from tongxin.testing import Actors, web_client
 from tongxin.visits import services
 from tongxin.visits.models import CHECKLIST_FIELDS, Contact, ContactCredit
-from tongxin.visits.tests.conftest import add_sibling
+from tongxin.visits.tests.conftest import REACHED, VISITED, add_sibling
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def _record(actors: Actors, child: Child, **over: Any) -> Contact:
         actor=over.pop("actor", actors.village_director),
         household=child.household,
         children=[child],
-        fields={"kind": "phone", "day": date(2024, 6, 3), **over},
+        fields={"kind": "phone", "day": date(2024, 6, 3), **REACHED, **over},
     ).contact
 
 
@@ -153,7 +153,8 @@ def test_a_double_submit_records_once(actors: Actors, child: Child) -> None:
 def test_a_home_visit_counts_for_every_sibling(actors: Actors, child: Child) -> None:
     sibling = add_sibling(actors, child)
     response = web_client(actors.village_director).post(
-        _new_url(child), _post_data(kind="home_visit", met_child="on")
+        _new_url(child),
+        _post_data(kind="home_visit", met_child="on", check_living="good", check_safety="good"),
     )
     assert response.status_code == 302
     contact = Contact.objects.get()
@@ -185,7 +186,7 @@ def test_a_future_date_is_refused_in_chinese(actors: Actors, child: Child) -> No
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = web_client(actors.village_director).post(_new_url(child), _post_data(day=tomorrow))
     assert response.status_code == 200
-    assert "不能" in response.content.decode()
+    assert "在今天之后" in response.content.decode()
     assert not Contact.objects.exists()
 
 
@@ -197,6 +198,33 @@ def test_it_goes_back_to_the_page_it_came_from_when_safe(actors: Actors, child: 
         _new_url(child, next="https://example.com/"), _post_data(idempotency_key="b")
     )
     assert away["Location"].startswith(reverse("registry:child_detail", args=[child.public_id]))
+
+
+def test_all_good_sets_every_item_left_not_seen_without_a_script(
+    actors: Actors, child: Child
+) -> None:
+    """The "all good" choice works on the server too: the items left "not seen" become good,
+    one changed by hand (a concern) stays as chosen."""
+    page = web_client(actors.village_director).get(_new_url(child)).content.decode()
+    assert 'type="checkbox" name="all_good"' in page
+    with translation.override("zh-hans"):
+        assert gettext("All good") in page
+    response = web_client(actors.village_director).post(
+        _new_url(child), _post_data(all_good="on", check_mood="concern")
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get()
+    assert {item: getattr(contact, item) for item in CHECKLIST_FIELDS} == {
+        **dict.fromkeys(CHECKLIST_FIELDS, "good"),
+        "check_mood": "concern",
+    }
+
+
+def test_the_kind_asked_for_is_chosen_when_the_form_opens(actors: Actors, child: Child) -> None:
+    client = web_client(actors.village_director)
+    for asked, chosen in (("home_visit", "home_visit"), ("letter", "phone"), ("", "phone")):
+        form = client.get(_new_url(child, kind=asked)).context["form"]
+        assert form["kind"].value() == chosen, asked
 
 
 def test_a_bad_child_code_is_not_found(actors: Actors) -> None:
@@ -319,15 +347,24 @@ def _file(actors: Actors, child: Child, user: str = "village_director") -> str:
 
 def test_the_file_lists_contacts_work_log_problems_and_risk(actors: Actors, child: Child) -> None:
     sibling = add_sibling(actors, child)
-    # A home visit recorded from the sibling's file counts for this child too.
+    # A home visit recorded from the sibling's file counts for this child too; the problem
+    # found is this child's (named: by default it would be the sibling's).
     services.contact_record(
         actor=actors.village_director,
         household=child.household,
         children=[sibling],
-        fields={"kind": "home_visit", "day": date(2024, 5, 20), "check_safety": "concern"},
+        fields={
+            "kind": "home_visit",
+            "day": date(2024, 5, 20),
+            **VISITED,
+            "check_safety": "concern",
+        },
         problems=[
             services.ProblemInput(
-                checklist_item="check_safety", description="屋后水渠无护栏", severity="high"
+                checklist_item="check_safety",
+                description="屋后水渠无护栏",
+                severity="high",
+                children=(child,),
             )
         ],
     )
@@ -347,7 +384,7 @@ def test_the_file_lists_contacts_work_log_problems_and_risk(actors: Actors, chil
     assert "tag-high" in risk
     assert "有1个高严重程度的问题尚未解决" in risk
     assert "父母均外出务工满12个月" in risk
-    problems = html[html.index('id="problems"') : html.index('id="benefits"')]
+    problems = html[html.index('id="problems"') : html.index('id="history"')]
     assert "屋后水渠无护栏" in problems
 
 

@@ -3,7 +3,7 @@ set and cleared by county officers and town supervisors (audited), read-only for
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,9 @@ from django.utils import timezone
 from tongxin.audit.models import AuditEvent
 from tongxin.registry.models import Child
 from tongxin.testing import Actors, api_client, web_client
+from tongxin.visits import services
 from tongxin.visits.models import ChildRisk
+from tongxin.visits.tests import worklist_world as world
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +176,90 @@ def test_the_api_answers_404_to_an_outsider(actors: Actors, child: Child) -> Non
         assert (
             client.post(_api(child, override=True), _override(), format="json").status_code == 404
         )
+
+
+# --- the history (issue 10) ----------------------------------------------------------------
+
+
+def _with_history(actors: Actors, child: Child) -> None:
+    """Medium from 1 May 2024 (recorded then), high from registration today; then a town
+    supervisor lowers it today for 30 days."""
+    world.risk_history(child, [(date(2024, 5, 1), "medium")])
+    services.risk_override_set(
+        actor=actors.town_supervisor,
+        child=child,
+        level="low",
+        until=timezone.localdate() + timedelta(days=29),
+        reason="父亲已返乡",
+    )
+
+
+def test_the_page_shows_the_history_with_each_override(actors: Actors, child: Child) -> None:
+    _with_history(actors, child)
+    response = web_client(actors.village_director).get(_page(child))
+    assert response.status_code == 200
+    rows = [(r.first, r.last, r.level, r.computed) for r in response.context["history"]]
+    today = timezone.localdate()
+    # The override's stretch ends on its last day; what comes after it is not history yet.
+    assert rows == [
+        (today, today + timedelta(days=29), "低", "高"),
+        (date(2024, 5, 1), today - timedelta(days=1), "中", "中"),
+    ]
+    assert response.context["history"][0].override.reason == "父亲已返乡"
+    html = response.content.decode()
+    history = html[
+        html.index('id="risk-history"') : html.index("</ol>", html.index("risk-history"))
+    ]
+    assert "2024年5月1日" in history
+    assert "父亲已返乡" in history
+    assert actors.town_supervisor.name in history
+    overrides = html[html.index('id="risk-overrides"') :]
+    assert f"{today.year}年{today.month}月{today.day}日" in overrides
+
+
+def test_the_api_returns_the_history(actors: Actors, child: Child) -> None:
+    _with_history(actors, child)
+    data = api_client(actors.auditor).get(_api(child)).json()
+    today = timezone.localdate()
+    override = {
+        "level": "low",
+        "set_on": today.isoformat(),
+        "until": (today + timedelta(days=29)).isoformat(),
+        "cleared_on": None,
+        "reason": "父亲已返乡",
+        "by": str(actors.town_supervisor),
+        "cleared_by": "",
+    }
+    assert data["history"] == [
+        {
+            "valid_from": today.isoformat(),
+            "valid_until": (today + timedelta(days=29)).isoformat(),
+            "level": "low",
+            "computed_level": "high",
+            "override": override,
+        },
+        {
+            "valid_from": "2024-05-01",
+            "valid_until": (today - timedelta(days=1)).isoformat(),
+            "level": "medium",
+            "computed_level": "medium",
+            "override": None,
+        },
+    ]
+    assert data["overrides"] == [override]
+    cleared = api_client(actors.county_admin).delete(_api(child, override=True)).json()
+    assert cleared["overrides"][0]["cleared_on"] == today.isoformat()
+    assert cleared["overrides"][0]["cleared_by"] == str(actors.county_admin)
+    # Set and cleared the same day: it never held, so the timeline no longer shows it.
+    assert [(h["valid_from"], h["level"]) for h in cleared["history"]] == [
+        (today.isoformat(), "high"),
+        ("2024-05-01", "medium"),
+    ]
+
+
+def test_the_schema_documents_the_history(actors: Actors) -> None:
+    schema = api_client(None).get(reverse("schema"), {"format": "json"}).json()
+    risk = schema["components"]["schemas"]["Risk"]["properties"]
+    assert {"history", "overrides"} <= set(risk)
+    entry = schema["components"]["schemas"]["HistoryEntry"]["properties"]
+    assert set(entry) == {"valid_from", "valid_until", "level", "computed_level", "override"}

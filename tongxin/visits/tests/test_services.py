@@ -17,13 +17,13 @@ from tongxin.registry.services import StaleEdit
 from tongxin.testing import Actors
 from tongxin.visits import services
 from tongxin.visits.models import ChildRisk, Contact, ContactCredit
-from tongxin.visits.tests.conftest import add_sibling
+from tongxin.visits.tests.conftest import REACHED, VISITED, add_sibling
 
 pytestmark = pytest.mark.django_db
 
 
 def _fields(**over: Any) -> dict[str, Any]:
-    return {"kind": "phone", "day": date(2024, 6, 3), **over}
+    return {"kind": "phone", "day": date(2024, 6, 3), **REACHED, **over}
 
 
 def _record(actors: Actors, child: Child, **over: Any) -> services.Recorded:
@@ -53,7 +53,7 @@ def test_a_home_visit_credits_every_sibling_registered_by_then(
 ) -> None:
     sibling = add_sibling(actors, child)
     late = add_sibling(actors, child, name="王小刚", registered_on=date(2024, 7, 1))
-    contact = _record(actors, child, kind="home_visit").contact
+    contact = _record(actors, child, kind="home_visit", **VISITED).contact
     assert _credited(contact) == {child.pk, sibling.pk}
     assert late.pk not in _credited(contact)
     credit = ContactCredit.objects.filter(contact=contact).first()
@@ -110,7 +110,7 @@ def test_only_the_author_edits_and_only_within_48_hours(actors: Actors, child: C
         actor=actors.village_director,
         contact=contact,
         version=1,
-        changes={"kind": "home_visit"},
+        changes={"kind": "home_visit", **VISITED},
     )
     assert updated.version == 2
     assert ContactCredit.objects.get(contact=contact).home_visit

@@ -4,17 +4,22 @@ lines each role sees, and a query count that does not grow with the number of ch
 from __future__ import annotations
 
 from datetime import date
+from io import StringIO
 
 import pytest
+import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tongxin.registry import services as registry
 from tongxin.registry.models import Child, ChildStatus
+from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors
 from tongxin.visits import rules, services
-from tongxin.visits.models import ChildRisk
+from tongxin.visits.models import ChildRisk, RiskSpan
 from tongxin.visits.tests import worklist_world as world
-from tongxin.visits.tests.conftest import add_sibling
+from tongxin.visits.tests.conftest import VISITED, add_sibling
 from tongxin.visits.worklist import (
     WorkLine,
     escalate_after_days,
@@ -149,13 +154,13 @@ def test_a_home_visit_credits_every_sibling(actors: Actors, child: Child) -> Non
         actor=actors.village_director,
         household=child.household,
         children=[child],
-        fields={"kind": "home_visit", "day": D("2024-06-03")},
+        fields={"kind": "home_visit", "day": D("2024-06-03"), **VISITED},
     )
     services.contact_record(
         actor=actors.village_director,
         household=child.household,
         children=[child],
-        fields={"kind": "phone", "day": D("2024-07-02")},
+        fields={"kind": "phone", "day": D("2024-07-02"), "met_caregiver": True},
     )
     for kid in (child, sibling):
         assert lines_of(actors, kid, "2024-06-10") == {
@@ -201,6 +206,65 @@ def test_medium_risk_rolls_the_home_visit_and_no_contact_counts_from_registratio
 def test_a_child_without_a_risk_row_is_low_risk(actors: Actors) -> None:
     kid = world.child(registered_on=D("2024-01-01"))
     assert all(line[3] is None for line in lines_of(actors, kid, "2024-06-10").values())
+
+
+# --- the level then, not now (issue 10, decision 012) -----------------------------------------
+
+
+def test_a_past_day_is_judged_by_the_level_then(actors: Actors) -> None:
+    """High in the first quarter of 2024, low since April; an officer raised it in 2026."""
+    kid = world.child(registered_on=D("2024-01-01"))
+    world.risk_history(
+        kid,
+        [(D("2024-01-01"), "high"), (D("2024-04-01"), "low")],
+        [("high", D("2026-11-02"), D("2027-01-31"), None)],
+    )
+    world.contact(actors.village_director, [kid], D("2024-02-01"), kind=HOME)
+    world.contact(actors.village_director, [kid], D("2024-03-01"))
+    assert lines_of(actors, kid, "2024-03-25") == {
+        MONTHLY: ("2024-03-01", "2024-03-16", "overdue", 15),  # every 15 days
+        QUARTERLY: ("2024-02-01", "2024-03-02", "overdue", 30),  # every 30 days
+    }
+    assert lines_of(actors, kid, "2024-05-10") == {
+        MONTHLY: ("2024-03-01", "2024-04-30", "overdue", None),  # April missed
+        QUARTERLY: ("2024-02-01", "2024-06-30", "due", None),
+    }
+    # The override holds from the day it was set, never before it.
+    assert lines_of(actors, kid, "2026-11-01")[MONTHLY][3] is None
+    assert lines_of(actors, kid, "2026-11-02")[MONTHLY][3] == 15
+    assert {line.risk for line in worklist_lines(actors.village_director, D("2024-03-25"))} == {
+        rules.RiskLevel.HIGH
+    }
+
+
+def test_the_level_then_comes_from_the_daily_run_and_the_fact_changes(actors: Actors) -> None:
+    """Through the real writes: a disabled child (in difficulty: medium risk) dropped out in
+    January 2024 (the fact change recomputes its level: high) and went back to school in April
+    (medium again, as today)."""
+    with time_machine.travel(date(2024, 1, 2), tick=False):
+        kid = make_family(actors, father_left=None, mother_left=None)
+        kid = registry.child_update(
+            actor=actors.county_admin,
+            child=kid,
+            version=kid.version,
+            changes={"disability_grade": 2, "enrolment": "dropped_out"},
+        ).child
+        call_command("refresh_risk", stdout=StringIO())  # the daily run: nothing changes
+    with time_machine.travel(date(2024, 4, 1), tick=False):
+        kid = registry.child_update(
+            actor=actors.county_admin,
+            child=kid,
+            version=kid.version,
+            changes={"enrolment": "in_school"},
+        ).child
+    call_command("refresh_risk", stdout=StringIO())  # today's run: still medium
+    assert ChildRisk.objects.get(pk=kid.pk).level == "medium"
+    assert [(s.valid_from, s.valid_to, s.level) for s in RiskSpan.objects.filter(child=kid)] == [
+        (D("2024-04-01"), None, "medium"),
+        (D("2024-01-02"), D("2024-04-01"), "high"),
+    ]
+    assert [line[3] for line in lines_of(actors, kid, "2024-03-25").values()] == [15, 30]
+    assert [line[3] for line in lines_of(actors, kid, "2024-04-10").values()] == [None, 60]
 
 
 # --- cadence versions -------------------------------------------------------------------------
@@ -361,6 +425,12 @@ def test_the_query_count_does_not_grow_with_the_children(actors: Actors, key: st
             world.child(home, registered_on=D("2024-02-01"), spans=[(D("2024-02-01"), None)])
             world.contact(actors.village_director, [kid], D("2024-06-01"), kind=HOME)
             world.contact(actors.village_director, [kid], D("2024-06-02"), role="town_supervisor")
+            if i % 3 == 1:  # a history with changes and overrides: still one statement
+                world.risk_history(
+                    kid,
+                    [(D("2024-03-01"), "medium"), (D("2024-06-05"), "low")],
+                    [("high", D("2024-06-08"), D("2024-07-01"), None)],
+                )
 
     grow(3)
     few = _queries(actors, key, D("2024-06-10"))

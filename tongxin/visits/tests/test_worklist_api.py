@@ -3,14 +3,15 @@ obligation, last_contact, due, status), errors that name the field, pages, the s
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from tongxin.registry.models import Child
+from tongxin.registry.models import Child, Household
 from tongxin.testing import Actors, api_client
 from tongxin.visits.tests import worklist_world as world
 
@@ -62,6 +63,25 @@ def test_overdue_lines_and_the_status_filter(actors: Actors) -> None:
     assert [(r["obligation"], r["due"]) for r in body["results"]] == [
         ("monthly_contact", "2024-06-16")
     ]
+
+
+def test_a_past_day_ignores_an_override_made_later(actors: Actors) -> None:
+    """Issue 10: an override set today (2026) does not reach back to 25 March 2024."""
+    kid = world.child(registered_on=D("2024-01-01"), risk="low")
+    Household.objects.filter(pk=kid.household_id).update(caregiver_name="王奶奶")
+    today = timezone.localdate()
+    until = (today + timedelta(days=30)).isoformat()
+    set_override = api_client(actors.county_admin).post(
+        reverse("api:child_risk_override", args=[kid.public_id]),
+        {"level": "high", "until": until, "reason": "家中有变故"},
+        format="json",
+    )
+    assert set_override.json()["level"] == "high"
+    client = api_client(actors.village_director)
+    past = client.get(URL, {"as_of": "2024-03-25"}).json()["results"]
+    assert [(r["risk"], r["interval_days"]) for r in past] == [("low", None), ("low", None)]
+    now = client.get(URL, {"as_of": today.isoformat()}).json()["results"]
+    assert sorted((r["risk"], r["interval_days"]) for r in now) == [("high", 15), ("high", 30)]
 
 
 def test_the_supervisor_gets_family_lines(actors: Actors) -> None:

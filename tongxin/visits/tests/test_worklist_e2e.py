@@ -13,6 +13,7 @@ import pytest
 from tongxin.e2e import (
     DemoServer,
     assert_fits,
+    click_menu,
     demo_server,
     screenshot,
 )
@@ -57,7 +58,7 @@ def test_a_director_works_through_the_worklist(browser: Any, server: DemoServer)
     page.click("button[type=submit]")
     page.wait_for_load_state()
 
-    page.click("nav a[href='/visits/worklist/']")
+    click_menu(page, "nav a[href='/visits/worklist/']")
     page.wait_for_load_state()
     lines = page.locator("#worklist li.work-line")
     assert lines.count() > 0
@@ -82,6 +83,9 @@ def test_a_director_works_through_the_worklist(browser: Any, server: DemoServer)
     assert "/visits/contacts/new/" in page.url
     assert_fits(page)
     page.click("label:has(> input[name=kind][value=phone])")
+    # A contact names whom it reached and what was checked (an empty one is refused).
+    page.click("label:has(> input[name=met_caregiver])")
+    page.click("label:has(> input[name=all_good])")
     page.click("form#contact-form button[type=submit]")
     page.wait_for_load_state()
     assert page.url.split("?")[0].endswith("/visits/worklist/")

@@ -1,6 +1,7 @@
 """The SQL worklist equals the pure rules on random small worlds (run on SQLite and on
-PostgreSQL): registration dates, status changes, category spans, risk levels, contacts of every
-kind and role, cadence versions, and "as of" dates before, inside and after all of it."""
+PostgreSQL): registration dates, status changes, category spans, risk levels that change over
+time and officers' overrides set, replaced and cleared, contacts of every kind and role, cadence
+versions, and "as of" dates before, inside and after all of it."""
 
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
         )
 
     span = st.tuples(edge_days, st.one_of(st.none(), edge_days))
+    level = st.sampled_from(["low", "medium", "high"])
+    # (level, set on, ends on, cleared on): mostly around the anchor, where "as of" falls.
+    override = st.tuples(
+        level, near(60, 40), near(60, 60), st.one_of(st.none(), st.none(), near(60, 60))
+    )
     children = draw(
         st.lists(
             st.fixed_dictionaries(
@@ -68,6 +74,9 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
                     # None: in a category from the registration on.
                     "spans": st.one_of(st.none(), st.lists(span, max_size=3)),
                     "risk": st.sampled_from([None, "low", "medium", "high"]),
+                    # Later computations (each recorded as of its day) and overrides.
+                    "changes": st.lists(st.tuples(near(120, 40), level), max_size=3),
+                    "overrides": st.lists(override, max_size=2),
                 }
             ),
             min_size=1,
@@ -128,18 +137,18 @@ def build(actors: Actors, spec: dict[str, Any]) -> None:
             home = homes[(c["village"], c["household"])] = world.household(c["village"])
         registered = c["registered_on"]
         left = c["left"]
-        kids.append(
-            world.child(
-                home,
-                registered_on=registered,
-                status=c["left_status"] if left is not None else ChildStatus.ACTIVE,
-                status_since=max(left, registered) if left is not None else registered,
-                spans=None
-                if c["spans"] is None
-                else [(a, b) if b is None or b > a else (b, a) for a, b in c["spans"] if a != b],
-                risk=c["risk"],
-            )
+        kid = world.child(
+            home,
+            registered_on=registered,
+            status=c["left_status"] if left is not None else ChildStatus.ACTIVE,
+            status_since=max(left, registered) if left is not None else registered,
+            spans=None
+            if c["spans"] is None
+            else [(a, b) if b is None or b > a else (b, a) for a, b in c["spans"] if a != b],
+            risk=c["risk"],
         )
+        world.risk_history(kid, c["changes"], c["overrides"])
+        kids.append(kid)
     for k in spec["contacts"]:
         kid = kids[k["child"] % len(kids)]
         credited = [kid]

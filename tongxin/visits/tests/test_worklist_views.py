@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from tongxin.registry.models import Child
 from tongxin.testing import Actors, web_client
@@ -188,3 +192,52 @@ def test_the_home_panels_count_the_open_lines(actors: Actors) -> None:
     # the child visited today).
     assert panels["escalations"].total == 11
     assert panels["escalations"].url == ""
+
+
+def _record_links(html: str, key: str) -> list[str]:
+    start = html.index(f'id="panel-{key}"')
+    panel = html[start : html.index("</article>", start)]
+    return re.findall(r'<a href="([^"]+)" role="button" class="outline record-contact">', panel)
+
+
+def test_each_home_panel_line_that_needs_a_contact_opens_the_form(actors: Actors) -> None:
+    today = timezone.localdate()
+    registered = today.replace(day=1) - timedelta(days=400)
+    kids = [world.child(registered_on=registered, name=f"吴{i}号") for i in range(2)]
+    director = web_client(actors.village_director)
+    html = director.get("/").content.decode()
+    with translation.override("zh-hans"):
+        assert gettext("Record a contact") == "记录联系"
+    assert "记录联系" in html
+    form = reverse("visits:contact_create")
+    monthly = [unescape(u) for u in _record_links(html, "contacts_due")]
+    visits = [unescape(u) for u in _record_links(html, "visits_due")]
+    assert {parse_qs(urlsplit(u).query)["child"][0] for u in monthly} == {
+        str(k.public_id) for k in kids
+    }
+    for url in monthly:
+        assert url.startswith(form + "?")
+        query = parse_qs(urlsplit(url).query)
+        assert "kind" not in query
+        assert query["next"] == ["/"]
+    for url in visits:
+        assert parse_qs(urlsplit(url).query)["kind"] == ["home_visit"]
+    # The button opens the form for that child, a home visit chosen for a home-visit line.
+    opened = director.get(visits[0])
+    assert opened.status_code == 200
+    assert opened.context["child"].public_id in {k.public_id for k in kids}
+    assert opened.context["form"]["kind"].value() == "home_visit"
+    assert director.get(monthly[0]).context["form"]["kind"].value() == "phone"
+    # The worklist page's buttons too.
+    rows = director.get(URL).context["rows"]
+    for row in rows:
+        query = parse_qs(urlsplit(row.record_url).query)
+        home_visit = row.line.obligation == rules.Obligation.QUARTERLY_HOME_VISIT
+        assert (query.get("kind") == ["home_visit"]) is home_visit, row.line
+
+    supervisor = web_client(actors.town_supervisor).get("/").content.decode()
+    families = [unescape(u) for u in _record_links(supervisor, "family_contacts_due")]
+    assert len(families) == 2
+    assert all(u.startswith(form + "?child=") for u in families)
+    # The escalations are other workers' lines: no button there.
+    assert _record_links(supervisor, "escalations") == []

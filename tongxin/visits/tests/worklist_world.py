@@ -18,6 +18,8 @@ from tongxin.visits.models import (
     ChildRisk,
     Contact,
     ContactCredit,
+    RiskOverride,
+    RiskSpan,
     policy_versions,
 )
 from tongxin.visits.worklist import WorkLine
@@ -44,7 +46,8 @@ def child(
     name: str | None = None,
 ) -> Child:
     """A child of ``home`` (a new household when None), in a category from its registration
-    unless ``spans`` says otherwise; ``risk``: a ``ChildRisk`` level (None: no row)."""
+    unless ``spans`` says otherwise; ``risk``: its level since registration, stored and in the
+    history (None: nothing recorded)."""
     home = home or household()
     kid = Child.objects.create(
         household=home,
@@ -60,7 +63,42 @@ def child(
         CategorySpan.objects.create(child=kid, code="left_behind", start=start, end=end)
     if risk is not None:
         ChildRisk.objects.create(child=kid, level=risk, computed_level=risk)
+        RiskSpan.objects.create(child=kid, valid_from=registered_on, level=risk)
     return kid
+
+
+def risk_history(
+    kid: Child,
+    computed: Iterable[tuple[date, str]] = (),
+    overrides: Iterable[tuple[str, date, date, date | None]] = (),
+) -> None:
+    """Levels computed on days (in the order given, each as a refresh as of that day records
+    it: ``rules.record_level``) and overrides ``(level, starts_on, ends_on, cleared_on)`` in
+    the order they were set, written straight to the history tables."""
+    spans = tuple(s.as_rule() for s in RiskSpan.objects.filter(child=kid))
+    for day, level in computed:
+        spans = rules.record_level(spans, day, level)
+    RiskSpan.objects.filter(child=kid).delete()
+    RiskSpan.objects.bulk_create(
+        RiskSpan(child=kid, valid_from=s.start, valid_to=s.end, level=s.level) for s in spans
+    )
+    for level, starts_on, ends_on, cleared_on in overrides:
+        RiskOverride.objects.create(
+            child=kid,
+            level=level,
+            starts_on=starts_on,
+            ends_on=max(ends_on, starts_on),
+            cleared_on=None if cleared_on is None else max(cleared_on, starts_on),
+            reason="测试",
+        )
+
+
+def history_of(kid: Child) -> rules.RiskHistory:
+    """The child's risk history read back from the tables (overrides in the order set)."""
+    return rules.RiskHistory(
+        computed=tuple(s.as_rule() for s in RiskSpan.objects.filter(child=kid)),
+        overrides=tuple(o.as_rule() for o in RiskOverride.objects.filter(child=kid).order_by("id")),
+    )
 
 
 def contact(
@@ -81,6 +119,10 @@ def contact(
         author_role=role,
         kind=kind,
         day=day,
+        # What a contact must record to count (rules.contact_gaps).
+        met_child=True,
+        check_living="good",
+        check_safety="good",
     )
     ContactCredit.objects.bulk_create(
         ContactCredit(
@@ -139,9 +181,9 @@ def _facts(credits: Iterable[ContactCredit]) -> list[rules.ContactFact]:
 
 def _children(prefix: str) -> list[Child]:
     return list(
-        Child.objects.filter(village__code__startswith=prefix)
-        .select_related("risk")
-        .prefetch_related("category_spans", "contact_credits")
+        Child.objects.filter(village__code__startswith=prefix).prefetch_related(
+            "category_spans", "contact_credits"
+        )
     )
 
 
@@ -149,10 +191,8 @@ def reference_child_lines(prefix: str, as_of: date) -> list[Key]:
     policies = policy_versions()
     found = []
     for kid in _children(prefix):
-        risk = getattr(kid, "risk", None)
-        level = risk.level if risk is not None else rules.RiskLevel.LOW
         for line in rules.worklist_lines(
-            _facts(kid.contact_credits.all()), _window(kid), level, as_of, policies
+            _facts(kid.contact_credits.all()), _window(kid), history_of(kid), as_of, policies
         ):
             found.append(
                 (

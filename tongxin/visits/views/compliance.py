@@ -33,12 +33,14 @@ from tongxin.registry.exports import XLSX_CONTENT_TYPE
 from tongxin.visits import rules
 from tongxin.visits.compliance import (
     ALL_OBLIGATIONS,
+    CHILD_UNIT_OBLIGATIONS,
     ComplianceReport,
     Figures,
     compliance_export,
     compliance_report,
 )
 from tongxin.visits.rules import Obligation, Period, PeriodKind
+from tongxin.visits.views.worklist import RISK_LABELS
 from tongxin.visits.worklist import mask_name
 
 # Who reads compliance: the county, the towns' supervisors, the auditors (each in scope).
@@ -109,6 +111,7 @@ class MissRow:
     url: str
     village: str
     missed: str
+    risk: Promise | None = None  # a raised level on the report's last day judged
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,21 @@ def _workers(report: ComplianceReport) -> list[Row]:
     return rows
 
 
+def _by_risk(report: ComplianceReport) -> list[Row]:
+    """Per risk level, highest first, the per-child obligations' figures (decision 012)."""
+    return [
+        Row(
+            name=str(RISK_LABELS[level]),
+            url="",
+            cells=[
+                (OBLIGATION_LABELS[ob], Cell.of(report.obligations[ob].by_risk[level]))
+                for ob in CHILD_UNIT_OBLIGATIONS
+            ],
+        )
+        for level in reversed(rules.RiskLevel)
+    ]
+
+
 def _misses(report: ComplianceReport, user: User) -> list[MissList]:
     lists = []
     for ob in ALL_OBLIGATIONS:
@@ -207,6 +225,7 @@ def _misses(report: ComplianceReport, user: User) -> list[MissList]:
                 url=reverse("registry:child_detail", args=[miss.child]),
                 village=report.village_names.get(miss.village, miss.village),
                 missed="、".join(period_label(p) for p in miss.missed),
+                risk=RISK_LABELS[miss.risk] if miss.risk != rules.RiskLevel.LOW else None,
             )
             for miss in result.unmet[:MISSES_SHOWN]
         ]
@@ -276,6 +295,9 @@ def compliance(request: HttpRequest) -> HttpResponse:
         "as_of": today if shown.end >= today else None,
         "labels": [OBLIGATION_LABELS[ob] for ob in ALL_OBLIGATIONS],
         "summary": summary,
+        "by_risk": _by_risk(report),
+        "risk_labels": [OBLIGATION_LABELS[ob] for ob in CHILD_UNIT_OBLIGATIONS],
+        "risk_day": rules.report_day(shown, today),
         "rows": _rows(report, shown),
         "workers": _workers(report),
         "misses": _misses(report, user),

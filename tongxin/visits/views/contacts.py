@@ -91,12 +91,18 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     child = get_child_for_user(user, code)
     siblings = _siblings(child)
     if request.method != "POST":
+        # A worklist line opens the form with its kind (a home visit's line: a home visit).
+        kind = request.GET.get("kind", "")
         form = ContactForm(
-            initial={"day": timezone.localdate(), "kind": ContactKind.PHONE},
+            initial={
+                "day": timezone.localdate(),
+                "kind": kind if kind in ContactKind.values else ContactKind.PHONE,
+            },
+            child=child,
             siblings=siblings,
         )
         return _form_page(request, child, form, siblings=siblings)
-    form = ContactForm(request.POST, siblings=siblings)
+    form = ContactForm(request.POST, child=child, siblings=siblings)
     if form.is_valid():
         try:
             recorded = services.contact_record(
@@ -256,9 +262,9 @@ def contact_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         return redirect(detail + "#addenda")
     child = _first_child(contact)
     if request.method != "POST":
-        form = ContactForm(initial=_initial(contact), editing=True)
+        form = ContactForm(initial=_initial(contact), child=child, editing=True)
         return _form_page(request, child, form, contact=contact)
-    form = ContactForm(request.POST, editing=True)
+    form = ContactForm(request.POST, child=child, editing=True)
     if form.is_valid():
         try:
             services.contact_update(
@@ -271,7 +277,7 @@ def contact_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         except StaleEdit as exc:
             data = request.POST.copy()
             data["version"] = str(exc.current_version)
-            form = ContactForm(data, editing=True)
+            form = ContactForm(data, child=child, editing=True)
             return _form_page(request, child, form, contact=contact, stale=exc, status=409)
         except services.EditWindowClosed:
             messages.warning(

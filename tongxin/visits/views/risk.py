@@ -1,6 +1,7 @@
 """The child's risk level (风险等级): the computed level with a reason per factor, the officer's
-override beside it, and for county officers and town supervisors the form that sets or clears
-the override.
+override beside it, the history (the level in force over time, every override with its reason
+and who set and cleared it), and for county officers and town supervisors the form that sets
+or clears the override.
 
 Who: the roles that read files, inside their scope (others: 404, as for a child that is not
 there). Every opening is audited as a read of the file. Writes: a read-only role gets 403; a
@@ -9,6 +10,8 @@ village director may see the page but not override (403); the service audits the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -31,8 +34,8 @@ from tongxin.registry.forms import DateInput, add_errors
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.visits import rules, services
-from tongxin.visits.models import ChildRisk, RiskLevel
-from tongxin.visits.risk import risk_refresh
+from tongxin.visits.models import ChildRisk, RiskLevel, RiskOverride
+from tongxin.visits.risk import ChildRiskHistory, child_risk_history, risk_refresh
 
 FACTOR_LABELS: dict[str, Any] = {
     rules.RiskFactor.BOTH_PARENTS_AWAY: gettext_lazy("Both parents away long term"),
@@ -70,7 +73,7 @@ def may_override(user: User) -> bool:
 def current_risk(child: Child) -> ChildRisk:
     """The stored risk, recomputed first when it was not computed today (an override that
     lapsed yesterday is gone, a 12th month away counts)."""
-    risk = ChildRisk.objects.filter(pk=child.pk).select_related("override_by").first()
+    risk = ChildRisk.objects.filter(pk=child.pk).select_related("override__set_by").first()
     if risk is None or risk.computed_on != timezone.localdate():
         risk = risk_refresh(child)
     return risk
@@ -84,10 +87,36 @@ def factor_rows(risk: ChildRisk) -> list[dict[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class HistoryRow:
+    """A stretch of the timeline as the page shows it: first and last day (None: still)."""
+
+    first: date
+    last: date | None
+    level: str
+    computed: str | None
+    override: RiskOverride | None
+
+
+def history_rows(record: ChildRiskHistory) -> list[HistoryRow]:
+    labels = dict(RiskLevel.choices)
+    return [
+        HistoryRow(
+            first=entry.start,
+            last=entry.end - timedelta(days=1) if entry.end is not None else None,
+            level=str(labels[entry.level]),
+            computed=str(labels[entry.computed]) if entry.computed is not None else None,
+            override=record.override_of(entry),
+        )
+        for entry in record.timeline
+    ]
+
+
 def _page(
     request: HttpRequest, user: User, child: Child, form: OverrideForm | None, status: int = 200
 ) -> HttpResponse:
     risk = current_risk(child)
+    record = child_risk_history(child)
     if form is None and may_override(user):
         form = OverrideForm(
             initial={"level": risk.override_level or risk.computed_level, "until": None}
@@ -99,6 +128,8 @@ def _page(
             "child": child,
             "risk": risk,
             "factors": factor_rows(risk),
+            "history": history_rows(record),
+            "overrides": record.overrides,
             "form": form if may_override(user) else None,
             "back": reverse("registry:child_detail", args=[child.public_id]),
         },

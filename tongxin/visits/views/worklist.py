@@ -68,13 +68,17 @@ def _has_worklist(user: User) -> bool:
     return user.role in WORKLIST_ROLES
 
 
-def _contact_url(child: Any, back: str) -> str:
-    """The contact form for ``child``, coming back to ``back`` once saved."""
+def _contact_url(child: Any, back: str, obligation: str = "") -> str:
+    """The contact form for ``child``, coming back to ``back`` once saved; for a home visit's
+    line, with the home visit chosen."""
     try:
         base = reverse("visits:contact_create")
     except NoReverseMatch:
         base = "/visits/contacts/new/"
-    return f"{base}?{urlencode({'child': str(child), 'next': back})}"
+    query = {"child": str(child), "next": back}
+    if obligation == rules.Obligation.QUARTERLY_HOME_VISIT:
+        query["kind"] = rules.ContactKind.HOME_VISIT.value
+    return f"{base}?{urlencode(query)}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,11 @@ def _rows(lines: list[WorkLine], as_of: date, back: str, can_record: bool) -> li
                 children=[
                     (name, reverse("registry:child_detail", args=[code])) for code, name in people
                 ],
-                record_url=_contact_url(people[0][0], back) if can_record and people else "",
+                record_url=(
+                    _contact_url(people[0][0], back, line.obligation)
+                    if can_record and people
+                    else ""
+                ),
                 days_overdue=line.days_overdue(as_of),
                 days_left=(line.due - as_of).days,
             )
@@ -218,13 +226,22 @@ urlpatterns: list[URLPattern] = [path("worklist/", worklist, name="worklist")]
 
 
 class PanelLine:
-    """One line of a home panel, a link; ``str()`` is the escaped HTML."""
+    """One line of a home panel, a link; ``str()`` is the escaped HTML. ``record_url``: the
+    contact form for the line's child, offered beside it as a "record a contact" button."""
 
-    def __init__(self, url: str, text: str) -> None:
-        self.url, self.text = url, text
+    def __init__(self, url: str, text: str, record_url: str = "") -> None:
+        self.url, self.text, self.record_url = url, text, record_url
 
     def __html__(self) -> SafeString:
-        return format_html('<a href="{}">{}</a>', self.url, self.text)
+        link = format_html('<a href="{}">{}</a>', self.url, self.text)
+        if not self.record_url:
+            return link
+        return format_html(
+            '{} <a href="{}" role="button" class="outline record-contact">{}</a>',
+            link,
+            self.record_url,
+            _("Record a contact"),
+        )
 
     def __str__(self) -> str:
         return self.__html__()
@@ -280,10 +297,15 @@ def home_panel(user: User, key: str, *, limit: int) -> tuple[list[object], int, 
     there are, and the worklist page that shows them ("" for the escalations, which are other
     workers' lines)."""
     lines = panel_lines(user, key)
+    records = key in PANEL_OBLIGATIONS and not user.is_read_only and user.keeps_child_files
+    home = reverse("home")
     items: list[object] = []
     for line in lines[:limit]:
         code = line.child if line.child is not None else line.children[0][0]
-        items.append(PanelLine(reverse("registry:child_detail", args=[code]), _line_text(line)))
+        record = _contact_url(code, home, line.obligation) if records else ""
+        items.append(
+            PanelLine(reverse("registry:child_detail", args=[code]), _line_text(line), record)
+        )
     url = ""
     if key in PANEL_OBLIGATIONS:
         url = f"{reverse('visits:worklist')}?obligation={PANEL_OBLIGATIONS[key]}"

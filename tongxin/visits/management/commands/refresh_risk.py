@@ -1,5 +1,8 @@
 """Recompute every active child's risk level as of a date: run it daily (cron) for what time
 alone changes (both parents away 12 months, a care agreement expiring, an override ending).
+Each level that changes starts a span of the child's risk history from that date; a date before
+the one last computed sets the history from that date until the next change recorded after it,
+and leaves the stored level of the later day alone (decision 012).
 
     python manage.py refresh_risk [--as-of 2024-07-01]
 """
