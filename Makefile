@@ -8,7 +8,7 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo python3)
 PG_URL ?= $(or $(DATABASE_URL_TEST),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/postgres)
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck checks test-sqlite test-postgres demo messages bench clean
+.PHONY: setup static run test lint typecheck checks test-sqlite test-postgres demo messages bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12 or newer is needed"'
@@ -21,14 +21,25 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed
+# Pico's stylesheet and the chart bundle (only the charts the pages draw), built from the npm
+# packages into build/static/ (never committed).
+build/.built: node_modules/.installed scripts/build_assets.mjs tongxin/assets/charts.js
+	npm run --silent build
+	touch $@
 
-demo: setup
+setup: $(VENV)/.installed node_modules/.installed build/.built
+
+# Static files as production serves them: hashed names, gzip copies (var/static/).
+static: setup
+	unset DATABASE_URL; $(PY) manage.py collectstatic --noinput --verbosity 0
+
+demo: setup static
 	unset DATABASE_URL; $(PY) manage.py migrate --verbosity 0
 	unset DATABASE_URL; $(PY) manage.py load_demo
 
+# As in production: DEBUG off, static files compressed and cached, Chinese error pages.
 run: demo
-	unset DATABASE_URL; TONGXIN_DEMO=1 DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	unset DATABASE_URL; TONGXIN_DEMO=1 DEBUG=0 $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -59,4 +70,4 @@ messages: setup
 	cd tongxin && ../$(PY) ../manage.py compilemessages -l zh_Hans
 
 clean:
-	rm -rf $(VENV) node_modules var
+	rm -rf $(VENV) node_modules build var

@@ -13,6 +13,16 @@ def _fast_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_names(settings: Any) -> None:
+    """Pages render in tests without a collectstatic: static files under their plain names. The
+    e2e servers collect them and serve them hashed and compressed, as production does."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _no_full_id_numbers(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test: no full ID number in a page, an API answer or a log record."""
     if request.node.get_closest_marker("no_privacy_guard"):

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tongxin.accounts import api as accounts_api
+from tongxin.benefits import api as benefits_api
 from tongxin.protection import api as protection_api
 from tongxin.protection import api_referrals as protection_api_referrals
 from tongxin.protection import api_stats as protection_api_stats
@@ -19,6 +20,7 @@ urlpatterns = [
     path("auth/token", accounts_api.token_create, name="auth_token"),
     path("me", accounts_api.me, name="me"),
     path("classify", registry_api.classify, name="classify"),
+    path("eligibility", benefits_api.eligibility, name="eligibility"),
     path("children", registry_api_lists.child_list, name="child_list"),
     path("children/<uuid:public_id>", registry_api_file.child_detail, name="child_detail"),
     path(

@@ -1,5 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# Django's label for a drop-down's empty choice (django.db.models.fields.BLANK_CHOICE_LABEL),
+# which Django's own Chinese catalogue leaves in English. Named here so that `makemessages`
+# keeps it in ours, where it reads "请选择" in every form at once.
+gettext_noop("- Select an option -")
+
+
+def assets_built(**kwargs: Any) -> list[checks.CheckMessage]:
+    """The pages load Pico and the chart bundle from build/static/ (built by `make setup`):
+    without them, collectstatic leaves them out and every page fails in production."""
+    if settings.ASSETS_DIR.is_dir():
+        return []
+    return [
+        checks.Warning(
+            f"Front-end assets are not built in {settings.ASSETS_DIR}.",
+            hint="Run `make setup` (npm ci, then npm run build).",
+            id="tongxin.W001",
+        )
+    ]
 
 
 class TongxinConfig(AppConfig):
@@ -7,3 +33,6 @@ class TongxinConfig(AppConfig):
 
     name = "tongxin"
     verbose_name = _("Tongxin")
+
+    def ready(self) -> None:
+        checks.register(assets_built)

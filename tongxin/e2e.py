@@ -7,12 +7,16 @@ append-only, so the table-emptying that ``live_server`` needs is refused by desi
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -74,6 +78,23 @@ def demo_server(var_dir: Path) -> Iterator[DemoServer]:
         yield server
 
 
+@functools.cache
+def collected_static() -> Path:
+    """The static files as production serves them (hashed names, gzip copies), collected once
+    per test process into a folder of its own and shared by its demo servers."""
+    root = Path(tempfile.mkdtemp(prefix="tongxin-static-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    env = {**os.environ, "DEBUG": "0", "STATIC_ROOT": str(root)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
+        env=env,
+        check=True,
+        cwd=BASE_DIR,
+    )
+    return root
+
+
 @contextmanager
 def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
     env = {
@@ -82,6 +103,7 @@ def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
         "TONGXIN_DEMO": "1",
         "DEBUG": "0",
         "DJANGO_SETTINGS_MODULE": "tongxin.settings",
+        "STATIC_ROOT": str(collected_static()),
     }
     env.pop("DATABASE_URL", None)
     if database_url:
@@ -139,6 +161,15 @@ def assert_fits(page: Any) -> None:
     page.wait_for_load_state()  # after a click, the next page may still be arriving
     width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= viewport, f"{page.url} is {width} px wide in a {viewport} px window"
+
+
+def click_menu(page: Any, selector: str) -> None:
+    """Click a link of the site's menu, opening the phone's folded menu ("菜单") first when the
+    window is narrow enough to fold it."""
+    summary = page.locator("header .site-menu summary")
+    if summary.is_visible() and page.locator("header .site-menu[open]").count() == 0:
+        summary.click()
+    page.click(selector)
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:

@@ -61,10 +61,11 @@ def guard() -> Iterator[None]:
         if getattr(response, "streaming", False) or not content_type.startswith(_SCANNED_TYPES):
             return response
         try:
-            match = response.resolver_match
+            # resolver_match resolves lazily: on first use, not when it is read.
+            view_name = response.resolver_match.view_name
         except Resolver404:  # a path no URL pattern matches
-            match = None
-        if match is not None and match.view_name in ALLOWED_VIEWS:
+            view_name = None
+        if view_name in ALLOWED_VIEWS:
             return response
         sent = _sent(kwargs)
         body = response.content.decode("utf-8", "replace")

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver serves static files through whitenoise too, compressed and cached as in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
     "rest_framework",
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "tongxin",
+    "tongxin.core",
     "tongxin.geo",
     "tongxin.accounts",
     "tongxin.audit",
@@ -61,11 +64,15 @@ INSTALLED_APPS = [
     "tongxin.interop",
     "tongxin.protection",
     "tongxin.visits",
+    "tongxin.benefits",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed, except answers to requests other sites start (BREACH: decision 010);
+    # static files come compressed from whitenoise above.
+    "tongxin.compression.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -81,6 +88,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tongxin.urls"
+# A refused form token answers the Chinese 403 page with the navigation, not Django's English.
+CSRF_FAILURE_VIEW = "tongxin.errors.csrf_failure"
 WSGI_APPLICATION = "tongxin.wsgi.application"
 
 TEMPLATES = [
@@ -109,12 +118,18 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(VAR_DIR / "tongxin.sqlite3"),
-            "OPTIONS": {
-                # WAL: readers never wait for the writer; IMMEDIATE: no deadlock on upgrade.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-            },
         }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # However SQLite is named (unset or sqlite:///…). WAL: readers never wait for the writer.
+    # IMMEDIATE: a transaction takes the write lock at BEGIN, so two writers never deadlock on
+    # upgrading a read lock (SQLite answers that "database is locked" at once, without waiting).
+    # The busy timeout lets writers queue for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -175,25 +190,27 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
-# Third-party front-end assets come from the npm registry at setup (``npm ci``), never committed.
-_VENDOR_ASSETS = {
-    "vendor/pico": BASE_DIR / "node_modules" / "@picocss" / "pico" / "css",
-    "vendor/echarts": BASE_DIR / "node_modules" / "echarts" / "dist",
-}
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or VAR_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Third-party front-end assets are built at setup from the npm registry (``make setup``: npm ci,
+# then scripts/build_assets.mjs) into build/static/, never committed: Pico's stylesheet and a
+# chart bundle with only the charts the pages draw.
+ASSETS_DIR = BASE_DIR / "build" / "static"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "tongxin" / "static"]
-STATICFILES_DIRS += [(prefix, path) for prefix, path in _VENDOR_ASSETS.items() if path.is_dir()]
+STATICFILES_DIRS += [ASSETS_DIR] if ASSETS_DIR.is_dir() else []
+# In production (DEBUG off, as `make run`) collectstatic writes each file under a name carrying
+# its hash, with gzip copies, and whitenoise serves them with a year's caching: a returning
+# browser asks for nothing it has. Only DEBUG serves the source folders, as they change.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedStaticFilesStorage"
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Content Security Policy: nothing from outside, no inline scripts.
 SECURE_CSP = {
@@ -220,7 +237,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with a size and a nesting limit; errors by field in Chinese, never a 500.
+    "DEFAULT_PARSER_CLASSES": ["tongxin.api_input.JSONParser"],
+    "EXCEPTION_HANDLER": "tongxin.api_input.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 REST_KNOX = {
@@ -241,6 +260,11 @@ SPECTACULAR_SETTINGS = {
     # The schema and its docs page describe the API; they hold no data, so they are public.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # 401 and 400 where they apply, documented once for every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tongxin.api_schema.document_shared_answers",
+    ],
 }
 
 LOGGING = {

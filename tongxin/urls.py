@@ -16,8 +16,13 @@ urlpatterns = [
     path("ledger/", include("tongxin.interop.urls")),
     path("visits/", include("tongxin.visits.urls")),
     path("reports/", include("tongxin.protection.urls")),
+    path("settings/", include("tongxin.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tongxin.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
 ]
+
+# 400 keeps the navigation (Django's default draws 400.html without the request); 403, 404 and
+# 500 are Django's handlers drawing our templates.
+handler400 = "tongxin.errors.bad_request"

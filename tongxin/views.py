@@ -18,10 +18,12 @@ from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.accounts.views import login_view
+from tongxin.geo.scope import in_scope
 from tongxin.protection import referrals as protection_referrals
 from tongxin.protection import selectors as protection_selectors
 from tongxin.protection.models import Concern
 from tongxin.registry import agreements, duplicates
+from tongxin.visits import reminders
 from tongxin.visits.views import worklist as visits_worklist
 
 # A panel lists at most this many items; its count says how many there are in all.
@@ -57,7 +59,8 @@ class PanelFill:
     url: str = ""
 
 
-# The panels each role's home page shows, in order. Later issues fill them.
+# The panels each role's home page shows, in order. Each has its filler in PANEL_ITEMS: a panel
+# is listed only once the work it shows exists (no empty placeholder that always says "none").
 HOME_PANELS: dict[str, list[tuple[str, Promise, Promise]]] = {
     Role.VILLAGE_DIRECTOR: [
         ("contacts_due", _("Monthly contacts due"), _("No contact is due.")),
@@ -82,16 +85,13 @@ HOME_PANELS: dict[str, list[tuple[str, Promise, Promise]]] = {
         ("urgent_reports", _("Urgent mandatory reports"), _("No urgent report.")),
         ("referrals_incoming", _("Referrals waiting for my department"), _("No referral waiting.")),
         ("problems_mine", _("Problems my department owns"), _("No problem is yours.")),
-        ("plan_tasks", _("My department's plan tasks"), _("No task due.")),
     ],
     Role.REPORTER: [
         ("my_reports", _("Reports I submitted"), _("You have submitted no report.")),
     ],
     Role.AUDITOR: [
-        ("spot_checks", _("Spot checks this year"), _("No spot check yet.")),
-    ],
-    Role.SYSTEM_ADMIN: [
-        ("accounts_locked", _("Locked accounts"), _("No account is locked.")),
+        ("villages_without_director", _("Villages without an active director"), _("None.")),
+        ("problems_overdue", _("Overdue problems in my area"), _("No overdue problem.")),
     ],
 }
 
@@ -152,6 +152,22 @@ def _problems_open(user: User) -> PanelFill:
     return PanelFill(items=items, total=open_problems.count(), url="")
 
 
+def _villages_without_director(user: User) -> PanelFill:
+    """Villages in the user's area with active children and no active child director (the
+    daily ``remind`` alerts the county of the same villages)."""
+    villages = [(v, n) for v, n in reminders.villages_without_director() if in_scope(user, v.code)]
+    items = [
+        visits_worklist.PanelLine(
+            reverse("geo:division_detail", args=[village.code]),
+            _("%(village)s: %(children)d active children")
+            % {"village": village.name, "children": children},
+        )
+        for village, children in villages[:PANEL_LENGTH]
+    ]
+    url = reverse("accounts:user_list") if user.manages_users else ""
+    return PanelFill(items=items, total=len(villages), url=url)
+
+
 def _problems_mine(user: User) -> PanelFill:
     items, total = protection_referrals.my_problems_panel(user, limit=PANEL_LENGTH)
     return PanelFill(items=items, total=total, url=reverse("reports:problem_mine"))
@@ -186,6 +202,7 @@ PANEL_ITEMS: dict[str, Callable[[User], Iterable[object] | PanelFill]] = {
     "problems_open": _problems_open,
     "problems_mine": _problems_mine,
     "problems_overdue": _problems_overdue,
+    "villages_without_director": _villages_without_director,
     "referrals_incoming": _referrals_incoming,
     **{key: _worklist_panel(key) for key in visits_worklist.PANEL_KEYS},
 }
@@ -211,4 +228,6 @@ def _my_work(request: HttpRequest) -> HttpResponse:
             else:
                 panel.items = list(found)
                 panel.total = len(panel.items)
-    return render(request, "home.html", {"panels": panels})
+    # Deadlines counted over a year whose holidays are missing: said before any panel.
+    warning = protection_selectors.calendar_warning(user)
+    return render(request, "home.html", {"panels": panels, "calendar_warning": warning})

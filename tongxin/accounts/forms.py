@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -82,13 +83,13 @@ class OrganisationForm(forms.Form):
     )
     institution_type = forms.ChoiceField(
         label=_("Institution type"),
-        choices=[("", "—"), *InstitutionType.choices],
+        choices=[("", BLANK_CHOICE_LABEL), *InstitutionType.choices],
         required=False,
         help_text=_("Required for an institution; its reporters' reports are counted under it."),
     )
     department = forms.ChoiceField(
         label=_("Department"),
-        choices=[("", "—"), *Department.choices],
+        choices=[("", BLANK_CHOICE_LABEL), *Department.choices],
         required=False,
         help_text=_("For a county department only."),
     )

@@ -93,3 +93,15 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events cannot be deleted")
+
+    @property
+    def action_label(self) -> str:
+        from tongxin.audit.labels import action_label
+
+        return action_label(self.action)
+
+    @property
+    def object_label(self) -> str:
+        from tongxin.audit.labels import object_label
+
+        return object_label(self.object_type)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from tongxin.accounts.decorators import staff_view
+from tongxin.audit.labels import ACTION_LABELS, action_groups
 from tongxin.audit.models import AuditEvent, Result
 
 PAGE_SIZE = 50
@@ -36,11 +37,21 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if until := _day_bound(filters["until"], time.max):
         events = events.filter(at__lte=until)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    groups = action_groups()
     template = "audit/event_list.html#results" if request.htmx else "audit/event_list.html"  # type: ignore[attr-defined]
     return render(
         request,
         template,
-        {"page": page, "filters": filters, "results": Result.choices},
+        {
+            "page": page,
+            "filters": filters,
+            "results": Result.choices,
+            "action_groups": groups,
+            # A prefix typed into the address (``child.``) that no choice names stays shown.
+            "action_unlisted": filters["action"]
+            and filters["action"] not in ACTION_LABELS
+            and filters["action"] not in {prefix for prefix, _, _ in groups},
+        },
     )
 
 

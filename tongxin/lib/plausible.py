@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
@@ -103,6 +104,96 @@ def plan_date_error(day: date, *, today: date, years_ahead: int = 10) -> str | N
             "latest": _cn(latest),
         }
     return None
+
+
+# A parent's recorded facts reach further than a child's own dates: a disability or an illness
+# since the parent's youth, a sentence that ends decades ahead.
+LEGAL_FACT_YEARS_BACK = 100
+LEGAL_FACT_YEARS_AHEAD = 50
+
+
+def legal_fact_date_error(day: date, *, today: date) -> str | None:
+    """A date a parent's legal state began or ends (a death, a court's declaration, a sentence's
+    start or end, a police report, a certificate): possibly long before the child's birth or
+    decades ahead, but within 100 years back and 50 years ahead (no 0001-01-01, no 9999-12-31)."""
+    earliest = _years_before(today, LEGAL_FACT_YEARS_BACK)
+    if day < earliest:
+        return _("The date %(date)s is too long ago (earliest %(earliest)s).") % {
+            "date": _cn(day),
+            "earliest": _cn(earliest),
+        }
+    latest = _years_before(today, -LEGAL_FACT_YEARS_AHEAD)
+    if day > latest:
+        return _("The date %(date)s is too far ahead (latest %(latest)s).") % {
+            "date": _cn(day),
+            "latest": _cn(latest),
+        }
+    return None
+
+
+# A grown-up on a child's file (a parent, a caregiver, an entrusted caregiver) is younger than
+# this: the bound only keeps out dates nobody can have (0001-01-01, 1800-01-01).
+MAX_PERSON_AGE_YEARS = 120
+
+
+def person_birth_date_error(birth_date: date, *, today: date) -> str | None:
+    """A grown-up's birth date (a parent's, a caregiver's): not in the future, nor more than
+    120 years back."""
+    if birth_date > today:
+        return _("The birth date %(date)s is in the future.") % {"date": _cn(birth_date)}
+    earliest = _years_before(today, MAX_PERSON_AGE_YEARS)
+    if birth_date < earliest:
+        return _("The birth date %(date)s is too long ago (earliest %(earliest)s).") % {
+            "date": _cn(birth_date),
+            "earliest": _cn(earliest),
+        }
+    return None
+
+
+def birth_year_error(year: int, *, today: date) -> str | None:
+    """A grown-up's year of birth, where only the year is recorded (a caregiver's)."""
+    earliest = today.year - MAX_PERSON_AGE_YEARS
+    if not earliest <= year <= today.year:
+        return _("The year of birth must lie between %(earliest)d and %(latest)d.") % {
+            "earliest": earliest,
+            "latest": today.year,
+        }
+    return None
+
+
+def id_birth_date_error(birth_date: date, *, in_number: date) -> str | None:
+    """The birth date entered must be the one written in the person's ID number (digits 7 to
+    14): one of the two was mistyped, and nobody can tell which but the person entering them."""
+    if birth_date == in_number:
+        return None
+    return _(
+        "The birth date entered (%(entered)s) is not the one in the ID number "
+        "(%(in_number)s): check both against the household register."
+    ) % {"entered": _cn(birth_date), "in_number": _cn(in_number)}
+
+
+class DateKind(StrEnum):
+    """What a date field holds, for the forms and serializers that check it by kind."""
+
+    BIRTH = "birth"  # a child's birth date
+    PERSON_BIRTH = "person_birth"  # a grown-up's birth date
+    EVENT = "event"  # something that happened: not in the future, not before the child's birth
+    PLAN = "plan"  # something due or planned: may lie ahead, not absurdly far
+
+
+def date_error(
+    kind: DateKind, day: date | datetime, *, today: date, not_before: date | None = None
+) -> str | None:
+    """The check for a date of ``kind`` (``not_before``: the child's birth, for an event)."""
+    if kind is DateKind.EVENT:
+        return event_date_error(day, today=today, not_before=not_before)
+    if isinstance(day, datetime):
+        day = day.date()
+    if kind is DateKind.BIRTH:
+        return birth_date_error(day, today=today)
+    if kind is DateKind.PERSON_BIRTH:
+        return person_birth_date_error(day, today=today)
+    return plan_date_error(day, today=today)
 
 
 def normalise_name(raw: str) -> str:

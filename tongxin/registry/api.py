@@ -18,6 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tongxin.plausible_fields import DateKind, PlausibleDateField
 from tongxin.registry import policy, rules
 
 
@@ -53,9 +54,15 @@ ResidenceField = _enum_field(rules.Residence, rules.RESIDENCE_LABELS, "Residence
 CategoryCodeField = _enum_field(rules.CategoryCode, rules.CATEGORY_LABELS, "CategoryCode")
 
 
+# The calculator takes facts as they may be on another day, ahead as well as back: each date
+# lies within the window of a planned date (25 years back, 10 ahead), never 0001 nor 9999.
+def _calculator_date(**kwargs: Any) -> PlausibleDateField:
+    return PlausibleDateField(kind=DateKind.PLAN, **kwargs)
+
+
 class MigrationInSerializer(serializers.Serializer[Any]):
-    left_on = serializers.DateField()
-    returned_on = serializers.DateField(
+    left_on = _calculator_date()
+    returned_on = _calculator_date(
         required=False, allow_null=True, default=None, help_text="null (or absent): still away"
     )
     destination = DestinationField()
@@ -68,8 +75,8 @@ class ParentInSerializer(serializers.Serializer[Any]):
 
 
 class ClassifyInSerializer(serializers.Serializer[Any]):
-    as_of = serializers.DateField(help_text="the date the classification is for")
-    birth_date = serializers.DateField()
+    as_of = _calculator_date(help_text="the date the classification is for")
+    birth_date = _calculator_date()
     lives_in = ResidenceField(help_text="village (村) or urban community (社区)")
     father = ParentInSerializer()
     mother = ParentInSerializer()

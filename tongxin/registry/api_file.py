@@ -22,6 +22,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
+from tongxin.plausible_fields import (
+    BORN_ON,
+    DateKind,
+    PersonNameField,
+    PlausibleDateField,
+    date_error,
+)
 from tongxin.registry import services
 from tongxin.registry.api import CategoryOutSerializer
 from tongxin.registry.models import (
@@ -120,12 +127,18 @@ class ChildFileSerializer(serializers.Serializer[Any]):
 
 
 class ChildPatchSerializer(serializers.Serializer[Any]):
-    """The child's own facts; send only those that change."""
+    """The child's own facts; send only those that change. Context ``birth_date``: the one on
+    file, which the registration date may not precede unless a new one is sent."""
 
-    name = serializers.CharField(max_length=50)
+    name = PersonNameField(
+        help_text="Chinese characters (· between the parts of a minority name) or Latin letters"
+    )
     gender = serializers.ChoiceField(choices=Gender.choices)
     ethnicity = serializers.CharField(max_length=20, allow_blank=True)
-    birth_date = serializers.DateField()
+    birth_date = PlausibleDateField(
+        kind=DateKind.BIRTH,
+        help_text="not in the future, at most 25 years back, and the one in the ID number",
+    )
     id_number = serializers.CharField(
         max_length=40, write_only=True, help_text="a new full ID number (GB 11643)"
     )
@@ -142,13 +155,26 @@ class ChildPatchSerializer(serializers.Serializer[Any]):
     disability_type = serializers.CharField(max_length=30, allow_blank=True)
     disability_grade = serializers.IntegerField(min_value=1, max_value=4, allow_null=True)
     disability_certificate = serializers.CharField(max_length=30, allow_blank=True)
-    disability_certificate_expiry = serializers.DateField(allow_null=True)
+    disability_certificate_expiry = PlausibleDateField(kind=DateKind.PLAN, allow_null=True)
     serious_illness = serializers.BooleanField()
     illness = serializers.CharField(max_length=100, allow_blank=True)
     guardianship_assessment = serializers.ChoiceField(
         choices=GuardianshipAssessment.choices, allow_blank=True
     )
-    registered_on = serializers.DateField()
+    registered_on = PlausibleDateField(
+        kind=DateKind.EVENT, help_text="not in the future nor before the birth date"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        registered_on = attrs.get("registered_on")
+        born = attrs.get("birth_date", self.context.get("birth_date"))
+        if (
+            registered_on is not None
+            and born is not None
+            and (error := date_error(DateKind.EVENT, registered_on, not_before=born))
+        ):
+            raise serializers.ValidationError({"registered_on": [error]})
+        return attrs
 
 
 class FieldChangeSerializer(serializers.Serializer[Any]):
@@ -218,7 +244,8 @@ def file_data(child: Child) -> dict[str, Any]:
     return data
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+# ASCII digits only, and few of them: int() of thousands of digits raises (a 500 before).
+_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$', re.ASCII)
 
 
 def _if_match(request: Request) -> int | None:
@@ -307,6 +334,7 @@ def _patch(
     changes_since: Callable[[int], list[FieldChange]],
     save: Callable[[dict[str, Any], int], Response],
     stale_detail: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Response:
     """A change based on a version, one way for the file, a parent and a spell: If-Match must
     name the ``current`` version (428, 412); the fields sent are validated (400), then
@@ -315,7 +343,7 @@ def _patch(
     checked = _precondition(request, current, changes_since)
     if isinstance(checked, Response):
         return checked
-    data = serializer_class(data=request.data, partial=True)
+    data = serializer_class(data=request.data, partial=True, context=context or {})
     data.is_valid(raise_exception=True)
     try:
         return save(dict(data.validated_data), checked)
@@ -429,6 +457,7 @@ def child_detail(request: Request, public_id: Any) -> Response:
         current=child.version,
         changes_since=lambda version: child_changes(child, version),
         save=save,
+        context={"birth_date": child.birth_date},
     )
 
 
@@ -456,8 +485,8 @@ class ParentPatchSerializer(serializers.Serializer[Any]):
     """The parent's facts; send only those that change. A parent not yet recorded is created
     by a change with ``If-Match: "0"``."""
 
-    name = serializers.CharField(max_length=50, allow_blank=True)
-    birth_date = serializers.DateField(allow_null=True)
+    name = PersonNameField(allow_blank=True)
+    birth_date = PlausibleDateField(kind=DateKind.PERSON_BIRTH, allow_null=True)
     id_number = serializers.CharField(
         max_length=40, write_only=True, help_text="a new full ID number (GB 11643)"
     )
@@ -474,13 +503,15 @@ class MigrationDetailSerializer(MigrationOutSerializer):
 
 
 class MigrationPatchSerializer(serializers.Serializer[Any]):
-    """A spell's facts; send only those that change (all but ``destination`` may be null)."""
+    """A spell's facts; send only those that change (all but ``destination`` may be null).
+    The dates lie neither in the future nor before the parent's birth (context ``born_on``):
+    a spell may begin before the children were born."""
 
-    left_on = serializers.DateField(
-        allow_null=True, required=False, help_text="null: start unknown"
+    left_on = PlausibleDateField(
+        kind=DateKind.EVENT, allow_null=True, required=False, help_text="null: start unknown"
     )
-    returned_on = serializers.DateField(
-        allow_null=True, required=False, help_text="null: still away"
+    returned_on = PlausibleDateField(
+        kind=DateKind.EVENT, allow_null=True, required=False, help_text="null: still away"
     )
     destination = serializers.ChoiceField(choices=Destination.choices)
     work_place = serializers.CharField(max_length=100, allow_blank=True, required=False)
@@ -512,6 +543,7 @@ def _patch_record(
     label: str,
     serializer_class: type[serializers.Serializer[Any]],
     save: Callable[[dict[str, Any], int], Response],
+    context: dict[str, Any] | None = None,
 ) -> Response:
     """A change of a parent or a spell (``pk`` None: a parent not yet recorded, version 0),
     based on its ``record_version``."""
@@ -522,6 +554,7 @@ def _patch_record(
         changes_since=lambda version: record_changes_since(model, pk, version, label),
         save=save,
         stale_detail=_("The record changed since your version; nothing was saved."),
+        context=context,
     )
 
 
@@ -644,7 +677,10 @@ def child_migration(request: Request, public_id: Any, spell: Any) -> Response:
         return _spell_response(saved)
 
     label = _("Work away: %(parent)s") % {"parent": ParentRole(migration.parent.role).label}
-    return _patch_record(request, Migration, migration.pk, label, MigrationPatchSerializer, save)
+    context = {BORN_ON: migration.parent.birth_date}
+    return _patch_record(
+        request, Migration, migration.pk, label, MigrationPatchSerializer, save, context
+    )
 
 
 @extend_schema(
@@ -676,7 +712,7 @@ def parent_migration_create(request: Request, public_id: Any, role: str) -> Resp
     )
     if parent is None:
         raise NotFound
-    data = MigrationCreateSerializer(data=request.data)
+    data = MigrationCreateSerializer(data=request.data, context={BORN_ON: parent.birth_date})
     data.is_valid(raise_exception=True)
     try:
         saved = services.migration_save(

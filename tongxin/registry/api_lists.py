@@ -18,6 +18,7 @@ from tongxin.api_paging import api_page
 from tongxin.registry.api import CategoryCodeField
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment, Gender
 from tongxin.registry.selectors import (
+    RISK_LEVELS,
     UMBRELLA_CATEGORIES,
     ChildFilters,
     children_for_list,
@@ -71,7 +72,8 @@ def _param(name: str, description: str, enum: list[str] | None = None) -> OpenAp
         "Children whose village lies inside the caller's division, 50 a page, ordered by "
         "village and name. Only roles that read children's files (county officers, town "
         "supervisors, village directors, auditors) may call it; others get 404. ID numbers "
-        "are always masked here."
+        "are always masked here. A parameter whose value is not one it takes (an unknown "
+        "status, an age written other than with the digits 0-9) answers 400 naming it."
     ),
     parameters=[
         _param("division", "a town or village code (12 digits) inside the caller's scope"),
@@ -86,8 +88,11 @@ def _param(name: str, description: str, enum: list[str] | None = None) -> OpenAp
             ["", *ChildStatus.values],
         ),
         _param("enrolment", "school enrolment", list(Enrolment.values)),
-        OpenApiParameter("age_from", OpenApiTypes.INT, description="age in years, at least"),
-        OpenApiParameter("age_to", OpenApiTypes.INT, description="age in years, at most"),
+        _param("risk", "the child's risk level", list(RISK_LEVELS)),
+        OpenApiParameter(
+            "age_from", OpenApiTypes.INT, description="age in years, at least (0 to 25)"
+        ),
+        OpenApiParameter("age_to", OpenApiTypes.INT, description="age in years, at most (0 to 25)"),
         _param("age", "an age band, `6-11` or `16-` (when age_from and age_to are absent)"),
         _param(
             "q",
@@ -98,6 +103,10 @@ def _param(name: str, description: str, enum: list[str] | None = None) -> OpenAp
     ],
     responses={
         200: ChildListPageSerializer,
+        400: OpenApiResponse(
+            description="A parameter's value is not one it takes: the body names the "
+            "parameter and, for a choice, the values it takes."
+        ),
         401: OpenApiResponse(description="Not signed in."),
         404: OpenApiResponse(description="The role does not read files, or no such page."),
     },

@@ -361,7 +361,10 @@ def _need_reason(reason: str) -> str:
     return reason.strip()[:500]
 
 
-# Linked rows the merge treats itself; every other reverse relation to Child is moved as is.
+# Linked rows the merge treats itself; every other reverse relation to Child is moved as is,
+# except a model that says its rows stay with the file they were computed for
+# (``stays_on_merge = True``: a history derived from that file's own facts, such as its risk
+# levels, would interleave with the kept file's; the kept file's is recomputed instead).
 _MERGE_HANDLED: tuple[type[Model], ...] = (CategorySpan, ManualDecision, DuplicateCandidate)
 
 
@@ -374,6 +377,8 @@ def _links_to_child() -> Iterable[tuple[type[Model], str, bool]]:
             continue
         model = rel.related_model
         if not isinstance(model, type) or issubclass(model, (*_MERGE_HANDLED, HistoricalChanges)):
+            continue
+        if getattr(model, "stays_on_merge", False):
             continue
         yield model, rel.field.name, bool(rel.one_to_one)  # type: ignore[union-attr]
 

@@ -4,16 +4,20 @@ labels and choices have one source."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.forms.models import fields_for_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
 from tongxin.geo.models import Division, Level
+from tongxin.lib import plausible
+from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.registry import agreements
 from tongxin.registry.models import (
     CareAgreement,
@@ -40,11 +44,13 @@ class DateInput(forms.DateInput):
 
 
 class SecretInput(forms.TextInput):
-    """A text input that never writes a value back into the page: a full ID number typed into
-    a form that failed for another reason is not echoed in the page body."""
+    """The input of a full ID number. It shows back only what the user typed, when the form is
+    refused (18 characters are not retyped on a phone): the forms never fill it from the file,
+    it is sent by POST only (never in an address), and the browser neither suggests nor keeps
+    it."""
 
-    def format_value(self, value: Any) -> str | None:
-        return None
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
 
 
 def _id_number_field(help_text: Any, label: Any = None) -> forms.CharField:
@@ -53,7 +59,7 @@ def _id_number_field(help_text: Any, label: Any = None) -> forms.CharField:
         required=False,
         max_length=40,
         help_text=help_text,
-        widget=SecretInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=SecretInput(),
     )
 
 
@@ -66,9 +72,10 @@ def add_errors(form: forms.Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-class ModelFieldsForm(forms.Form):
+class ModelFieldsForm(PlausibleForm):
     """A form whose fields are the named model fields (labels, choices, lengths from the
-    model), in front of the fields the subclass declares."""
+    model), in front of the fields the subclass declares; its dates and person names are
+    checked by ``lib.plausible`` (``plausible_dates``, ``person_names``)."""
 
     model: ClassVar[type[Model]]
     model_fields: ClassVar[tuple[str, ...]]
@@ -104,6 +111,20 @@ class ChildFactsForm(ModelFieldsForm):
     id_number = _id_number_field(_("18 characters. Leave empty and give the reason if none."))
     # The number beside the reason there is none.
     field_order = [*CHILD_FORM_FIELDS[:4], "id_number"]
+    plausible_dates = {
+        "birth_date": DateKind.BIRTH,
+        "registered_on": DateKind.EVENT,
+        "disability_certificate_expiry": DateKind.PLAN,
+    }
+    person_names = ("name",)
+
+    def not_before(self) -> date | None:
+        # Registered before birth cannot be: the birth date typed on the form, once valid.
+        if "birth_date" not in self.errors and isinstance(
+            born := self.cleaned_data.get("birth_date"), date
+        ):
+            return born
+        return None
 
 
 class ChildEditForm(VersionMixin, ChildFactsForm):
@@ -123,6 +144,17 @@ class HouseholdForm(VersionMixin, ModelFieldsForm):
         *HOUSEHOLD_FORM_FIELDS[: HOUSEHOLD_FORM_FIELDS.index("caregiver_phone") + 1],
         "caregiver_id_number",
     ]
+    plausible_dates = {"dibao_since": DateKind.EVENT, "tekun_since": DateKind.EVENT}
+    person_names = ("caregiver_name",)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        year = data.get("caregiver_birth_year")
+        if isinstance(year, int) and (
+            error := plausible.birth_year_error(year, today=timezone.localdate())
+        ):
+            self.add_error("caregiver_birth_year", error)
+        return data
 
 
 def villages_in_scope(user: User) -> Any:
@@ -158,12 +190,18 @@ class ParentForm(ModelFieldsForm):
     id_number = _id_number_field(_("Leave empty to keep the number on file."))
     field_order = ["name", "birth_date", "id_number"]
     token = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    plausible_dates = {"birth_date": DateKind.PERSON_BIRTH}
+    person_names = ("name",)
 
 
 class MigrationForm(ModelFieldsForm):
+    """A parent's spell of work away; ``born_on`` is the parent's birth date where known (a
+    spell may begin before the children were born, not before the parent was)."""
+
     model = Migration
     model_fields = ("left_on", "returned_on", "destination", "work_place", "phone")
     token = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    plausible_dates = {"left_on": DateKind.EVENT, "returned_on": DateKind.EVENT}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -178,10 +216,11 @@ class MigrationForm(ModelFieldsForm):
         return data
 
 
-class StatusForm(VersionMixin, forms.Form):
+class StatusForm(VersionMixin, PlausibleForm):
     status = forms.ChoiceField(label=_("Status"), choices=ChildStatus.choices)
     status_reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
     status_since = forms.DateField(label=_("In effect since"), widget=DateInput())
+    plausible_dates = {"status_since": DateKind.EVENT}
 
 
 class TransferForm(VersionMixin, forms.Form):
@@ -221,6 +260,8 @@ class AgreementForm(ModelFieldsForm):
         _("The entrusted caregiver's ID number (optional)."), _("Caregiver's ID number")
     )
     field_order = [*model_fields[:4], "caregiver_id_number"]
+    plausible_dates = {"signed_on": DateKind.EVENT, "valid_until": DateKind.PLAN}
+    person_names = ("caregiver_name",)
     document = forms.FileField(
         label=_("Scanned agreement"),
         required=False,
@@ -245,9 +286,11 @@ class AgreementForm(ModelFieldsForm):
         return data
 
 
-class TerminateForm(forms.Form):
+class TerminateForm(PlausibleForm):
     terminated_on = forms.DateField(label=_("Terminated on"), widget=DateInput())
+    plausible_dates = {"terminated_on": DateKind.EVENT}
 
 
-class IncapacityForm(forms.Form):
+class IncapacityForm(PlausibleForm):
     parents_told_on = forms.DateField(label=_("Parents told on"), widget=DateInput())
+    plausible_dates = {"parents_told_on": DateKind.EVENT}

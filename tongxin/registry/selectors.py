@@ -8,15 +8,18 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tongxin.accounts.models import User
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404, scope_prefix
-from tongxin.lib import crypto, idcard
+from tongxin.lib import crypto, idcard, plausible
 from tongxin.lib.idcard import mask
+from tongxin.lib.params import QueryParams, ascii_int
 from tongxin.lib.pinyin import name_keys
 from tongxin.registry import rules
 from tongxin.registry.models import (
@@ -328,9 +331,23 @@ _FILTER_LEVELS: dict[int, tuple[str, ...]] = {
 }
 
 
+# The names of the filters, as the list page labels them (the errors name them so).
+_AGE_FROM = gettext_lazy("Age from")
+_AGE_TO = gettext_lazy("Age to")
+_DIVISION = gettext_lazy("Town or village")
+_CATEGORY = gettext_lazy("Category")
+_RISK = gettext_lazy("Risk level")
+_STATUS = gettext_lazy("File status")
+_ENROLMENT = gettext_lazy("Schooling")
+
 # The risk levels a list can be narrowed by (visits.models.RiskLevel; named here so that the
 # registry does not import the app built on it).
 RISK_LEVELS = ("low", "medium", "high")
+_CATEGORY_CHOICES = [
+    ("left_behind", CategoryCode.LEFT_BEHIND.label),
+    ("in_difficulty", gettext_lazy("Children in difficulty")),
+    *[(code, label) for code, label in CategoryCode.choices if code != CategoryCode.LEFT_BEHIND],
+]
 
 
 @dataclass(frozen=True)
@@ -348,37 +365,48 @@ class ChildFilters:
 
     @classmethod
     def from_params(cls, params: Any) -> ChildFilters:
-        """From a QueryDict or dict; bad values are dropped, never an error. An age band
-        ``age=6-11`` (or ``age=16-``) stands for ``age_from`` and ``age_to``."""
+        """From a QueryDict or dict: ValidationError naming every parameter whose value is
+        not one the list takes (the API answers 400 with it)."""
+        filters, errors = cls.parse(params)
+        if errors:
+            raise ValidationError(errors)
+        return filters
 
-        def text(key: str, default: str = "") -> str:
-            # NUL never matches anything, and PostgreSQL refuses it in a query: drop it.
-            return str(params.get(key, default) or "").replace("\x00", "").strip()
-
-        def number(value: str) -> int | None:
-            value = value.strip()
-            return int(value) if value.isdigit() and int(value) < 30 else None
-
-        age_from, age_to = number(text("age_from")), number(text("age_to"))
-        if age_from is None and age_to is None:
-            low, _, high = text("age").partition("-")
-            age_from, age_to = number(low), number(high)
-        division = text("division")
-        category = text("category")
-        status = text("status") if "status" in params else ChildStatus.ACTIVE.value
-        enrolment = text("enrolment")
-        return cls(
-            division=division if len(division) == 12 and division.isdigit() else "",
-            category=category
-            if category in UMBRELLA_CATEGORIES or category in CategoryCode.values
-            else "",
-            risk=text("risk") if text("risk") in RISK_LEVELS else "",
-            status=status if status == "" or status in ChildStatus.values else "active",
+    @classmethod
+    def parse(cls, params: Any) -> tuple[ChildFilters, dict[str, list[str]]]:
+        """The filters a query string asks for, and the errors of the parameters it got wrong
+        (each left out of the filters: the page shows the rest of the list and the errors on
+        its filter form). An age band ``age=6-11`` (or ``age=16-``) stands for ``age_from`` and
+        ``age_to`` when neither is given."""
+        read = QueryParams(params)
+        top = plausible.MAX_FILE_AGE_YEARS
+        age_from = read.integer("age_from", label=_AGE_FROM, maximum=top)
+        age_to = read.integer("age_to", label=_AGE_TO, maximum=top)
+        if not read.text("age_from") and not read.text("age_to") and (band := read.text("age")):
+            low, dash, high = band.partition("-")
+            age_from, age_to = ascii_int(low), ascii_int(high) if high else None
+            if (
+                not dash
+                or age_from is None
+                or (high and age_to is None)
+                or age_from > top
+                or (age_to is not None and not age_from <= age_to <= top)
+            ):
+                read.add_error("age", _("The age band must read like 6-11 or 16-."))
+                age_from = age_to = None
+        filters = cls(
+            division=read.digits("division", label=_DIVISION, length=12),
+            category=read.choice("category", _CATEGORY_CHOICES, label=_CATEGORY),
+            risk=read.choice("risk", RISK_LEVELS, label=_RISK),
+            status=read.choice(
+                "status", ChildStatus.choices, label=_STATUS, default=ChildStatus.ACTIVE.value
+            ),
             age_from=age_from,
             age_to=age_to,
-            enrolment=enrolment if enrolment in Enrolment.values else "",
-            q=text("q")[:50],
+            enrolment=read.choice("enrolment", Enrolment.choices, label=_ENROLMENT),
+            q=read.text("q", max_length=50),
         )
+        return filters, read.errors
 
     def as_audit_detail(self) -> dict[str, Any]:
         """The filters for an audit row: codes only. The search text may be a name or an ID
@@ -437,7 +465,7 @@ def children_for_list(
         qs = qs.filter(birth_date__gt=_years_before(today, filters.age_to + 1))
     if filters.q:
         number = idcard.normalise(filters.q)
-        if len(number) == 18 and number[:17].isdigit():
+        if len(number) == 18 and number[:17].isascii() and number[:17].isdigit():
             qs = qs.filter(id_number_hash=crypto.lookup_hash(number))
         elif filters.q.isascii():
             key = filters.q.lower().replace(" ", "")

@@ -18,7 +18,7 @@ from tongxin.accounts.models import User
 from tongxin.audit.services import audit_denied, audit_record
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import in_scope
-from tongxin.lib import crypto, idcard
+from tongxin.lib import crypto, idcard, plausible
 from tongxin.lib.pinyin import name_keys
 from tongxin.registry import policy, rules, signals
 from tongxin.registry.models import (
@@ -109,19 +109,33 @@ def id_number_prepare(
     gender: str | None = None,
     field: str = "id_number",
 ) -> IdNumber:
-    """Validate an ID number (GB 11643): hard errors raise ValidationError on ``field``;
-    soft warnings travel with the result for the form to show."""
-    check = idcard.validate(
-        raw, today=timezone.localdate(), birth_date=birth_date, gender=gender, known_region=None
-    )
+    """Validate an ID number (GB 11643): hard errors raise ValidationError on ``field``, and a
+    ``birth_date`` other than the one in the number raises it on ``birth_date``, naming both
+    dates; soft warnings travel with the result for the form to show."""
+    check = idcard.validate(raw, today=timezone.localdate(), gender=gender, known_region=None)
     if check.errors:
         raise ValidationError({field: list(check.errors)})
+    _check_id_birth_date(birth_date, check.birth_date)
     return IdNumber(
         normalised=check.number,
         encrypted=crypto.encrypt(check.number),
         lookup=crypto.lookup_hash(check.number),
         warnings=check.warnings,
     )
+
+
+def _check_id_birth_date(birth_date: date | None, in_number: date | None) -> None:
+    if birth_date is None or in_number is None:
+        return
+    if error := plausible.id_birth_date_error(birth_date, in_number=in_number):
+        raise ValidationError({"birth_date": [error]})
+
+
+def _stored_birth_date(enc: bytes | memoryview | None) -> date | None:
+    """The birth date written in a stored ID number (decrypted in memory only)."""
+    if not enc:
+        return None
+    return idcard.validate(crypto.decrypt(enc), today=timezone.localdate()).birth_date
 
 
 def _check_unique_id(actor: User, lookup: str, exclude_pk: int | None = None) -> None:
@@ -386,12 +400,16 @@ def parent_save(
         Parent, stored.pk if stored else None, version, str(ParentRole(role).label)
     )
     parent = stored or Parent(household=household, role=ParentRole(role))
+    birth_before = parent.birth_date
     for key, value in fields.items():
         setattr(parent, key, value)
     if id_number:
-        prepared = id_number_prepare(id_number, birth_date=fields.get("birth_date"))
+        prepared = id_number_prepare(id_number, birth_date=parent.birth_date)
         parent.id_number_enc = prepared.encrypted
         parent.id_number_hash = prepared.lookup
+    elif parent.birth_date != birth_before:
+        # A new birth date must agree with the number on file too.
+        _check_id_birth_date(parent.birth_date, _stored_birth_date(parent.id_number_enc))
     _set_history_user(parent, actor)
     parent.save()
     _audit(actor, "household.parent_save", household, request, role=role, fields=sorted(fields))
@@ -595,6 +613,9 @@ def child_update(
         if new_id.lookup != child.id_number_hash:
             _check_unique_id(actor, new_id.lookup, exclude_pk=child.pk)
             changed.append("id_number")
+    elif "birth_date" in changed:
+        # A new birth date must agree with the number on file too.
+        _check_id_birth_date(changes["birth_date"], _stored_birth_date(child.id_number_enc))
     _bump(Child, child, version, changed, lambda: child_changes(child, version))
     if not changed:
         return Registered(child=child, warnings=warnings)

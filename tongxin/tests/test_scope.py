@@ -150,6 +150,7 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
         **referral_cases(actors),
         **intervention_cases(actors),
         **report_stats_cases(actors),
+        **settings_cases(),
         **worklist_cases(actors),
         **compliance_cases(actors),
         "api:me": [Access(reverse("api:me"), api=True, allowed=EVERYONE_IN_GAOTAI)],
@@ -168,6 +169,28 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
                     "tekun": False,
                     "disability_grade": None,
                     "serious_illness": False,
+                },
+                api=True,
+                allowed=EVERYONE_IN_GAOTAI,
+            )
+        ],
+        "api:eligibility": [
+            Access(
+                reverse("api:eligibility"),
+                method="post",
+                data={
+                    "as_of": "2024-06-30",
+                    "birth_date": "2012-05-01",
+                    "in_institution": False,
+                    "schooling": "primary",
+                    "adopted": False,
+                    "deceased": False,
+                    "hukou_in_county": True,
+                    "disability": None,
+                    "household": {"dibao": False, "low_income": False, "tekun": False},
+                    "enrolled": [],
+                    "father": {"state": "able"},
+                    "mother": {"state": "deceased"},
                 },
                 api=True,
                 allowed=EVERYONE_IN_GAOTAI,
@@ -675,7 +698,7 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
         actor=actors.village_director,
         household=child.household,
         children=[child],
-        fields={"kind": "phone", "day": date(2024, 6, 3)},
+        fields={"kind": "phone", "day": date(2024, 6, 3), "met_caregiver": True},
     ).contact.public_id
     keepers = ("county_admin", "town_supervisor", "village_director")
     outsiders = (
@@ -1277,6 +1300,29 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
     }
+
+
+def settings_cases() -> dict[str, list[Access]]:
+    """The working-day calendar and the routing of new reports: county officers change them,
+    the auditor reads them (403 on a post), everyone else gets 404. Posts carry empty forms."""
+    others = (
+        "town_supervisor",
+        "village_director",
+        "department_officer",
+        "reporter",
+        "system_admin",
+    )
+    cases: dict[str, list[Access]] = {}
+    for name in ("core:workdays", "reports:routing"):
+        cases[name] = [
+            Access(
+                reverse(name),
+                allowed=("county_admin", "other_county_admin", "auditor"),
+                outsiders=others,
+            ),
+            Access(reverse(name), method="post", data={}, outsiders=others, read_only=("auditor",)),
+        ]
+    return cases
 
 
 def organisation_cases() -> dict[str, list[Access]]:

@@ -93,3 +93,23 @@ def test_markup_digits_stray_dots_and_huge_names_are_refused(name: str) -> None:
 
 def test_normalising_folds_the_dot_and_spaces() -> None:
     assert plausible.normalise_name("  阿依古丽 ・ 买买提 ") == "阿依古丽 · 买买提"
+
+
+@pytest.mark.parametrize(
+    ("day", "ok"),
+    [
+        (TODAY, True),
+        (date(1970, 1, 1), True),  # a parent's disability since long before the child
+        (date(1926, 12, 7), True),  # exactly 100 years back
+        (date(1926, 12, 6), False),
+        (date(2040, 3, 1), True),  # a long sentence's end
+        (date(2076, 12, 7), True),  # exactly 50 years ahead
+        (date(2076, 12, 8), False),
+        (date(1, 1, 1), False),
+        (date(9999, 12, 31), False),
+    ],
+)
+def test_a_parents_legal_fact_may_lie_decades_away_but_not_in_year_1_or_9999(
+    day: date, ok: bool
+) -> None:
+    assert (plausible.legal_fact_date_error(day, today=TODAY) is None) is ok

@@ -34,7 +34,6 @@ SECTIONS = (
     "agreement",
     "contacts",
     "problems",
-    "benefits",
     "history",
 )
 

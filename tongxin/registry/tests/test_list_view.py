@@ -175,7 +175,6 @@ class TestFilters:
             ("dibao_family", ["李四"]),
             ("orphan", []),
             ("", ["张三", "李四", "王五"]),
-            ("no_such_category", ["张三", "李四", "王五"]),
         ],
     )
     def test_it_filters_by_category(
@@ -192,7 +191,6 @@ class TestFilters:
         assert listed(actors, "county_admin", risk="high") == ["张三"]
         assert listed(actors, "county_admin", risk="medium") == ["李四"]
         assert listed(actors, "county_admin", risk="low") == ["王五"]
-        assert len(listed(actors, "county_admin", risk="severe")) == 3
 
     def test_it_lists_active_files_unless_asked_otherwise(
         self, actors: Actors, world: World
@@ -243,18 +241,14 @@ class TestFilters:
     @pytest.mark.parametrize(
         "params",
         [
-            {"division": "abc"},
-            {"division": "6207\x00"},
             {"status": "\x00"},
-            {"enrolment": "\x00x"},
             {"category": "\x00"},
-            {"age": "x-y"},
-            {"age_from": "-1"},
             {"page": "999"},
+            {"page": "²"},
             {"q": "\x00"},
         ],
     )
-    def test_it_ignores_bad_values(
+    def test_it_drops_nul_and_shows_the_last_page_past_the_end(
         self, actors: Actors, world: World, params: dict[str, str]
     ) -> None:
         assert len(listed(actors, "county_admin", **params)) in (0, 3)

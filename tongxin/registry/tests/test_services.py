@@ -138,7 +138,7 @@ def test_it_hides_a_duplicate_outside_the_users_scope(actors: Actors) -> None:
     number = idcard.generate(
         random.Random(2), region="620724", birth_date=date(2015, 1, 1), gender="female"
     )
-    make_family(actors, id_number=number, village="620724101201")
+    make_family(actors, id_number=number, village="620724101201", birth_date=date(2015, 1, 1))
     household = services.household_create(
         actor=actors.village_director, village=Division.objects.get(code=VILLAGE)
     )

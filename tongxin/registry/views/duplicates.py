@@ -20,6 +20,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,7 +30,7 @@ from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.geo.models import Division, Level
 from tongxin.registry import duplicates, services
-from tongxin.registry.forms import add_errors
+from tongxin.registry.forms import SecretInput, add_errors
 from tongxin.registry.models import (
     CandidateStatus,
     CategoryCode,
@@ -80,19 +81,12 @@ class DistinctForm(forms.Form):
     )
 
 
-class BlankAfterPost(forms.TextInput):
-    """A text input that never sends back what was typed: a full ID number is not rendered in a
-    page, even the one it was typed into."""
-
-    def format_value(self, value: Any) -> str | None:
-        return None
-
-
 class LocateForm(forms.Form):
     id_number = forms.CharField(
         label=gettext_lazy("ID number"),
         max_length=30,
-        widget=BlankAfterPost(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        # What was typed stays in the field when it is refused: 18 characters are not retyped.
+        widget=SecretInput(),
     )
 
 
@@ -361,7 +355,9 @@ def transfer_request_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your request was sent to the county."))
             return redirect("registry:transfer_request_detail", transfer.public_id)
     status = 400 if step else 200
-    return render(request, "registry/transfer_request_form.html", context, status=status)
+    response = render(request, "registry/transfer_request_form.html", context, status=status)
+    add_never_cache_headers(response)  # it may show back the number typed
+    return response
 
 
 def _locate(

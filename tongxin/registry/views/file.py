@@ -9,6 +9,7 @@ else saved first."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -295,7 +296,10 @@ def _edit(
             "duplicate": duplicate,
             "multipart": multipart,
         }
-        return render(request, "registry/edit_form.html", context, status=status)
+        response = render(request, "registry/edit_form.html", context, status=status)
+        # A refused form shows back what was typed (an ID number too): kept by no cache.
+        add_never_cache_headers(response)
+        return response
 
     if request.method != "POST":
         return page(form_class(initial=initial()))
@@ -388,7 +392,7 @@ def child_status(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _edit(
         request,
         child,
-        StatusForm,
+        partial(StatusForm, born_on=child.birth_date),
         save,
         initial=lambda: {
             "status": child.status,
@@ -591,7 +595,7 @@ def _migration_edit(
     return _edit(
         request,
         child,
-        MigrationForm,
+        partial(MigrationForm, born_on=parent.birth_date),
         save,
         initial=lambda: {
             "token": record_version(Migration, migration.pk if migration else None),
@@ -672,7 +676,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The file was opened."))
             _warn(request, registered.warnings)
             return redirect(_file_url(registered.child))
-    return render(
+    response = render(
         request,
         "registry/child_create.html",
         {
@@ -684,9 +688,18 @@ def child_create(request: HttpRequest) -> HttpResponse:
             "duplicate": duplicate,
         },
     )
+    # A refused form shows back what was typed (an ID number too): kept by no cache.
+    add_never_cache_headers(response)
+    return response
 
 
 # --- the care agreement ----------------------------------------------------------------------
+
+
+def _eldest_birth(household: Household) -> date | None:
+    """An agreement covers every child of the family: none of its dates can precede the
+    eldest's birth."""
+    return household.children.order_by("birth_date").values_list("birth_date", flat=True).first()
 
 
 def _agreement(child: Child, agreement_id: Any) -> CareAgreement:
@@ -716,7 +729,7 @@ def agreement_create(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _edit(
         request,
         child,
-        AgreementForm,
+        partial(AgreementForm, born_on=_eldest_birth(household)),
         save,
         # The family's caregiver is usually the one entrusted: offered, not imposed.
         initial=lambda: {
@@ -751,7 +764,7 @@ def agreement_terminate(request: HttpRequest, public_id: Any, agreement_id: Any)
     return _edit(
         request,
         child,
-        TerminateForm,
+        partial(TerminateForm, born_on=_eldest_birth(agreement.household)),
         save,
         initial=lambda: {"terminated_on": timezone.localdate()},
         title=_("Terminate the care agreement"),
@@ -782,7 +795,7 @@ def agreement_incapable(request: HttpRequest, public_id: Any, agreement_id: Any)
     return _edit(
         request,
         child,
-        IncapacityForm,
+        partial(IncapacityForm, born_on=_eldest_birth(agreement.household)),
         save,
         initial=lambda: {"parents_told_on": timezone.localdate()},
         title=_("The caregiver lacks capacity"),

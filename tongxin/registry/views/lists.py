@@ -142,11 +142,19 @@ def _division_options(divisions: list[Division]) -> list[DivisionOption]:
 
 @staff_view(allow=_reads_files)
 def child_list(request: HttpRequest) -> HttpResponse:
-    """The children in the user's scope, filtered, counted and paged (50 a page)."""
+    """The children in the user's scope, filtered, counted and paged (50 a page). A filter
+    whose value the list does not take (an address edited by hand) is left out, and named
+    with the reason on the filter form (400)."""
     user = request.user
     assert isinstance(user, User)
+    filters, errors = ChildFilters.parse(request.GET)
+    return _list_page(request, user, filters, errors)
+
+
+def _list_page(
+    request: HttpRequest, user: User, filters: ChildFilters, errors: dict[str, list[str]]
+) -> HttpResponse:
     today = timezone.localdate()
-    filters = ChildFilters.from_params(request.GET)
     # The counts per category are over the other filters, so that they show where else to go;
     # the one for the chosen category is the length of the list.
     counts = child_counts(children_for_list(user, replace(filters, category=""), today=today))
@@ -196,7 +204,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
             "export_full_url": f"{export_base}?{_query(request.GET, full_ids='1')}"
             if user.reveals_id_numbers
             else "",
+            "filter_errors": [message for messages in errors.values() for message in messages],
         },
+        status=400 if errors else 200,
     )
     # The same address answers the page or its fragment: caches must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
@@ -209,7 +219,10 @@ def child_export(request: HttpRequest) -> HttpResponse:
     that may reveal them asks for them (``full_ids=1``). Audited with the row count."""
     user = request.user
     assert isinstance(user, User)
-    filters = ChildFilters.from_params(request.GET)
+    filters, errors = ChildFilters.parse(request.GET)
+    if errors:
+        # Nothing is exported on filters the user did not mean: the list shows what is wrong.
+        return _list_page(request, user, filters, errors)
     exported = exports.children_export(
         actor=user,
         filters=filters,

@@ -30,6 +30,36 @@
     });
   });
 
+  // "All good": every item set to good at once and the list folded (each item can still be
+  // opened and changed). Changing an item away from good unticks it, so that the server,
+  // which turns items left "not seen" into good while it is ticked, keeps what was chosen.
+  var allGood = form.querySelector("input[name=all_good]");
+  var items = form.querySelector("details.check-items");
+  if (allGood && items) {
+    allGood.addEventListener("change", function () {
+      if (!allGood.checked) {
+        items.open = true;
+        return;
+      }
+      Array.prototype.forEach.call(
+        form.querySelectorAll(".check-row input[type=radio][value=good]"),
+        function (radio) {
+          if (!radio.checked) {
+            radio.checked = true;
+            radio.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+        }
+      );
+      items.open = false;
+    });
+    items.addEventListener("change", function (event) {
+      var target = event.target;
+      if (target.type === "radio" && target.value !== "good" && event.isTrusted) {
+        allGood.checked = false;
+      }
+    });
+  }
+
   var button = document.getElementById("locate");
   var box = document.getElementById("location");
   var status = document.getElementById("location-status");
