@@ -7,6 +7,8 @@ PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo python3)
 # The PostgreSQL pass: DATABASE_URL_TEST, else DATABASE_URL, else the local default.
 PG_URL ?= $(or $(DATABASE_URL_TEST),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/postgres)
 PYTEST_ARGS ?=
+# Where `make run` serves.
+ADDR ?= 127.0.0.1:8000
 
 .PHONY: setup static run test lint typecheck checks test-sqlite test-postgres demo messages bench clean
 
@@ -21,13 +23,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Pico's stylesheet and the chart bundle (only the charts the pages draw), built from the npm
-# packages into build/static/ (never committed).
-build/.built: node_modules/.installed scripts/build_assets.mjs tongxin/assets/charts.js
-	npm run --silent build
-	touch $@
-
-setup: $(VENV)/.installed node_modules/.installed build/.built
+setup: $(VENV)/.installed node_modules/.installed
 
 # Static files as production serves them: hashed names, gzip copies (var/static/).
 static: setup
@@ -37,9 +33,15 @@ demo: setup static
 	unset DATABASE_URL; $(PY) manage.py migrate --verbosity 0
 	unset DATABASE_URL; $(PY) manage.py load_demo
 
-# As in production: DEBUG off, static files compressed and cached, Chinese error pages.
+# As in production: DEBUG off, static files compressed and cached, Chinese error pages, and the
+# worker that runs the background tasks (ledger checks and imports) beside the web server.
+# Ctrl-C stops both; the worker first finishes the task it runs (a second Ctrl-C stops it there,
+# and the import changes nothing).
 run: demo
-	unset DATABASE_URL; TONGXIN_DEMO=1 DEBUG=0 $(PY) manage.py runserver 127.0.0.1:8000
+	unset DATABASE_URL; \
+	TONGXIN_DEMO=1 DEBUG=0 $(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	TONGXIN_DEMO=1 DEBUG=0 $(PY) manage.py runserver $(ADDR)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -70,4 +72,4 @@ messages: setup
 	cd tongxin && ../$(PY) ../manage.py compilemessages -l zh_Hans
 
 clean:
-	rm -rf $(VENV) node_modules build var
+	rm -rf $(VENV) node_modules var

@@ -2,6 +2,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from asgiref.local import Local
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from tongxin.privacy_guard import guard
 from tongxin.testing import Actors, build_stock_world
@@ -20,6 +23,27 @@ def _plain_static_names(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@receiver(setting_changed)
+def _reset_task_backends(*, setting: str, **kwargs: Any) -> None:
+    """A test that changes TASKS gets backends made from it (Django 6.1 does this for CACHES,
+    not yet for TASKS)."""
+    if setting == "TASKS":
+        from django.tasks import task_backends
+
+        handler: Any = task_backends
+        handler.__dict__.pop("settings", None)  # a cached_property
+        handler._settings = None
+        handler._connections = Local()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings: Any) -> None:
+    """Background tasks run in the test's process when they are enqueued, that is when the
+    transaction that enqueues them commits (``django_capture_on_commit_callbacks`` in a test).
+    Through the database and ``db_worker``, as in production: interop/tests/test_tasks.py."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(autouse=True)

@@ -14,15 +14,15 @@ from django.utils.translation import gettext_noop
 gettext_noop("- Select an option -")
 
 
-def assets_built(**kwargs: Any) -> list[checks.CheckMessage]:
-    """The pages load Pico and the chart bundle from build/static/ (built by `make setup`):
-    without them, collectstatic leaves them out and every page fails in production."""
-    if settings.ASSETS_DIR.is_dir():
+def pico_installed(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Every page loads Pico's stylesheet from node_modules (installed by `make setup`): without
+    it, collectstatic leaves it out and every page fails in production."""
+    if (settings.PICO_DIR / "pico.min.css").is_file():
         return []
     return [
         checks.Warning(
-            f"Front-end assets are not built in {settings.ASSETS_DIR}.",
-            hint="Run `make setup` (npm ci, then npm run build).",
+            f"Pico's stylesheet is not installed in {settings.PICO_DIR}.",
+            hint="Run `make setup` (npm ci).",
             id="tongxin.W001",
         )
     ]
@@ -35,4 +35,4 @@ class TongxinConfig(AppConfig):
     verbose_name = _("Tongxin")
 
     def ready(self) -> None:
-        checks.register(assets_built)
+        checks.register(pico_installed)

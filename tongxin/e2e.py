@@ -122,6 +122,14 @@ def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # The worker that runs background tasks (ledger checks and imports), as `make run` starts.
+    worker = subprocess.Popen(
+        [*manage, "db_worker", "--interval", "0.2", "--no-startup-delay", "--no-reload"],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -135,8 +143,10 @@ def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
                 time.sleep(0.3)
         yield DemoServer(url=url, passwords=passwords, env=env)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, worker):
+            process.terminate()
+        for process in (server, worker):
+            process.wait(timeout=10)
 
 
 @contextmanager

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks_db",
     "tongxin",
     "tongxin.core",
     "tongxin.geo",
@@ -192,12 +193,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or VAR_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Third-party front-end assets are built at setup from the npm registry (``make setup``: npm ci,
-# then scripts/build_assets.mjs) into build/static/, never committed: Pico's stylesheet and a
-# chart bundle with only the charts the pages draw.
-ASSETS_DIR = BASE_DIR / "build" / "static"
+# Pico's stylesheet comes from the npm registry at setup (``npm ci``), never committed, and is
+# served from node_modules. Charts are drawn on the server as SVG (decision 013): no bundle.
+PICO_DIR = BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "tongxin" / "static"]
-STATICFILES_DIRS += [ASSETS_DIR] if ASSETS_DIR.is_dir() else []
+STATICFILES_DIRS += [("vendor/pico", PICO_DIR)] if PICO_DIR.is_dir() else []
 # In production (DEBUG off, as `make run`) collectstatic writes each file under a name carrying
 # its hash, with gzip copies, and whitenoise serves them with a year's caching: a returning
 # browser asks for nothing it has. Only DEBUG serves the source folders, as they change.
@@ -231,6 +231,10 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tongxin@localhost")
+
+# Background work (ledger checks and imports) waits in the database until `manage.py db_worker`
+# (started by `make run` beside the web server) runs it: nothing heavy runs in a web process.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],

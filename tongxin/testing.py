@@ -7,8 +7,10 @@ towns, villages in each, and one account per role, plus the actors that must be 
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -181,32 +183,58 @@ def _request(client: Client, access: Access) -> Any:
     return call(access.url, access.data or {})
 
 
-def check_access(access: Access, actors: Actors) -> list[str]:
-    """Every way ``access`` is not honoured, as readable lines (empty: all good)."""
-    failures: list[str] = []
+# What one request of an access check (an actor's, or nobody's) must get.
+Expectation = Literal["anonymous", "allowed", "outsider", "read_only"]
+
+
+class Expectations(Protocol):
+    """Who must (and must not) reach a URL: an ``Access``, or a case whose URL is built later."""
+
+    @property
+    def allowed(self) -> tuple[str, ...]: ...
+    @property
+    def outsiders(self) -> tuple[str, ...]: ...
+    @property
+    def read_only(self) -> tuple[str, ...]: ...
+
+
+def access_cells(access: Expectations) -> list[tuple[Expectation, str | None]]:
+    """Each request an access check makes, as (expectation, actor key): anonymous first."""
+    return [
+        ("anonymous", None),
+        *(("allowed", key) for key in access.allowed),
+        *(("outsider", key) for key in access.outsiders),
+        *(("read_only", key) for key in access.read_only),
+    ]
+
+
+def check_cell(
+    access: Access, actors: Actors, expectation: Expectation, key: str | None
+) -> str | None:
+    """How one request of ``access`` breaks its expectation, as a readable line (None: it
+    does not)."""
     make = api_client if access.api else web_client
-    anonymous = _request(make(None), access)
-    if access.public:
-        if anonymous.status_code in (401, 403, 404) or anonymous.status_code >= 500:
-            failures.append(f"anonymous: {anonymous.status_code}, expected the public page")
-    elif access.api:
-        if anonymous.status_code != 401:
-            failures.append(f"anonymous: {anonymous.status_code}, expected 401")
-    elif not (anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]):
-        failures.append(f"anonymous: {anonymous.status_code}, expected a redirect to sign in")
-    for key in access.allowed:
-        status = _request(make(getattr(actors, key)), access).status_code
+    response = _request(make(None if key is None else getattr(actors, key)), access)
+    status = response.status_code
+    failure = None
+    if expectation == "anonymous":
+        if access.public:
+            if status in (401, 403, 404) or status >= 500:
+                failure = f"anonymous: {status}, expected the public page"
+        elif access.api:
+            if status != 401:
+                failure = f"anonymous: {status}, expected 401"
+        elif not (status == 302 and "/accounts/login/" in response["Location"]):
+            failure = f"anonymous: {status}, expected a redirect to sign in"
+    elif expectation == "allowed":
         if status in (401, 403, 404) or status >= 500:
-            failures.append(f"{key}: {status}, expected access")
-    for key in access.outsiders:
-        status = _request(make(getattr(actors, key)), access).status_code
+            failure = f"{key}: {status}, expected access"
+    elif expectation == "outsider":
         if status != 404:
-            failures.append(f"{key} (outsider): {status}, expected 404")
-    for key in access.read_only:
-        status = _request(make(getattr(actors, key)), access).status_code
-        if status != 403:
-            failures.append(f"{key} (read-only): {status}, expected 403")
-    return [f"{access.method.upper()} {access.url} — {f}" for f in failures]
+            failure = f"{key} (outsider): {status}, expected 404"
+    elif status != 403:
+        failure = f"{key} (read-only): {status}, expected 403"
+    return None if failure is None else f"{access.method.upper()} {access.url} — {failure}"
 
 
 def signed_in(client: Client) -> bool:
@@ -214,3 +242,26 @@ def signed_in(client: Client) -> bool:
     sign-in page to everyone else, and holds a user awaiting the second factor at the 2FA page)."""
     response = client.get("/")
     return response.status_code == 200 and bool(response.wsgi_request.user.is_authenticated)
+
+
+def drawn_bars(html: str, chart_id: str) -> list[tuple[str, list[tuple[float, str]]]]:
+    """The bar chart ``chart_id`` as a page draws it (core/bar_chart.html): for each row, its
+    label and, for each bar, its length (percent of the chart's width; 0 where no bar is drawn)
+    and the value written after it."""
+    found = re.search(rf'<figure class="bar-chart" id="{chart_id}">.*?</figure>', html, re.S)
+    assert found, f"no chart {chart_id}"
+    figure = ET.fromstring(found[0])  # noqa: S314
+    rows = []
+    for group in figure.iter("g"):
+        label = next(t for t in group.iter("text") if t.get("class") == "bar-label")
+        bars: list[tuple[float, str]] = []
+        for element in group:
+            kind = element.get("class", "")
+            if kind == "bar-track":
+                bars.append((0.0, ""))
+            elif kind.startswith("bar bar-"):
+                bars[-1] = (float(element.get("width", "").rstrip("%")), "")
+            elif kind == "bar-value":
+                bars[-1] = (bars[-1][0], element.text or "")
+        rows.append(((label.text or "").strip(), bars))
+    return rows

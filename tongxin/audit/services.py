@@ -32,7 +32,9 @@ def audit_record(
     request: HttpRequest | None = None,
     result: str = Result.OK,
     detail: dict[str, Any] | None = None,
+    ip: str | None = None,
 ) -> AuditEvent:
+    """``ip``: the request's address, for work a background task does for that request."""
     user = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
         actor=user,
@@ -42,7 +44,7 @@ def audit_record(
         object_type=object_type,
         object_code=str(object_code),
         division_code=division_code,
-        ip=client_ip(request),
+        ip=client_ip(request) if request is not None else ip,
         result=result,
         detail=detail or {},
     )

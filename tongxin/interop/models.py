@@ -52,6 +52,9 @@ class ImportBatch(models.Model):
     as_of = models.DateField(_("import date"), null=True, blank=True)
     applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     applied_counts = models.JSONField(default=dict, blank=True)
+    # The background task (Django's tasks framework) checking or importing it, once queued:
+    # the page asks it whether the work still waits its turn.
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("ledger import")

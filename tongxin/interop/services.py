@@ -10,10 +10,11 @@
    since the preview, or data changed meanwhile so that the outcome differs, each leave the
    registry as it was.
 
-Large files run in a background thread (``start``) that writes its progress to a small file
-beside the ledger; small ones run inline. Either way the workbook is read by a worker process
-(``xlsx.open_ledger``), so a file that exhausts memory fails its own import only. Counts and the
-SHA-256 go into the audit, never a name or a number from the file.
+From the ledger page, the check and the apply are background tasks (``interop/tasks.py``, run by
+``manage.py db_worker``) that write their progress to a small file beside the ledger;
+``manage.py import_ledger`` runs the same services in the foreground. Either way the workbook is
+read by a reader process (``xlsx.open_ledger``), so a file that exhausts memory fails its own
+import only. Counts and the SHA-256 go into the audit, never a name or a number from the file.
 
 A stored file is deleted as soon as it can no longer be applied: refused, checked with errors,
 applied, failed, interrupted.
@@ -23,23 +24,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, close_old_connections, connections, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_record, client_ip
+from tongxin.core import jobs
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.interop.headers import NOT_STORED
 from tongxin.interop.mapping import RowReader
@@ -53,8 +54,6 @@ logger = logging.getLogger(__name__)
 # The preview keeps every error and review row up to the first cap, other rows up to the second.
 KEEP_PROBLEMS = 5000
 KEEP_OTHERS = 2000
-# Files above this size are checked and applied in the background, with a progress page.
-DEFAULT_BACKGROUND_BYTES = 512 * 1024
 _CHUNK = 1024 * 1024
 
 
@@ -62,12 +61,12 @@ class ApplyRefused(Exception):
     """Applying was refused or failed; nothing was changed. The message says why."""
 
 
+class JobFailed(Exception):
+    """A background check or apply stopped on an unexpected error (logged); the batch says so."""
+
+
 def may_import(user: User) -> bool:
     return user.keeps_child_files and user.division_id is not None
-
-
-def background_bytes() -> int:
-    return int(getattr(settings, "TONGXIN_LEDGER_BACKGROUND_BYTES", DEFAULT_BACKGROUND_BYTES))
 
 
 # --- upload ----------------------------------------------------------------------------------
@@ -116,7 +115,8 @@ def batch_upload(
         ledger = open_ledger(batch.path, size_limit)
     except BadFile as exc:
         batch.path.unlink(missing_ok=True)
-        _audit(actor, "ledger.preview", batch, request, result=Result.FAILED, reason=str(exc))
+        ip = client_ip(request)
+        _audit(actor, "ledger.preview", batch, ip, result=Result.FAILED, reason=str(exc))
         raise
     except BaseException:
         batch.path.unlink(missing_ok=True)
@@ -237,22 +237,41 @@ def _count(text: str) -> bool:
 STALE_SECONDS = 600
 
 
+def _stopped_message() -> str:
+    return _("The work stopped before it finished (the server restarted?): nothing was changed.")
+
+
+def waiting(batch: ImportBatch) -> bool:
+    """Whether the batch's check or import is queued, not started: the worker is busy with
+    other work (or not running)."""
+    return batch.busy and jobs.task_status(batch.task_id) == TaskResultStatus.READY
+
+
 def interrupted(batch: ImportBatch) -> bool:
-    """A check or import that stopped without a word (the server restarted under it): marked
-    failed, so the page stops waiting. Its transaction, if any, was rolled back."""
+    """A check or import that stopped without a word (the worker was killed under it): marked
+    failed, so the page stops waiting. Its transaction, if any, was rolled back. One that waits
+    its turn in the queue is not interrupted, however long it waits."""
     if not batch.busy:
         return False
-    running = progress(batch)
-    started = (timezone.now() - batch.created_at).total_seconds()
-    if running is not None and running[2] < STALE_SECONDS:
+    status = jobs.task_status(batch.task_id)
+    if status == TaskResultStatus.READY:
         return False
-    if running is None and started < STALE_SECONDS:
-        return False
+    if status not in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED):
+        # Running, or the queue cannot tell: judged by the progress it reports.
+        running = progress(batch)
+        started = (timezone.now() - batch.created_at).total_seconds()
+        if running is not None and running[2] < STALE_SECONDS:
+            return False
+        if running is None and started < STALE_SECONDS:
+            return False
+    # Else its task ended and left the batch busy: the worker stopped in the middle of it.
     failed = BatchStatus.FAILED if batch.status == BatchStatus.APPLYING else BatchStatus.REFUSED
-    message = _("The work stopped before it finished (the server restarted?): nothing was changed.")
-    ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+    message = _stopped_message()
+    if not ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
         status=failed, message=message
-    )
+    ):
+        batch.refresh_from_db()  # it finished meanwhile
+        return False
     batch.status, batch.message = failed, message
     batch.progress_path.unlink(missing_ok=True)
     batch.path.unlink(missing_ok=True)
@@ -346,30 +365,33 @@ def batch_apply(
     actor: User,
     batch: ImportBatch,
     request: HttpRequest | None = None,
-    inline: bool = True,
     on_progress: Progress | None = None,
 ) -> ImportBatch:
-    """Write the checked ledger into the registry, all or nothing (``inline=False``: in the
-    background for a large file)."""
+    """Write the checked ledger into the registry, all or nothing, now (``import_ledger``)."""
+    batch_apply_queue(actor=actor, batch=batch)
+    return _apply(batch, client_ip(request), on_progress)
+
+
+def batch_apply_queue(*, actor: User, batch: ImportBatch) -> None:
+    """Mark the checked ledger as being imported, for the apply that follows (a task, from the
+    page); ``ApplyRefused`` with the reason if it may not be applied now."""
     apply_check(actor=actor, batch=batch)
-    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.APPLYING)
-    batch.status = BatchStatus.APPLYING
-    if inline:
-        return _apply(batch, request, on_progress)
-    start(batch, "apply", request)
-    batch.refresh_from_db()
-    return batch
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.APPLYING, task_id="")
+    batch.status, batch.task_id = BatchStatus.APPLYING, ""
 
 
-def _apply(
-    batch: ImportBatch, request: HttpRequest | None, on_progress: Progress | None = None
-) -> ImportBatch:
+def _apply(batch: ImportBatch, ip: str | None, on_progress: Progress | None = None) -> ImportBatch:
     actor = batch.created_by
     write_progress = _progress_writer(batch, "applying", on_progress)
     write_progress(0)
     try:
         with transaction.atomic():
-            # Inspected at upload; apply_check compared the SHA-256.
+            # The file may have waited in the queue since apply_check: the same bytes again?
+            if not batch.path.exists() or _sha256(batch.path) != batch.sha256:
+                raise ApplyRefused(
+                    _("The uploaded file is no longer the one that was checked: upload it again.")
+                )
+            # Inspected at upload: these are the same bytes.
             ledger = open_ledger(batch.path, _accepted(batch), inspected=True)
             try:
                 counts = ledger_import(
@@ -397,7 +419,7 @@ def _apply(
             )
             batch.message = ""
             batch.save(update_fields=["status", "applied_at", "applied_counts", "message"])
-            _audit(actor, "ledger.apply", batch, request, counts=counts)
+            _audit(actor, "ledger.apply", batch, ip, counts=counts)
     except (ApplyRefused, LedgerRejected, BadFile, IntegrityError) as exc:
         if isinstance(exc, LedgerRejected):
             message = _("Row %(line)d: %(reason)s — nothing was imported.") % {
@@ -413,7 +435,7 @@ def _apply(
             message = str(exc)
         ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, message=message)
         batch.status, batch.message = BatchStatus.FAILED, message
-        _audit(actor, "ledger.apply", batch, request, result=Result.FAILED, reason=message)
+        _audit(actor, "ledger.apply", batch, ip, result=Result.FAILED, reason=message)
         return batch
     finally:
         batch.progress_path.unlink(missing_ok=True)
@@ -430,7 +452,7 @@ def _audit(
     actor: User,
     action: str,
     batch: ImportBatch,
-    request: HttpRequest | None,
+    ip: str | None,
     *,
     result: str = Result.OK,
     counts: dict[str, int] | None = None,
@@ -448,47 +470,55 @@ def _audit(
         object_type="import_batch",
         object_code=str(batch.public_id),
         division_code=actor.division_id or "",
-        request=request,
+        ip=ip,
         result=result,
         detail=detail,
     )
 
 
-# --- running in the background ---------------------------------------------------------------
+# --- the work of the background tasks (interop/tasks.py) ------------------------------------
+
+type Job = Literal["check", "apply"]
 
 
-def start(batch: ImportBatch, job: str, request: HttpRequest | None = None) -> None:
-    """Run the preview (``job="preview"``) or the apply of ``batch``: inline for a small file,
-    else in a background thread while the batch page shows the progress."""
-    if batch.size <= background_bytes():
-        run(batch.pk, job, request, inline=True)
+def batch_queued(batch: ImportBatch, task_id: str) -> None:
+    """Record the task that checks or imports the batch, once it is queued."""
+    ImportBatch.objects.filter(pk=batch.pk).update(task_id=task_id)
+    batch.task_id = task_id
+
+
+def batch_run(batch_id: int, job: Job, ip: str | None = None) -> None:
+    """The check or the apply of a batch, in the worker; ``ip``: the address that asked for
+    the apply, for its audit entry. Whatever goes wrong marks the batch failed, in Chinese."""
+    expected = BatchStatus.CHECKING if job == "check" else BatchStatus.APPLYING
+    batch = ImportBatch.objects.select_related("created_by").filter(pk=batch_id).first()
+    if batch is None or batch.status != expected:
+        # Gone, or found interrupted meanwhile: its user already reads why.
+        logger.warning("ledger %s of batch %s skipped: not %s", job, batch_id, expected)
         return
-    thread = threading.Thread(
-        target=run, args=(batch.pk, job, None, False), name=f"ledger-{job}-{batch.pk}", daemon=True
-    )
-    thread.start()
-
-
-def run(pk: int, job: str, request: HttpRequest | None, inline: bool) -> None:
-    """The job itself; a background thread uses (and closes) its own database connection."""
     try:
-        if not inline:
-            close_old_connections()
-        batch = ImportBatch.objects.select_related("created_by").get(pk=pk)
-        if job == "preview":
+        if job == "check":
             batch_preview(batch)
         else:
-            _apply(batch, request)
-    except Exception:
-        logger.exception("ledger %s of batch %s failed", job, pk)
-        ImportBatch.objects.filter(pk=pk).update(
-            status=BatchStatus.FAILED if job == "apply" else BatchStatus.REFUSED,
-            message=_("The import stopped on an unexpected error: nothing was changed."),
-        )
-        for stale in ImportBatch.objects.filter(pk=pk):
-            stale.path.unlink(missing_ok=True)
-        if inline:
-            raise
-    finally:
-        if not inline:
-            connections.close_all()
+            _apply(batch, ip)
+    except Exception as exc:
+        logger.exception("ledger %s of batch %s failed", job, batch_id)
+        batch_stopped(batch_id, job)
+        # The task fails too, without the error's text: the queue keeps it in a table, and an
+        # unexpected error could quote a cell of the file.
+        raise JobFailed(f"ledger {job} of batch {batch_id}: {type(exc).__name__}") from None
+    except BaseException:  # the worker was stopped in the middle (SystemExit)
+        batch_stopped(batch_id, job, message=_stopped_message())
+        raise
+
+
+def batch_stopped(batch_id: int, job: Job, *, message: str = "") -> None:
+    """A check or apply that could not finish (an unexpected error, a task the queue refused,
+    the worker stopped): failed, with nothing changed, and the file deleted."""
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=BatchStatus.FAILED if job == "apply" else BatchStatus.REFUSED,
+        message=message or _("The import stopped on an unexpected error: nothing was changed."),
+    )
+    for stale in ImportBatch.objects.filter(pk=batch_id):
+        stale.progress_path.unlink(missing_ok=True)
+        stale.path.unlink(missing_ok=True)

@@ -7,11 +7,9 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,7 +17,7 @@ from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.geo.scope import get_for_user_or_404
-from tongxin.interop import services
+from tongxin.interop import services, tasks
 from tongxin.interop.models import BatchStatus, ImportBatch
 from tongxin.interop.xlsx import BadFile, max_bytes, template_bytes
 from tongxin.registry.ledger import Outcome
@@ -99,7 +97,7 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
     except BadFile as exc:
         form.add_error("file", str(exc))
         return _index(request, form, status=400)
-    services.start(batch, "preview", request)
+    tasks.check_later(batch)
     return redirect("ledger:batch", batch.public_id)
 
 
@@ -108,13 +106,18 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
 def ledger_batch(request: HttpRequest, public_id: UUID) -> HttpResponse:
     batch = _batch_for(_user(request), public_id)
     services.interrupted(batch)
-    running = services.progress(batch) if batch.busy else None
+    waiting = services.waiting(batch)
+    running = services.progress(batch) if batch.busy and not waiting else None
     if getattr(request, "htmx", False) and request.GET.get("poll"):
         if not batch.busy:
             response = HttpResponse(status=204)
             response["HX-Refresh"] = "true"
             return response
-        return render(request, "interop/batch.html#progress", {"batch": batch, "running": running})
+        return render(
+            request,
+            "interop/batch.html#progress",
+            {"batch": batch, "waiting": waiting, "running": running},
+        )
     outcome = request.GET.get("outcome", "")
     rows = [r for r in batch.results if not outcome or r["outcome"] == outcome]
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -127,6 +130,7 @@ def ledger_batch(request: HttpRequest, public_id: UUID) -> HttpResponse:
     counts = batch.applied_counts or batch.counts
     context: dict[str, Any] = {
         "batch": batch,
+        "waiting": waiting,
         "running": running,
         "page": page,
         "outcome": outcome,
@@ -144,19 +148,8 @@ def ledger_apply(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = _user(request)
     batch = _batch_for(user, public_id)
     try:
-        batch = services.batch_apply(
-            actor=user,
-            batch=batch,
-            request=request,
-            inline=batch.size <= services.background_bytes(),
-        )
+        tasks.apply_later(actor=user, batch=batch, request=request)
     except services.ApplyRefused as exc:
         messages.error(request, str(exc))
-    except PermissionDenied:
-        raise
-    else:
-        if batch.status == BatchStatus.APPLIED:
-            messages.success(request, _("The ledger was imported."))
-        elif batch.status == BatchStatus.FAILED:
-            messages.error(request, batch.message)
+    # The batch page follows the import and shows its result, or why it failed.
     return redirect("ledger:batch", batch.public_id)

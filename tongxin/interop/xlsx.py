@@ -239,6 +239,10 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env={"LC_ALL": "C.UTF-8"},
+            # Out of the server's process group: a Ctrl-C that stops the server or the task
+            # worker must not kill the reader first and make the file look damaged. ``close``
+            # ends it.
+            start_new_session=True,
         )
         return cls(process, path.name)
 

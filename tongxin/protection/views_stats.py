@@ -5,8 +5,8 @@ For county officers and auditors (every report of their area, and the cases foun
 and for department officers (the reports their department handles); anyone else, or a division
 outside the user's own, gets 404. The period is a month (2024-06), a quarter (2024-Q2) or a
 year (2024), the current year by default; one that cannot be read answers 400 with a message
-and the current year's figures. Tables say everything; the charts are drawn by a static
-script from the JSON the page carries (no inline script: CSP)."""
+and the current year's figures. Tables say everything; the chart of reports by month is SVG
+drawn on the server (decision 013)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_record
+from tongxin.core.charts import bar_chart
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404, in_scope
 from tongxin.protection import access
 from tongxin.protection.rules import Limit, Unit
-from tongxin.protection.stats import ReportStats, default_period, report_stats, stats_data
+from tongxin.protection.stats import ReportStats, default_period, report_stats
 from tongxin.visits import rules as period_rules
 from tongxin.visits.rules import Period
 from tongxin.visits.views.compliance import _picker, period_label
@@ -90,7 +91,6 @@ def report_stats_page(request: HttpRequest) -> HttpResponse:
             error = _("The period must be a month (2024-06), a quarter (2024-Q2) or a year (2024).")
     stats = report_stats(user, division, period)
     stats_read(actor=user, stats=stats, request=request)
-    data = stats_data(stats)
     ancestors = [d for d in division.ancestors() if in_scope(user, d.code)]
     next_period = period_rules.shift_period(period, 1)
     context: dict[str, Any] = {
@@ -111,13 +111,12 @@ def report_stats_page(request: HttpRequest) -> HttpResponse:
         "acceptance_limit": limit_text(stats.acceptance.limit),
         "result_limit": limit_text(stats.result.limit),
         "result_median": duration_text(stats.result.median),
-        "chart": {
-            "months": [m["month"] for m in data["by_month"]],
-            "month_counts": [m["count"] for m in data["by_month"]],
-            "harms": [b["name"] for b in data["by_harm"]],
-            "harm_counts": [b["count"] for b in data["by_harm"]],
-            "reports_label": _("Reports"),
-        },
+        "chart": bar_chart(
+            chart_id="stats-month-chart",
+            title=_("Reports by month"),
+            categories=[period_label(period_rules.parse_period(b.key)) for b in stats.by_month],
+            series=[(_("Reports"), [b.count for b in stats.by_month])],
+        ),
         "api_url": f"{reverse('api:report_stats')}?"
         + urlencode({"division": division.code, "period": period_rules.format_period(period)}),
     }

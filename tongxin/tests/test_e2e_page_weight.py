@@ -6,8 +6,9 @@ gzip. Bytes are the compressed bodies on the wire (headers left out). For each p
 - after home: opened next after the home page, with what the home page left in the cache;
 - later: opened again, its files in the cache (hashed names, cached for a year): the page alone.
 
-Targets (issue 10): any first load ≤ 300 KB, any later page ≤ 60 KB. The figures are written to
-test-artifacts/page-weight.txt."""
+Targets (issue 10): any first load ≤ 300 KB, any page opened after the home page ≤ 60 KB (the
+chart pages included: their charts are SVG drawn on the server, decision 013). The figures are
+written to test-artifacts/page-weight.txt."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ ROLES = (
     "demo_auditor",
     "demo_sysadmin",
 )
-# The pages that draw a chart, and the only ones that may load the chart library.
+# The pages that draw a chart: measured with their charts drawn.
 CHART_PAGES = ("/visits/compliance/", "/reports/stats/")
 # A browser keeps a file this long or longer without asking again.
 YEAR = 365 * 24 * 3600
@@ -144,8 +145,8 @@ def _measure(server: DemoServer, username: str) -> list[Row]:
         assert page.encoding == "gzip", f"{path} went out uncompressed"
         html = _text(page)
         wanted = _assets(html)
-        if "vendor/echarts/" in html:
-            assert path.startswith(CHART_PAGES), f"{path} loads the chart library, draws no chart"
+        if path.startswith(CHART_PAGES):
+            assert '<figure class="bar-chart"' in html, f"{path} draws no chart"
         for url in wanted:
             if url not in assets:
                 assets[url] = asset = browser.fetch(url)
@@ -174,7 +175,9 @@ def test_every_page_of_every_role_is_light(server: DemoServer) -> None:
     print("\n".join(report))
     heavy = [f"{r.role} {r.page}: {r.first / 1024:.0f} KB" for r in rows if r.first > FIRST_LOAD]
     assert not heavy, f"first loads over 300 KB: {heavy}"
-    slow = [f"{r.role} {r.page}: {r.later / 1024:.0f} KB" for r in rows if r.later > LATER]
-    assert not slow, f"later pages over 60 KB: {slow}"
+    slow = [
+        f"{r.role} {r.page}: {r.after_home / 1024:.0f} KB" for r in rows if r.after_home > LATER
+    ]
+    assert not slow, f"pages opened after the home page over 60 KB: {slow}"
     # The chart pages were among those measured.
     assert {r.page for r in rows} >= set(CHART_PAGES)

@@ -105,5 +105,7 @@ def test_make_run_serves_like_production() -> None:
     collect = plan.index("collectstatic")
     serve = next(line for line in plan.splitlines() if "runserver" in line)
     assert "DEBUG=0" in serve
+    work = next(line for line in plan.splitlines() if "db_worker" in line)
+    assert "DEBUG=0" in work  # the background worker runs beside it, the same way
     assert "DEBUG=1" not in plan
     assert collect < plan.index("runserver")

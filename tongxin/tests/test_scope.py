@@ -1,14 +1,35 @@
 """Every URL of the project, checked against the stock actors: anonymous users are sent to sign
 in, outsiders get 404, read-only roles get 403 on writes. A URL added without a case here fails
-``test_it_covers_every_url``."""
+``test_it_covers_every_url``.
+
+The cases are static data, known when pytest collects: each names its URL and who must (and
+must not) reach it, and builds its URL's arguments from a ``World`` (the objects the URLs point
+at). Each request is one test with a readable id (``reports:report_detail-get-outsider-
+other_village_director``), so a failure names its cell and xdist spreads the cells. The world
+is built once per module in a transaction rolled back at the module's end; each test rolls its
+own requests back inside it, as Django's ``setUpTestData`` does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
+import pytest
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tongxin.testing import STOCK_ACTORS, Access, Actors, check_access
+from tongxin.privacy_guard import guard
+from tongxin.testing import (
+    STOCK_ACTORS,
+    Access,
+    Actors,
+    Expectation,
+    access_cells,
+    check_cell,
+)
 
 EVERYONE_IN_GAOTAI = tuple(k for k in STOCK_ACTORS if k != "other_county_admin")
 CHILD_FILE_READERS = (
@@ -24,35 +45,86 @@ LIST_READERS = ("county_admin", "town_supervisor", "village_director", "auditor"
 LIST_OUTSIDERS = ("department_officer", "reporter", "system_admin")
 
 
-def cases(actors: Actors) -> dict[str, list[Access]]:
-    """URL name → the accesses to check. Build URLs to real stock objects."""
+@dataclass(frozen=True)
+class World:
+    """The objects the cases' URLs point at (their public ids), built for the stock world."""
+
+    managed: UUID  # the village director's account, as administrators manage it
+    school: UUID
+    pair: UUID
+    transfer: UUID
+    file_child: UUID
+    agreement: UUID
+    spell: UUID
+    batch: UUID
+    risk_child: UUID
+    contact_child: UUID
+    contact: UUID
+    report: UUID
+    attachment: UUID
+    task: UUID
+    problem_child: UUID
+    problem: UUID
+    other_problem: UUID
+    referral: UUID
+    referral_report: UUID
+    police: UUID
+    intervention_child: UUID
+    intervention: UUID
+    intervention_document: UUID
+
+
+@dataclass(frozen=True)
+class Case:
+    """One access to a URL name: its arguments and query (built from the world, or fixed), the
+    request, and who must and must not reach it. ``label`` tells apart two cases of one URL
+    name and method (it goes into the test ids)."""
+
+    args: Callable[[World], Sequence[object]] | Sequence[object] = ()
+    query: Callable[[World], str] | str = ""
+    label: str = ""
+    method: str = "get"
+    data: Callable[[World], dict[str, Any]] | dict[str, Any] | None = None
+    api: bool = False
+    allowed: tuple[str, ...] = ()
+    outsiders: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
+    public: bool = False
+
+    def access(self, name: str, world: World) -> Access:
+        args = self.args(world) if callable(self.args) else self.args
+        query = self.query(world) if callable(self.query) else self.query
+        return Access(
+            reverse(name, args=args) + query,
+            method=self.method,
+            data=self.data(world) if callable(self.data) else self.data,
+            api=self.api,
+            allowed=self.allowed,
+            outsiders=self.outsiders,
+            read_only=self.read_only,
+            public=self.public,
+        )
+
+
+def base_cases() -> dict[str, list[Case]]:
+    """Signing in, the home page, divisions, accounts, the audit log, the lists of children and
+    the stateless API."""
     village = "620724100201"
-    managed = actors.village_director.public_id
     return {
-        "login": [Access(reverse("login"), public=True)],
-        "logout": [Access(reverse("logout"), method="post", public=True)],
-        "set_language": [
-            Access(reverse("set_language"), method="post", data={"language": "en"}, public=True)
-        ],
-        "schema": [Access(reverse("schema"), public=True)],
-        "api_docs": [Access(reverse("api_docs"), public=True)],
-        "api:auth_token": [
-            Access(reverse("api:auth_token"), method="post", data={}, api=True, public=True)
-        ],
-        "home": [Access(reverse("home"), allowed=EVERYONE_IN_GAOTAI, public=True)],
-        "second_factor": [
-            Access(reverse("second_factor"), allowed=("county_admin", "village_director"))
-        ],
+        "login": [Case(public=True)],
+        "logout": [Case(method="post", public=True)],
+        "set_language": [Case(method="post", data={"language": "en"}, public=True)],
+        "schema": [Case(public=True)],
+        "api_docs": [Case(public=True)],
+        "api:auth_token": [Case(method="post", data={}, api=True, public=True)],
+        "home": [Case(allowed=EVERYONE_IN_GAOTAI, public=True)],
+        "second_factor": [Case(allowed=("county_admin", "village_director"))],
         "geo:division_list": [
-            Access(
-                reverse("geo:division_list"),
-                allowed=(*CHILD_FILE_READERS, "system_admin"),
-                outsiders=("reporter",),
-            )
+            Case(allowed=(*CHILD_FILE_READERS, "system_admin"), outsiders=("reporter",))
         ],
         "geo:division_detail": [
-            Access(
-                reverse("geo:division_detail", args=[village]),
+            Case(
+                args=[village],
                 allowed=("county_admin", "town_supervisor", "village_director", "auditor"),
                 outsiders=(
                     "other_village_director",
@@ -61,14 +133,10 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
                     "reporter",
                 ),
             ),
-            Access(
-                reverse("geo:division_detail", args=["999999999999"]),
-                outsiders=("county_admin",),
-            ),
+            Case(args=["999999999999"], label="unknown", outsiders=("county_admin",)),
         ],
         "accounts:user_list": [
-            Access(
-                reverse("accounts:user_list"),
+            Case(
                 allowed=("county_admin", "system_admin"),
                 outsiders=(
                     "village_director",
@@ -80,22 +148,21 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "accounts:user_create": [
-            Access(
-                reverse("accounts:user_create"),
+            Case(
                 allowed=("county_admin", "system_admin"),
                 outsiders=("village_director", "town_supervisor", "reporter"),
                 read_only=("auditor",),
             )
         ],
         "accounts:user_detail": [
-            Access(
-                reverse("accounts:user_detail", args=[managed]),
+            Case(
+                args=lambda w: [w.managed],
                 allowed=("county_admin", "system_admin"),
                 outsiders=("other_county_admin", "village_director", "town_supervisor"),
                 read_only=("auditor",),
             ),
-            Access(
-                reverse("accounts:user_detail", args=[managed]),
+            Case(
+                args=lambda w: [w.managed],
                 method="post",
                 data={"role": "village_director", "division": village, "is_active": "on"},
                 outsiders=("other_county_admin", "other_village_director"),
@@ -104,59 +171,37 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
         ],
         **organisation_cases(),
         "audit:event_list": [
-            Access(
-                reverse("audit:event_list"),
+            Case(
                 allowed=("county_admin", "auditor"),
                 outsiders=("village_director", "town_supervisor", "system_admin", "reporter"),
             )
         ],
         # Lists of children: every file reader gets a list of their own scope (possibly
         # empty); roles that read no files get 404.
-        "registry:child_list": [
-            Access(
-                reverse("registry:child_list"),
-                allowed=(*LIST_READERS, "other_county_admin"),
-                outsiders=LIST_OUTSIDERS,
+        **{
+            name: [
+                Case(
+                    api=name.startswith("api:"),
+                    allowed=(*LIST_READERS, "other_county_admin"),
+                    outsiders=LIST_OUTSIDERS,
+                )
+            ]
+            for name in (
+                "registry:child_list",
+                "registry:child_export",
+                "registry:agreement_expiring_list",
+                "api:child_list",
             )
-        ],
-        "registry:child_export": [
-            Access(
-                reverse("registry:child_export"),
-                allowed=(*LIST_READERS, "other_county_admin"),
-                outsiders=LIST_OUTSIDERS,
-            )
-        ],
-        "registry:agreement_expiring_list": [
-            Access(
-                reverse("registry:agreement_expiring_list"),
-                allowed=(*LIST_READERS, "other_county_admin"),
-                outsiders=LIST_OUTSIDERS,
-            )
-        ],
-        "api:child_list": [
-            Access(
-                reverse("api:child_list"),
-                api=True,
-                allowed=(*LIST_READERS, "other_county_admin"),
-                outsiders=LIST_OUTSIDERS,
-            )
-        ],
-        **duplicate_cases(actors),
-        **file_cases(actors),
-        **ledger_cases(actors),
-        **remind_cases(actors),
-        **contact_cases(actors),
-        **report_cases(actors),
-        **referral_cases(actors),
-        **intervention_cases(actors),
-        **report_stats_cases(actors),
-        **settings_cases(),
-        **worklist_cases(actors),
-        **compliance_cases(actors),
-        "api:me": [Access(reverse("api:me"), api=True, allowed=EVERYONE_IN_GAOTAI)],
+        },
+    }
+
+
+def api_rule_cases() -> dict[str, list[Case]]:
+    """The stateless API: who the user is, and the classification and eligibility rules."""
+    return {
+        "api:me": [Case(api=True, allowed=EVERYONE_IN_GAOTAI)],
         "api:classify": [
-            Access(
-                reverse("api:classify"),
+            Case(
                 method="post",
                 data={
                     "as_of": "2024-06-30",
@@ -175,8 +220,7 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "api:eligibility": [
-            Access(
-                reverse("api:eligibility"),
+            Case(
                 method="post",
                 data={
                     "as_of": "2024-06-30",
@@ -199,24 +243,34 @@ def cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def worklist_cases(actors: Actors) -> dict[str, list[Access]]:
+def worklist_cases() -> dict[str, list[Case]]:
     """The worklist: each worker's own; a county officer or auditor reads a village's or a
     town's; a village or town outside the scope answers 404 like one that is not there."""
     roles = ("county_admin", "town_supervisor", "village_director", "auditor")
     others = ("department_officer", "reporter", "system_admin")
-    page, api = reverse("visits:worklist"), reverse("api:worklist")
     village = "?village=620724100201"
     not_theirs = ("other_village_director", "other_town_director", "other_county_admin")
     return {
         "visits:worklist": [
-            Access(page, allowed=(*roles, "other_county_admin"), outsiders=others),
-            Access(page + village, allowed=roles, outsiders=(*not_theirs, *others)),
-            Access(page + "?village=620724101000", allowed=("county_admin",), outsiders=not_theirs),
+            Case(allowed=(*roles, "other_county_admin"), outsiders=others),
+            Case(
+                query=village,
+                label="village",
+                allowed=roles,
+                outsiders=(*not_theirs, *others),
+            ),
+            Case(
+                query="?village=620724101000",
+                label="other_town",
+                allowed=("county_admin",),
+                outsiders=not_theirs,
+            ),
         ],
         "api:worklist": [
-            Access(api, api=True, allowed=(*roles, "other_county_admin"), outsiders=others),
-            Access(
-                api + village + "&as_of=2024-06-30",
+            Case(api=True, allowed=(*roles, "other_county_admin"), outsiders=others),
+            Case(
+                query=village + "&as_of=2024-06-30",
+                label="village",
                 api=True,
                 allowed=roles,
                 outsiders=(*not_theirs, *others),
@@ -225,48 +279,53 @@ def worklist_cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def compliance_cases(actors: Actors) -> dict[str, list[Access]]:
+def compliance_cases() -> dict[str, list[Case]]:
     """Compliance (履职统计): county officers, town supervisors and auditors, on their own
     division (the default) or one inside it; another division answers 404 like one that is
     not there, and so does the page for any other role."""
     readers = ("county_admin", "town_supervisor", "auditor")
     others = ("village_director", "department_officer", "reporter", "system_admin")
     town, other_town = "620724100000", "620724101000"
-    cases: dict[str, list[Access]] = {}
+    cases: dict[str, list[Case]] = {}
     for name, api in (
         ("visits:compliance", False),
         ("visits:compliance_export", False),
         ("api:compliance", True),
     ):
-        url = reverse(name)
         cases[name] = [
-            Access(
-                f"{url}?period=2024-Q2",
+            Case(
+                query="?period=2024-Q2",
                 api=api,
                 allowed=(*readers, "other_county_admin"),
                 outsiders=others,
             ),
-            Access(
-                f"{url}?division={town}&period=2024-06",
+            Case(
+                query=f"?division={town}&period=2024-06",
+                label="town",
                 api=api,
                 allowed=readers,
                 outsiders=("other_county_admin", "other_town_director", *others),
             ),
-            Access(
-                f"{url}?division={other_town}&period=2024",
+            Case(
+                query=f"?division={other_town}&period=2024",
+                label="other_town",
                 api=api,
                 allowed=("county_admin", "auditor"),
                 outsiders=("town_supervisor", "other_county_admin", *others),
             ),
-            Access(f"{url}?division=999999999999&period=2024", api=api, outsiders=readers),
+            Case(
+                query="?division=999999999999&period=2024",
+                label="unknown",
+                api=api,
+                outsiders=readers,
+            ),
         ]
     return cases
 
 
-def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
-    """The duplicate review queue (a pair in 东村 and 西村, town 城关镇) and a transfer request
-    (东村's director asks for a file of 南村, town 宣化镇). Decision posts carry an empty form:
-    allowed users get it back with errors (400), nothing changes."""
+def duplicate_world(actors: Actors) -> dict[str, UUID]:
+    """A duplicate pair in 东村 and 西村 (town 城关镇), and a transfer request: 东村's director
+    asks for a file of 南村 (town 宣化镇)."""
     import random
     from datetime import date
 
@@ -297,20 +356,31 @@ def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
         to_village=Division.objects.get(code="620724100201"),
         reason="搬家",
     ).public_id
+    return {"pair": pair, "transfer": transfer}
+
+
+def duplicate_cases() -> dict[str, list[Case]]:
+    """The duplicate review queue and a transfer request (``duplicate_world``). Decision posts
+    carry an empty form: allowed users get it back with errors (400), nothing changes."""
     no_queue = ("village_director", "department_officer", "reporter", "system_admin")
     no_files = ("department_officer", "reporter", "system_admin")
     queue_readers = ("county_admin", "town_supervisor", "auditor")
+
+    def on_pair(w: World) -> list[object]:
+        return [w.pair]
+
+    def on_transfer(w: World) -> list[object]:
+        return [w.transfer]
+
     return {
         "registry:duplicate_list": [
-            Access(
-                reverse("registry:duplicate_list"),
+            Case(
                 allowed=(*queue_readers, "other_county_admin"),
                 outsiders=(*no_queue, "other_town_director"),
             )
         ],
         "registry:duplicate_refresh": [
-            Access(
-                reverse("registry:duplicate_refresh"),
+            Case(
                 method="post",
                 allowed=("county_admin",),
                 outsiders=no_queue,
@@ -318,16 +388,16 @@ def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "registry:duplicate_detail": [
-            Access(
-                reverse("registry:duplicate_detail", args=[pair]),
+            Case(
+                args=on_pair,
                 allowed=queue_readers,
                 outsiders=(*no_queue, "other_town_director", "other_county_admin"),
             )
         ],
         **{
             name: [
-                Access(
-                    reverse(name, args=[pair]),
+                Case(
+                    args=on_pair,
                     method="post",
                     data={},
                     allowed=("county_admin",),
@@ -338,21 +408,18 @@ def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
             for name in ("registry:duplicate_merge", "registry:duplicate_distinct")
         },
         "registry:transfer_request_list": [
-            Access(
-                reverse("registry:transfer_request_list"),
+            Case(
                 allowed=(*queue_readers, "village_director", "other_village_director"),
                 outsiders=no_files,
             )
         ],
         "registry:transfer_request_create": [
-            Access(
-                reverse("registry:transfer_request_create"),
+            Case(
                 allowed=("county_admin", "town_supervisor", "village_director"),
                 outsiders=no_files,
                 read_only=("auditor",),
             ),
-            Access(
-                reverse("registry:transfer_request_create"),
+            Case(
                 method="post",
                 data={"step": "locate", "id_number": ""},
                 allowed=("village_director",),
@@ -361,8 +428,8 @@ def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "registry:transfer_request_detail": [
-            Access(
-                reverse("registry:transfer_request_detail", args=[transfer]),
+            Case(
+                args=on_transfer,
                 allowed=(*queue_readers, "village_director"),
                 outsiders=(
                     *no_files,
@@ -373,8 +440,8 @@ def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "registry:transfer_request_decide": [
-            Access(
-                reverse("registry:transfer_request_decide", args=[transfer]),
+            Case(
+                args=on_transfer,
                 method="post",
                 data={},
                 allowed=("county_admin",),
@@ -390,9 +457,8 @@ def duplicate_cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def file_cases(actors: Actors) -> dict[str, list[Access]]:
-    """The child's file (a child of 东村 with a care agreement) and the file API. Posts carry an
-    empty form: allowed users get it back with errors, nothing changes."""
+def file_world(actors: Actors) -> dict[str, UUID]:
+    """A child of 东村 with a care agreement (a scan on record) and a parent's spell away."""
     from datetime import date
 
     from tongxin.registry import agreements
@@ -414,6 +480,16 @@ def file_cases(actors: Actors) -> dict[str, list[Access]]:
     CareAgreement.objects.filter(pk=agreement.pk).update(document="agreements/scope.pdf")
     spell = Migration.objects.filter(parent__household=child.household).first()
     assert spell is not None
+    return {
+        "file_child": child.public_id,
+        "agreement": agreement.public_id,
+        "spell": spell.public_id,
+    }
+
+
+def file_cases() -> dict[str, list[Case]]:
+    """The child's file (``file_world``) and the file API. Posts carry an empty form: allowed
+    users get it back with errors, nothing changes."""
     keepers = ("county_admin", "town_supervisor", "village_director")
     outsiders = (
         "other_village_director",
@@ -423,31 +499,33 @@ def file_cases(actors: Actors) -> dict[str, list[Access]]:
         "system_admin",
         "reporter",
     )
-    on_child: list[object] = [child.public_id]
-    on_agreement: list[object] = [child.public_id, agreement.public_id]
-    forms: dict[str, list[object]] = {
+
+    def on_child(w: World) -> list[object]:
+        return [w.file_child]
+
+    def on_agreement(w: World) -> list[object]:
+        return [w.file_child, w.agreement]
+
+    forms: dict[str, Callable[[World], Sequence[object]]] = {
         "registry:child_edit": on_child,
         "registry:child_status": on_child,
         "registry:household_edit": on_child,
         "registry:household_transfer": on_child,
-        "registry:parent_edit": [child.public_id, "father"],
-        "registry:migration_create": [child.public_id, "mother"],
-        "registry:migration_edit": [child.public_id, spell.public_id],
+        "registry:parent_edit": lambda w: [w.file_child, "father"],
+        "registry:migration_create": lambda w: [w.file_child, "mother"],
+        "registry:migration_edit": lambda w: [w.file_child, w.spell],
         "registry:agreement_create": on_child,
         "registry:agreement_terminate": on_agreement,
         "registry:agreement_incapable": on_agreement,
     }
-    api_url = reverse("api:child_detail", args=on_child)
     return {
         "registry:child_create": [
-            Access(
-                reverse("registry:child_create"),
+            Case(
                 allowed=(*keepers, "other_village_director", "other_county_admin"),
                 outsiders=("department_officer", "system_admin", "reporter"),
                 read_only=("auditor",),
             ),
-            Access(
-                reverse("registry:child_create"),
+            Case(
                 method="post",
                 data={},
                 allowed=keepers,
@@ -456,15 +534,11 @@ def file_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "registry:child_detail": [
-            Access(
-                reverse("registry:child_detail", args=on_child),
-                allowed=(*keepers, "auditor"),
-                outsiders=outsiders,
-            )
+            Case(args=on_child, allowed=(*keepers, "auditor"), outsiders=outsiders)
         ],
         "registry:child_reveal_id": [
-            Access(
-                reverse("registry:child_reveal_id", args=on_child),
+            Case(
+                args=on_child,
                 method="post",
                 allowed=keepers,
                 outsiders=outsiders,
@@ -473,9 +547,9 @@ def file_cases(actors: Actors) -> dict[str, list[Access]]:
         ],
         **{
             name: [
-                Access(reverse(name, args=args), allowed=keepers, outsiders=outsiders),
-                Access(
-                    reverse(name, args=args),
+                Case(args=args, allowed=keepers, outsiders=outsiders),
+                Case(
+                    args=args,
                     method="post",
                     data={},
                     allowed=keepers,
@@ -486,28 +560,21 @@ def file_cases(actors: Actors) -> dict[str, list[Access]]:
             for name, args in forms.items()
         },
         "registry:manual_decision": [
-            Access(
-                reverse("registry:manual_decision", args=on_child),
+            Case(
+                args=on_child,
+                method=method,
+                data={} if method == "post" else None,
                 allowed=("county_admin",),
                 outsiders=(*outsiders, "town_supervisor", "village_director"),
                 read_only=("auditor",),
-            ),
-            Access(
-                reverse("registry:manual_decision", args=on_child),
-                method="post",
-                data={},
-                allowed=("county_admin",),
-                outsiders=(*outsiders, "town_supervisor", "village_director"),
-                read_only=("auditor",),
-            ),
+            )
+            for method in ("get", "post")
         ],
-        "registry:agreement_document": [
-            Access(reverse("registry:agreement_document", args=on_agreement), outsiders=outsiders)
-        ],
+        "registry:agreement_document": [Case(args=on_agreement, outsiders=outsiders)],
         "api:child_detail": [
-            Access(api_url, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
-            Access(
-                api_url,
+            Case(args=on_child, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            Case(
+                args=on_child,
                 method="patch",
                 data={"grade": "x"},  # no If-Match: 428 for the keepers, nothing changes
                 api=True,
@@ -516,22 +583,20 @@ def file_cases(actors: Actors) -> dict[str, list[Access]]:
                 read_only=("auditor",),
             ),
         ],
-        **family_api_cases(child.public_id, spell.public_id, keepers, outsiders),
+        **family_api_cases(keepers, outsiders),
     }
 
 
-def family_api_cases(
-    child: object, spell: object, keepers: tuple[str, ...], outsiders: tuple[str, ...]
-) -> dict[str, list[Access]]:
+def family_api_cases(keepers: tuple[str, ...], outsiders: tuple[str, ...]) -> dict[str, list[Case]]:
     """A parent and a spell of work away through the API: reads for the file readers, changes
     without If-Match (428 for the keepers, nothing changes), a new spell with an empty body
     (400 for the keepers)."""
-    parent_url = reverse("api:child_parent", args=[child, "father"])
-    spell_url = reverse("api:child_migration", args=[child, spell])
 
-    def change(url: str, method: str, data: dict[str, str]) -> Access:
-        return Access(
-            url,
+    def change(
+        args: Callable[[World], Sequence[object]], method: str, data: dict[str, str]
+    ) -> Case:
+        return Case(
+            args=args,
             method=method,
             data=data,
             api=True,
@@ -540,25 +605,27 @@ def family_api_cases(
             read_only=("auditor",),
         )
 
+    def on_parent(w: World) -> list[object]:
+        return [w.file_child, "father"]
+
+    def on_spell(w: World) -> list[object]:
+        return [w.file_child, w.spell]
+
     return {
         "api:child_parent": [
-            Access(parent_url, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
-            change(parent_url, "patch", {"name": "x"}),
+            Case(args=on_parent, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            change(on_parent, "patch", {"name": "x"}),
         ],
         "api:child_migration": [
-            Access(spell_url, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
-            change(spell_url, "patch", {"phone": "1"}),
+            Case(args=on_spell, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            change(on_spell, "patch", {"phone": "1"}),
         ],
-        "api:parent_migration_create": [
-            change(reverse("api:parent_migration_create", args=[child, "mother"]), "post", {})
-        ],
+        "api:parent_migration_create": [change(lambda w: [w.file_child, "mother"], "post", {})],
     }
 
 
-def ledger_cases(actors: Actors) -> dict[str, list[Access]]:
-    """The ledger import (台账): for the roles that keep files; a batch is its uploader's own.
-    The upload posts no file (400 for the allowed); the apply of a batch whose file is gone is
-    refused with a message (302)."""
+def ledger_world(actors: Actors) -> dict[str, UUID]:
+    """A checked import batch of the county officer's (its file is gone)."""
     from tongxin.interop.models import BatchStatus, ImportBatch
 
     batch = ImportBatch.objects.create(
@@ -568,37 +635,38 @@ def ledger_cases(actors: Actors) -> dict[str, list[Access]]:
         sha256="0" * 64,
         status=BatchStatus.CHECKED,
         counts={"new": 1, "total": 1},
-    ).public_id
+    )
+    return {"batch": batch.public_id}
+
+
+def ledger_cases() -> dict[str, list[Case]]:
+    """The ledger import (台账): for the roles that keep files; a batch (``ledger_world``) is
+    its uploader's own. The upload posts no file (400 for the allowed); the apply of a batch
+    whose file is gone is refused with a message (302)."""
     # Another county's officer imports that county's own ledger: the pages are for them too.
     keepers = ("county_admin", "town_supervisor", "village_director", "other_county_admin")
     others = ("department_officer", "reporter", "system_admin")
     not_theirs = ("town_supervisor", "village_director", "other_county_admin", "reporter")
+
+    def on_batch(w: World) -> list[object]:
+        return [w.batch]
+
     return {
-        "ledger:index": [
-            Access(reverse("ledger:index"), allowed=keepers, outsiders=(*others, "auditor"))
-        ],
-        "ledger:template": [
-            Access(reverse("ledger:template"), allowed=keepers, outsiders=(*others, "auditor"))
-        ],
+        "ledger:index": [Case(allowed=keepers, outsiders=(*others, "auditor"))],
+        "ledger:template": [Case(allowed=keepers, outsiders=(*others, "auditor"))],
         "ledger:upload": [
-            Access(
-                reverse("ledger:upload"),
-                method="post",
-                allowed=keepers,
-                outsiders=others,
-                read_only=("auditor",),
-            )
+            Case(method="post", allowed=keepers, outsiders=others, read_only=("auditor",))
         ],
         "ledger:batch": [
-            Access(
-                reverse("ledger:batch", args=[batch]),
+            Case(
+                args=on_batch,
                 allowed=("county_admin",),
                 outsiders=(*not_theirs, "auditor", "department_officer"),
             )
         ],
         "ledger:apply": [
-            Access(
-                reverse("ledger:apply", args=[batch]),
+            Case(
+                args=on_batch,
                 method="post",
                 allowed=("county_admin",),
                 outsiders=not_theirs,
@@ -608,13 +676,17 @@ def ledger_cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def remind_cases(actors: Actors) -> dict[str, list[Access]]:
-    """Notifications (every signed-in user has their own), the child's risk (a child of 东村;
-    posts carry an empty form: 400 for those who may override), the cadence policy (county
-    officers change it, the other file readers see it read-only)."""
+def remind_world(actors: Actors) -> dict[str, UUID]:
+    """A child of 东村 whose risk is read and overridden."""
     from tongxin.registry.tests.conftest import make_family
 
-    child = make_family(actors, name="吴风险").public_id
+    return {"risk_child": make_family(actors, name="吴风险").public_id}
+
+
+def remind_cases() -> dict[str, list[Case]]:
+    """Notifications (every signed-in user has their own), the child's risk (``remind_world``;
+    posts carry an empty form: 400 for those who may override), the cadence policy (county
+    officers change it, the other file readers see it read-only)."""
     everyone = (*EVERYONE_IN_GAOTAI, "other_county_admin")
     readers = ("county_admin", "town_supervisor", "village_director", "auditor")
     overriders = ("county_admin", "town_supervisor")
@@ -627,17 +699,17 @@ def remind_cases(actors: Actors) -> dict[str, list[Access]]:
         "reporter",
     )
     no_files = ("department_officer", "reporter", "system_admin")
-    risk_url = reverse("visits:child_risk", args=[child])
-    override_api = reverse("api:child_risk_override", args=[child])
+
+    def on_child(w: World) -> list[object]:
+        return [w.risk_child]
+
     return {
-        "visits:notification_list": [Access(reverse("visits:notification_list"), allowed=everyone)],
-        "visits:notification_read": [
-            Access(reverse("visits:notification_read"), method="post", allowed=everyone)
-        ],
+        "visits:notification_list": [Case(allowed=everyone)],
+        "visits:notification_read": [Case(method="post", allowed=everyone)],
         "visits:child_risk": [
-            Access(risk_url, allowed=readers, outsiders=outsiders),
-            Access(
-                risk_url,
+            Case(args=on_child, allowed=readers, outsiders=outsiders),
+            Case(
+                args=on_child,
                 method="post",
                 data={"action": "set"},
                 allowed=overriders,
@@ -646,13 +718,8 @@ def remind_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "visits:policy": [
-            Access(
-                reverse("visits:policy"),
-                allowed=(*readers, "other_county_admin"),
-                outsiders=no_files,
-            ),
-            Access(
-                reverse("visits:policy"),
+            Case(allowed=(*readers, "other_county_admin"), outsiders=no_files),
+            Case(
                 method="post",
                 data={},
                 allowed=("county_admin",),
@@ -660,17 +727,10 @@ def remind_cases(actors: Actors) -> dict[str, list[Access]]:
                 read_only=("auditor", "town_supervisor", "village_director"),
             ),
         ],
-        "api:child_risk": [
-            Access(
-                reverse("api:child_risk", args=[child]),
-                api=True,
-                allowed=readers,
-                outsiders=outsiders,
-            )
-        ],
+        "api:child_risk": [Case(args=on_child, api=True, allowed=readers, outsiders=outsiders)],
         "api:child_risk_override": [
-            Access(
-                override_api,
+            Case(
+                args=on_child,
                 method=method,
                 data={},
                 api=True,
@@ -683,11 +743,8 @@ def remind_cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def contact_cases(actors: Actors) -> dict[str, list[Access]]:
-    """Contacts (a phone call with a child of 东村 by its director, still editable) and the work
-    log. Posts carry an empty or incomplete form: the allowed get it back with errors (the API:
-    400, or 428 without If-Match), nothing changes. Only the author edits: the file's other
-    keepers get 403 like the read-only auditor."""
+def contact_world(actors: Actors) -> dict[str, UUID]:
+    """A phone call with a child of 东村 by its director, still editable."""
     from datetime import date
 
     from tongxin.registry.tests.conftest import make_family
@@ -699,7 +756,15 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
         household=child.household,
         children=[child],
         fields={"kind": "phone", "day": date(2024, 6, 3), "met_caregiver": True},
-    ).contact.public_id
+    ).contact
+    return {"contact_child": child.public_id, "contact": contact.public_id}
+
+
+def contact_cases() -> dict[str, list[Case]]:
+    """Contacts (``contact_world``) and the work log. Posts carry an empty or incomplete form:
+    the allowed get it back with errors (the API: 400, or 428 without If-Match), nothing
+    changes. Only the author edits: the file's other keepers get 403 like the read-only
+    auditor."""
     keepers = ("county_admin", "town_supervisor", "village_director")
     outsiders = (
         "other_village_director",
@@ -710,15 +775,19 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
         "reporter",
     )
     no_files = ("department_officer", "reporter", "system_admin")
-    new = f"{reverse('visits:contact_create')}?child={child.public_id}"
-    edit = reverse("visits:contact_edit", args=[contact])
     not_author = ("auditor", "county_admin", "town_supervisor")
-    api_contact = reverse("api:contact_detail", args=[contact])
+
+    def for_child(w: World) -> str:
+        return f"?child={w.contact_child}"
+
+    def on_contact(w: World) -> list[object]:
+        return [w.contact]
+
     return {
         "visits:contact_create": [
-            Access(new, allowed=keepers, outsiders=outsiders, read_only=("auditor",)),
-            Access(
-                new,
+            Case(query=for_child, allowed=keepers, outsiders=outsiders, read_only=("auditor",)),
+            Case(
+                query=for_child,
                 method="post",
                 data={},
                 allowed=keepers,
@@ -727,26 +796,22 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "visits:contact_detail": [
-            Access(
-                reverse("visits:contact_detail", args=[contact]),
-                allowed=(*keepers, "auditor"),
-                outsiders=outsiders,
-            )
+            Case(args=on_contact, allowed=(*keepers, "auditor"), outsiders=outsiders)
         ],
         "visits:contact_edit": [
-            Access(edit, allowed=("village_director",), outsiders=outsiders, read_only=not_author),
-            Access(
-                edit,
-                method="post",
-                data={},
+            Case(
+                args=on_contact,
+                method=method,
+                data={} if method == "post" else None,
                 allowed=("village_director",),
                 outsiders=outsiders,
                 read_only=not_author,
-            ),
+            )
+            for method in ("get", "post")
         ],
         "visits:contact_addendum": [
-            Access(
-                reverse("visits:contact_addendum", args=[contact]),
+            Case(
+                args=on_contact,
                 method="post",
                 data={},
                 allowed=keepers,
@@ -755,15 +820,13 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "visits:worklog": [
-            Access(
-                reverse("visits:worklog"),
+            Case(
                 allowed=(*keepers, "auditor", "other_village_director", "other_county_admin"),
                 outsiders=no_files,
             )
         ],
         "visits:worklog_create": [
-            Access(
-                reverse("visits:worklog_create"),
+            Case(
                 method=method,
                 data={} if method == "post" else None,
                 allowed=(*keepers, "other_village_director", "other_county_admin"),
@@ -773,10 +836,9 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
             for method in ("get", "post")
         ],
         "api:contact_create": [
-            Access(
-                reverse("api:contact_create"),
+            Case(
                 method="post",
-                data={"child": str(child.public_id)},
+                data=lambda w: {"child": str(w.contact_child)},
                 api=True,
                 allowed=keepers,
                 outsiders=outsiders,
@@ -784,17 +846,17 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "api:child_contacts": [
-            Access(
-                reverse("api:child_contacts", args=[child.public_id]),
+            Case(
+                args=lambda w: [w.contact_child],
                 api=True,
                 allowed=(*keepers, "auditor"),
                 outsiders=outsiders,
             )
         ],
         "api:contact_detail": [
-            Access(api_contact, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
-            Access(
-                api_contact,
+            Case(args=on_contact, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),
+            Case(
+                args=on_contact,
                 method="patch",
                 data={"notes": "x"},  # no If-Match: 428 for the author, nothing changes
                 api=True,
@@ -806,21 +868,28 @@ def contact_cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def report_cases(actors: Actors) -> dict[str, list[Access]]:
-    """Mandatory reports: an urgent report of physical abuse filed by the school about a child
-    described in 东村, routed to the police (the stock department officer), with its
-    registration task for 东村 and an attachment on record (not opened: the allowed are not
-    listed for it). Posts carry empty forms: the allowed get errors (302/400), nothing moves;
-    an edit of the report answers 409."""
+def report_world(actors: Actors) -> dict[str, UUID]:
+    """An urgent report of physical abuse filed by the school about a child described in 东村,
+    routed to the police (the stock department officer), with its registration task for 东村
+    and an attachment on record (its file not written)."""
     from tongxin.protection.models import ReportAttachment
     from tongxin.protection.tests.conftest import file_report
 
     report = file_report(actors)
     attachment = ReportAttachment.objects.create(
         report=report, file="reports/scope.pdf", kind="pdf", size=1, uploaded_by=actors.reporter
-    ).public_id
-    task = report.tasks.get().public_id
-    code = report.public_id
+    )
+    return {
+        "report": report.public_id,
+        "attachment": attachment.public_id,
+        "task": report.tasks.get().public_id,
+    }
+
+
+def report_cases() -> dict[str, list[Case]]:
+    """Mandatory reports (``report_world``); its attachment is not opened: the allowed are not
+    listed for it. Posts carry empty forms: the allowed get errors (302/400), nothing moves;
+    an edit of the report answers 409."""
     readers = ("reporter", "village_director", "department_officer", "county_admin", "auditor")
     strangers = (
         "other_village_director",
@@ -835,25 +904,22 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
     not_addenda = (*strangers, "village_director")
     everyone_but_admin = tuple(k for k in STOCK_ACTORS if k != "system_admin")
     submitters = ("reporter", "village_director", "county_admin", "department_officer")
-    detail = reverse("reports:report_detail", args=[code])
-    api_detail = reverse("api:report_detail", args=[code])
+
+    def on_report(w: World) -> list[object]:
+        return [w.report]
+
+    def on_attachment(w: World) -> list[object]:
+        return [w.report, w.attachment]
+
     return {
-        "reports:report_list": [
-            Access(
-                reverse("reports:report_list"),
-                allowed=everyone_but_admin,
-                outsiders=("system_admin",),
-            )
-        ],
+        "reports:report_list": [Case(allowed=everyone_but_admin, outsiders=("system_admin",))],
         "reports:report_create": [
-            Access(
-                reverse("reports:report_create"),
+            Case(
                 allowed=(*submitters, "town_supervisor", "other_county_admin"),
                 outsiders=("system_admin",),
                 read_only=("auditor",),
             ),
-            Access(
-                reverse("reports:report_create"),
+            Case(
                 method="post",
                 data={},
                 allowed=submitters,
@@ -861,10 +927,10 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
                 read_only=("auditor",),
             ),
         ],
-        "reports:report_detail": [Access(detail, allowed=readers, outsiders=strangers)],
+        "reports:report_detail": [Case(args=on_report, allowed=readers, outsiders=strangers)],
         "reports:report_transition": [
-            Access(
-                reverse("reports:report_transition", args=[code]),
+            Case(
+                args=on_report,
                 method="post",
                 data={},
                 allowed=movers,
@@ -873,8 +939,8 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "reports:report_addendum": [
-            Access(
-                reverse("reports:report_addendum", args=[code]),
+            Case(
+                args=on_report,
                 method="post",
                 data={},
                 allowed=addenda,
@@ -883,14 +949,11 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "reports:report_attachment": [
-            Access(
-                reverse("reports:report_attachment", args=[code, attachment]),
-                outsiders=(*strangers, "reporter", "village_director"),
-            )
+            Case(args=on_attachment, outsiders=(*strangers, "reporter", "village_director"))
         ],
         "reports:task_done": [
-            Access(
-                reverse("reports:task_done", args=[task]),
+            Case(
+                args=lambda w: [w.task],
                 allowed=("village_director", "county_admin"),
                 outsiders=(
                     "other_village_director",
@@ -904,8 +967,7 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "reports:failure_list": [
-            Access(
-                reverse("reports:failure_list"),
+            Case(
                 allowed=("county_admin", "auditor", "other_county_admin"),
                 outsiders=(
                     "village_director",
@@ -917,22 +979,15 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "reports:failure_create": [
-            Access(
-                reverse("reports:failure_create"),
+            Case(
                 allowed=("county_admin", "other_county_admin"),
                 outsiders=("village_director", "department_officer", "reporter", "system_admin"),
                 read_only=("auditor",),
             )
         ],
         "api:report_collection": [
-            Access(
-                reverse("api:report_collection"),
-                api=True,
-                allowed=everyone_but_admin,
-                outsiders=("system_admin",),
-            ),
-            Access(
-                reverse("api:report_collection"),
+            Case(api=True, allowed=everyone_but_admin, outsiders=("system_admin",)),
+            Case(
                 method="post",
                 data={},
                 api=True,
@@ -942,9 +997,9 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "api:report_detail": [
-            Access(api_detail, api=True, allowed=readers, outsiders=strangers),
-            Access(
-                api_detail,
+            Case(args=on_report, api=True, allowed=readers, outsiders=strangers),
+            Case(
+                args=on_report,
                 method="patch",
                 data={"facts": "x"},
                 api=True,
@@ -954,8 +1009,8 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "api:report_transitions": [
-            Access(
-                reverse("api:report_transitions", args=[code]),
+            Case(
+                args=on_report,
                 method="post",
                 data={},
                 api=True,
@@ -965,8 +1020,8 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "api:report_addenda": [
-            Access(
-                reverse("api:report_addenda", args=[code]),
+            Case(
+                args=on_report,
                 method="post",
                 data={},
                 api=True,
@@ -976,8 +1031,8 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "api:report_attachment": [
-            Access(
-                reverse("api:report_attachment", args=[code, attachment]),
+            Case(
+                args=on_attachment,
                 api=True,
                 outsiders=(*strangers, "reporter", "village_director"),
             )
@@ -985,17 +1040,25 @@ def report_cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def intervention_cases(actors: Actors) -> dict[str, list[Access]]:
-    """Guardianship interventions: a temporary guardianship of a child of 东村, linked to a
-    report the police (the stock department officer) handle, with a document on record (not
-    opened: the allowed are not listed for it). Posts carry empty forms: nothing is saved."""
+def intervention_world(actors: Actors) -> dict[str, UUID]:
+    """A temporary guardianship of a child of 东村, linked to a report the police (the stock
+    department officer) handle, with a document on record (its file not written)."""
     from tongxin.protection.tests.test_interventions import make_intervention
 
     intervention = make_intervention(actors, documents=False)
     document = intervention.documents.create(
         file="interventions/scope.pdf", kind="pdf", size=1, uploaded_by=actors.county_admin
-    ).public_id
-    child, code = intervention.child.public_id, intervention.public_id
+    )
+    return {
+        "intervention_child": intervention.child.public_id,
+        "intervention": intervention.public_id,
+        "intervention_document": document.public_id,
+    }
+
+
+def intervention_cases() -> dict[str, list[Case]]:
+    """Guardianship interventions (``intervention_world``); the document is not opened: the
+    allowed are not listed for it. Posts carry empty forms: nothing is saved."""
     writers = ("county_admin", "department_officer")
     nobody = (
         "other_village_director",
@@ -1008,19 +1071,21 @@ def intervention_cases(actors: Actors) -> dict[str, list[Access]]:
     )
     readers = (*writers, "auditor")
     not_writers, auditor = (*nobody, "village_director"), ("auditor",)
-    create = reverse("reports:intervention_create", args=[child])
+
+    def on_child(w: World) -> list[object]:
+        return [w.intervention_child]
+
+    def on_intervention(w: World) -> list[object]:
+        return [w.intervention]
+
     return {
         "reports:intervention_list": [
-            Access(
-                reverse("reports:intervention_list", args=[child]),
-                allowed=(*readers, "village_director"),
-                outsiders=nobody,
-            )
+            Case(args=on_child, allowed=(*readers, "village_director"), outsiders=nobody)
         ],
         "reports:intervention_create": [
-            Access(create, allowed=writers, outsiders=not_writers, read_only=auditor),
-            Access(
-                create,
+            Case(args=on_child, allowed=writers, outsiders=not_writers, read_only=auditor),
+            Case(
+                args=on_child,
                 method="post",
                 data={},
                 allowed=writers,
@@ -1029,29 +1094,29 @@ def intervention_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "reports:intervention_detail": [
-            Access(
-                reverse("reports:intervention_detail", args=[code]),
+            Case(
+                args=on_intervention,
                 allowed=readers,
                 outsiders=(*nobody, "village_director"),
             )
         ],
         "reports:intervention_assess": [
-            Access(
-                reverse("reports:intervention_assess", args=[code]),
+            Case(
+                args=on_intervention,
                 allowed=writers,
                 outsiders=not_writers,
                 read_only=auditor,
             )
         ],
         "reports:intervention_end": [
-            Access(
-                reverse("reports:intervention_end", args=[code]),
+            Case(
+                args=on_intervention,
                 allowed=writers,
                 outsiders=not_writers,
                 read_only=auditor,
             ),
-            Access(
-                reverse("reports:intervention_end", args=[code]),
+            Case(
+                args=on_intervention,
                 method="post",
                 data={},
                 allowed=writers,
@@ -1060,15 +1125,15 @@ def intervention_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "reports:intervention_document": [
-            Access(
-                reverse("reports:intervention_document", args=[code, document]),
+            Case(
+                args=lambda w: [w.intervention, w.intervention_document],
                 outsiders=(*nobody, "village_director"),
             )
         ],
     }
 
 
-def report_stats_cases(actors: Actors) -> dict[str, list[Access]]:
+def report_stats_cases() -> dict[str, list[Case]]:
     """The statistics of mandatory reports: the county, the auditor and department officers;
     a division outside the user's own answers 404 like one that is not there."""
     readers = ("county_admin", "auditor", "department_officer", "other_department_officer")
@@ -1080,13 +1145,13 @@ def report_stats_cases(actors: Actors) -> dict[str, list[Access]]:
         "other_village_director",
     )
     town = {"division": "620724100000", "period": "2024"}
-    cases: dict[str, list[Access]] = {}
+    cases: dict[str, list[Case]] = {}
     for name, api in (("reports:report_stats", False), ("api:report_stats", True)):
-        url = reverse(name)
         cases[name] = [
-            Access(url, api=api, allowed=(*readers, "other_county_admin"), outsiders=others),
-            Access(
-                url + "?" + "&".join(f"{k}={v}" for k, v in town.items()),
+            Case(api=api, allowed=(*readers, "other_county_admin"), outsiders=others),
+            Case(
+                query="?" + "&".join(f"{k}={v}" for k, v in town.items()),
+                label="town",
                 api=api,
                 allowed=readers,
                 outsiders=(*others, "other_county_admin"),
@@ -1095,12 +1160,10 @@ def report_stats_cases(actors: Actors) -> dict[str, list[Access]]:
     return cases
 
 
-def referral_cases(actors: Actors) -> dict[str, list[Access]]:
-    """Problems found and referrals: a problem of a child of 东村 owned by the police (the
-    stock department officer's department), referred by the county officer to the police,
-    sharing the child and the problem; a report (routed to the police) to refer. Posts carry
-    empty forms: the allowed get errors (400, 302, 428), nothing changes. Those who see a
-    referral but do not receive it get 403 on its transitions (listed as read-only)."""
+def referral_world(actors: Actors) -> dict[str, UUID]:
+    """Two problems of a child of 东村: one owned by the police (the stock department officer's
+    department) and referred by the county officer to the police, sharing the child and the
+    problem; the other not referred. And a report (routed to the police) to refer."""
     from tongxin.accounts.models import Organisation
     from tongxin.protection import referrals
     from tongxin.protection.tests.conftest import file_report
@@ -1124,9 +1187,21 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
         reason="需要公安介入",
         sections=["child", "problem"],
         concern=problem,
-    ).public_id
-    report = file_report(actors).public_id
-    code = problem.public_id
+    )
+    return {
+        "problem_child": child.public_id,
+        "problem": problem.public_id,
+        "other_problem": other.public_id,
+        "referral": referral.public_id,
+        "referral_report": file_report(actors).public_id,
+        "police": police.public_id,
+    }
+
+
+def referral_cases() -> dict[str, list[Case]]:
+    """Problems found and referrals (``referral_world``). Posts carry empty forms: the allowed
+    get errors (400, 302, 428), nothing changes. Those who see a referral but do not receive it
+    get 403 on its transitions (listed as read-only)."""
     keepers = ("county_admin", "town_supervisor", "village_director")
     readers = (*keepers, "auditor")
     strangers = (
@@ -1139,19 +1214,24 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
     )
     local = ("village_director", "town_supervisor")
     referral_readers = ("county_admin", "auditor", "department_officer", *local)
-    detail = reverse("reports:referral_detail", args=[referral])
-    api_detail = reverse("api:referral_detail", args=[referral])
-    problems_page = reverse("reports:child_problems", args=[child.public_id])
-    api_problems = reverse("api:child_problems", args=[child.public_id])
+
+    def on_child(w: World) -> list[object]:
+        return [w.problem_child]
+
+    def on_problem(w: World) -> list[object]:
+        return [w.problem]
+
+    def on_referral(w: World) -> list[object]:
+        return [w.referral]
+
+    def for_other_problem(w: World) -> str:
+        return f"?problem={w.other_problem}"
+
     return {
         "reports:child_problems": [
-            Access(
-                problems_page,
-                allowed=readers,
-                outsiders=(*strangers, "department_officer"),
-            ),
-            Access(
-                problems_page,
+            Case(args=on_child, allowed=readers, outsiders=(*strangers, "department_officer")),
+            Case(
+                args=on_child,
                 method="post",
                 data={},
                 allowed=keepers,
@@ -1160,14 +1240,14 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "api:child_problems": [
-            Access(
-                api_problems,
+            Case(
+                args=on_child,
                 api=True,
                 allowed=readers,
                 outsiders=(*strangers, "department_officer"),
             ),
-            Access(
-                api_problems,
+            Case(
+                args=on_child,
                 method="post",
                 data={},
                 api=True,
@@ -1177,28 +1257,27 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
             ),
         ],
         "reports:problem_mine": [
-            Access(
-                reverse("reports:problem_mine"),
+            Case(
                 allowed=(*keepers, "department_officer", "other_department_officer"),
                 outsiders=("reporter", "system_admin", "auditor"),
             )
         ],
         "reports:problem_detail": [
-            Access(
-                reverse("reports:problem_detail", args=[code]),
+            Case(
+                args=on_problem,
                 allowed=(*readers, "department_officer"),
                 outsiders=strangers,
             )
         ],
         "api:problem_detail": [
-            Access(
-                reverse("api:problem_detail", args=[code]),
+            Case(
+                args=on_problem,
                 api=True,
                 allowed=(*readers, "department_officer"),
                 outsiders=strangers,
             ),
-            Access(
-                reverse("api:problem_detail", args=[code]),
+            Case(
+                args=on_problem,
                 method="patch",
                 data={},
                 api=True,
@@ -1209,8 +1288,8 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
         ],
         **{
             f"reports:problem_{name}": [
-                Access(
-                    reverse(f"reports:problem_{name}", args=[code]),
+                Case(
+                    args=on_problem,
                     method="post",
                     data={},
                     allowed=(*keepers, "department_officer") if name != "assign" else keepers,
@@ -1221,8 +1300,7 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
             for name in ("action", "status", "assign")
         },
         "reports:referral_list": [
-            Access(
-                reverse("reports:referral_list"),
+            Case(
                 allowed=(
                     *referral_readers,
                     "other_village_director",
@@ -1234,53 +1312,55 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "reports:referral_create": [
-            Access(
-                reverse("reports:referral_create") + f"?problem={other.public_id}",
+            Case(
+                query=for_other_problem,
+                label="problem",
                 allowed=("county_admin", "town_supervisor"),
                 outsiders=(*strangers, "village_director", "department_officer"),
                 read_only=("auditor",),
             ),
-            Access(
-                reverse("reports:referral_create") + f"?report={report}",
+            Case(
+                query=lambda w: f"?report={w.referral_report}",
+                label="report",
                 allowed=("county_admin", "department_officer"),
                 outsiders=(*strangers, "village_director", "town_supervisor"),
                 read_only=("auditor",),
             ),
-            Access(
-                reverse("reports:referral_create") + f"?problem={other.public_id}",
+            Case(
+                query=for_other_problem,
                 method="post",
-                data={"problem": str(other.public_id)},
+                data=lambda w: {"problem": str(w.other_problem)},
                 allowed=("county_admin", "town_supervisor"),
                 outsiders=(*strangers, "village_director", "department_officer"),
                 read_only=("auditor",),
             ),
         ],
         "api:referral_create": [
-            Access(
-                reverse("api:referral_create"),
+            Case(
                 method="post",
-                data={
-                    "problem": str(other.public_id),
-                    "department": str(police.public_id),
+                data=lambda w: {
+                    "problem": str(w.other_problem),
+                    "department": str(w.police),
                     "reason": "需要公安介入",
                     "sections": ["child"],
                 },
                 api=True,
-                # The first creates it; the second is told it is already referred (409).
+                # Each creates it (its test alone); were it referred already, the answer would
+                # be 409, still not a refusal.
                 allowed=("county_admin", "town_supervisor"),
                 outsiders=(*strangers, "department_officer"),
                 read_only=("auditor", "village_director"),  # sees the problem, may not refer
             )
         ],
         "reports:referral_detail": [
-            Access(detail, allowed=referral_readers, outsiders=strangers),
+            Case(args=on_referral, allowed=referral_readers, outsiders=strangers),
         ],
         "api:referral_detail": [
-            Access(api_detail, api=True, allowed=referral_readers, outsiders=strangers),
+            Case(args=on_referral, api=True, allowed=referral_readers, outsiders=strangers),
         ],
         "reports:referral_transition": [
-            Access(
-                reverse("reports:referral_transition", args=[referral]),
+            Case(
+                args=on_referral,
                 method="post",
                 data={},
                 allowed=("department_officer",),
@@ -1289,8 +1369,8 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
             )
         ],
         "api:referral_transitions": [
-            Access(
-                reverse("api:referral_transitions", args=[referral]),
+            Case(
+                args=on_referral,
                 method="post",
                 data={},
                 api=True,
@@ -1302,7 +1382,7 @@ def referral_cases(actors: Actors) -> dict[str, list[Access]]:
     }
 
 
-def settings_cases() -> dict[str, list[Access]]:
+def settings_cases() -> dict[str, list[Case]]:
     """The working-day calendar and the routing of new reports: county officers change them,
     the auditor reads them (403 on a post), everyone else gets 404. Posts carry empty forms."""
     others = (
@@ -1312,29 +1392,26 @@ def settings_cases() -> dict[str, list[Access]]:
         "reporter",
         "system_admin",
     )
-    cases: dict[str, list[Access]] = {}
-    for name in ("core:workdays", "reports:routing"):
-        cases[name] = [
-            Access(
-                reverse(name),
-                allowed=("county_admin", "other_county_admin", "auditor"),
-                outsiders=others,
-            ),
-            Access(reverse(name), method="post", data={}, outsiders=others, read_only=("auditor",)),
+    return {
+        name: [
+            Case(allowed=("county_admin", "other_county_admin", "auditor"), outsiders=others),
+            Case(method="post", data={}, outsiders=others, read_only=("auditor",)),
         ]
-    return cases
+        for name in ("core:workdays", "reports:routing")
+    }
 
 
-def organisation_cases() -> dict[str, list[Access]]:
-    """The organisation pages: county and system administrators, inside their own division."""
-    from tongxin.accounts.models import Organisation
-
-    school = Organisation.objects.get(name="城关镇中心小学").public_id
+def organisation_cases() -> dict[str, list[Case]]:
+    """The organisation pages: county and system administrators, inside their own division (the
+    stock school, ``World.school``)."""
     admins = ("county_admin", "system_admin")
+
+    def on_school(w: World) -> list[object]:
+        return [w.school]
+
     return {
         "accounts:organisation_list": [
-            Access(
-                reverse("accounts:organisation_list"),
+            Case(
                 allowed=admins,
                 outsiders=(
                     "village_director",
@@ -1346,22 +1423,21 @@ def organisation_cases() -> dict[str, list[Access]]:
             )
         ],
         "accounts:organisation_create": [
-            Access(
-                reverse("accounts:organisation_create"),
+            Case(
                 allowed=admins,
                 outsiders=("village_director", "town_supervisor", "department_officer", "reporter"),
                 read_only=("auditor",),
             )
         ],
         "accounts:organisation_detail": [
-            Access(
-                reverse("accounts:organisation_detail", args=[school]),
+            Case(
+                args=on_school,
                 allowed=admins,
                 outsiders=("other_county_admin", "village_director", "reporter"),
                 read_only=("auditor",),
             ),
-            Access(
-                reverse("accounts:organisation_detail", args=[school]),
+            Case(
+                args=on_school,
                 method="post",
                 data={
                     "name": "城关镇中心小学",
@@ -1376,6 +1452,82 @@ def organisation_cases() -> dict[str, list[Access]]:
     }
 
 
+# URL name → its cases; static, so pytest knows every cell when it collects.
+CASES: dict[str, list[Case]] = {
+    **base_cases(),
+    **duplicate_cases(),
+    **file_cases(),
+    **ledger_cases(),
+    **remind_cases(),
+    **contact_cases(),
+    **report_cases(),
+    **referral_cases(),
+    **intervention_cases(),
+    **report_stats_cases(),
+    **settings_cases(),
+    **worklist_cases(),
+    **compliance_cases(),
+    **api_rule_cases(),
+}
+
+
+def build_world(actors: Actors) -> World:
+    """The objects the cases point at, created now in the current transaction."""
+    from tongxin.accounts.models import Organisation
+
+    return World(
+        managed=actors.village_director.public_id,
+        school=Organisation.objects.get(name="城关镇中心小学").public_id,
+        **duplicate_world(actors),
+        **file_world(actors),
+        **ledger_world(actors),
+        **remind_world(actors),
+        **contact_world(actors),
+        **report_world(actors),
+        **referral_world(actors),
+        **intervention_world(actors),
+    )
+
+
+def cases(actors: Actors) -> dict[str, list[Access]]:
+    """URL name → the accesses to check, with URLs to objects created now (for other modules
+    that walk every page, in their own test)."""
+    world = build_world(actors)
+    return {name: [case.access(name, world) for case in each] for name, each in CASES.items()}
+
+
+def _cells() -> list[pytest.ParameterSet]:
+    """One test per request: a case's anonymous request, then each actor's."""
+    cells = []
+    for name, each in CASES.items():
+        for case in each:
+            stem = "-".join(part for part in (name, case.method, case.label) if part)
+            for expectation, key in access_cells(case):
+                cell = stem + (f"-{expectation}-{key}" if key else f"-{expectation}")
+                cells.append(pytest.param(name, case, expectation, key, id=cell))
+    ids = [str(cell.id) for cell in cells]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert not twice, f"cases that need a label to tell them apart: {twice}"
+    return cells
+
+
+CELLS = _cells()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """The world, built once per module (and xdist worker) in a transaction rolled back at the
+    module's end. Each test's own transaction is a savepoint inside it: what its requests
+    change is rolled back before the next."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with guard():
+            built = build_world(Actors())
+        try:
+            yield built
+        finally:
+            transaction.set_rollback(True)
+
+
 def _names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Iterator[str]:
     for p in patterns:
         if isinstance(p, URLResolver):
@@ -1385,17 +1537,19 @@ def _names(patterns: list[URLPattern | URLResolver], namespace: str = "") -> Ite
             yield f"{namespace}{p.name}" if p.name else f"<unnamed {p.pattern}>"
 
 
-def test_it_covers_every_url(actors: Actors) -> None:
-    covered = set(cases(actors))
-    missing = sorted(set(_names(get_resolver().url_patterns)) - covered)
+def test_it_covers_every_url() -> None:
+    missing = sorted(set(_names(get_resolver().url_patterns)) - set(CASES))
     assert not missing, f"URLs without an access case in test_scope.py: {missing}"
 
 
-def test_it_honours_every_access_case(actors: Actors) -> None:
-    failures = [
-        line
-        for accesses in cases(actors).values()
-        for a in accesses
-        for line in check_access(a, actors)
-    ]
-    assert not failures, "\n".join(failures)
+@pytest.mark.parametrize(("name", "case", "expectation", "key"), CELLS)
+def test_it_honours_the_access_case(
+    world: World,
+    actors: Actors,
+    name: str,
+    case: Case,
+    expectation: Expectation,
+    key: str | None,
+) -> None:
+    failure = check_cell(case.access(name, world), actors, expectation, key)
+    assert failure is None, failure

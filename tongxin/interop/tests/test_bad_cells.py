@@ -86,12 +86,15 @@ def test_a_superscript_in_a_date_cell_is_the_row_s_error(actors: Actors, column:
 
 
 @pytest.mark.usefixtures("villages")
-def test_the_page_shows_the_row_and_column_of_a_superscript_date(actors: Actors) -> None:
+def test_the_page_shows_the_row_and_column_of_a_superscript_date(
+    actors: Actors, django_capture_on_commit_callbacks: Any
+) -> None:
     client = web_client(actors.county_admin)
-    response = client.post(
-        reverse("ledger:upload"),
-        {"file": _upload(_ledger({"出生日期": "²"}, line=6))},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the check runs at the commit
+        response = client.post(
+            reverse("ledger:upload"),
+            {"file": _upload(_ledger({"出生日期": "²"}, line=6))},
+        )
     assert response.status_code == 302
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="zh-hans")
 

@@ -78,7 +78,7 @@ def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_pa
 
     page.set_input_files("input[type=file]", str(ledger))
     page.click("form[enctype] button[type=submit]")
-    page.wait_for_load_state()
+    _wait_done(page)
     assert "/ledger/" in page.url
     assert_fits(page)
     screenshot(page, "ledger-preview-error-360")
@@ -90,14 +90,22 @@ def test_it_imports_a_ledger_on_a_phone(browser: Any, server: DemoServer, tmp_pa
     page.goto(server.url + "/ledger/")
     page.set_input_files("input[type=file]", str(ledger))
     page.click("form[enctype] button[type=submit]")
-    page.wait_for_load_state()
+    _wait_done(page)
     screenshot(page, "ledger-preview-360")
     page.click("form[action$='/apply/'] button[type=submit]")
-    page.wait_for_load_state()
+    _wait_done(page)
     assert page.locator("form[action$='/apply/']").count() == 0
     assert_fits(page)
     screenshot(page, "ledger-result-360")
     context.close()
+
+
+def _wait_done(page: Any) -> None:
+    """Wait for the background worker to check or import the ledger: the page polls, then
+    reloads itself when the work is done."""
+    page.wait_for_load_state()
+    page.wait_for_selector("#progress", state="detached", timeout=60_000)
+    page.wait_for_load_state()
 
 
 def _sign_in(browser: Any, server: DemoServer) -> Any:
@@ -115,7 +123,7 @@ def _upload(page: Any, server: DemoServer, path: Path) -> None:
     page.goto(server.url + "/ledger/")
     page.set_input_files("input[type=file]", str(path))
     page.click("form[enctype] button[type=submit]")
-    page.wait_for_load_state()
+    _wait_done(page)
 
 
 def test_a_ledger_with_errors_says_so_and_shows_every_error_on_a_phone(

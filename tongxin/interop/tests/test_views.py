@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tongxin.interop import services
 from tongxin.interop.models import BatchStatus, ImportBatch
 from tongxin.interop.tests.conftest import build_ledger, upload
 from tongxin.interop.tests.test_ledger_import import HEADERS, good_rows, messy_rows
@@ -20,6 +20,7 @@ from tongxin.registry.models import Child
 from tongxin.testing import Actors, web_client
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Capture = Callable[..., Any]
 
 
 def _file(data: bytes, name: str = "台账.xlsx") -> SimpleUploadedFile:
@@ -35,13 +36,18 @@ def test_it_serves_the_template(actors: Actors) -> None:
 
 
 @pytest.mark.usefixtures("villages")
-def test_it_previews_applies_and_shows_the_result(actors: Actors) -> None:
+def test_it_previews_applies_and_shows_the_result(
+    actors: Actors, django_capture_on_commit_callbacks: Capture
+) -> None:
     client = web_client(actors.county_admin)
     assert "Ledger import" in client.get(reverse("ledger:index"), HTTP_ACCEPT_LANGUAGE="en").text
 
-    response = client.post(
-        reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, good_rows()))}
-    )
+    # The check is a task, queued when the request commits (run at once in tests).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, good_rows()))}
+        )
+        assert ImportBatch.objects.get().status == BatchStatus.CHECKING
     batch = ImportBatch.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("ledger:batch", args=[batch.public_id])
@@ -56,7 +62,8 @@ def test_it_previews_applies_and_shows_the_result(actors: Actors) -> None:
     assert "郑小北" in errors_only.text
     assert "王小明" not in errors_only.text
 
-    applied = client.post(reverse("ledger:apply", args=[batch.public_id]))
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = client.post(reverse("ledger:apply", args=[batch.public_id]))
     assert applied.status_code == 302
     batch.refresh_from_db()
     assert batch.status == BatchStatus.APPLIED
@@ -71,11 +78,14 @@ def test_it_previews_applies_and_shows_the_result(actors: Actors) -> None:
 
 
 @pytest.mark.usefixtures("villages")
-def test_it_shows_errors_and_offers_no_apply(actors: Actors) -> None:
+def test_it_shows_errors_and_offers_no_apply(
+    actors: Actors, django_capture_on_commit_callbacks: Capture
+) -> None:
     client = web_client(actors.county_admin)
-    response = client.post(
-        reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, messy_rows()))}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, messy_rows()))}
+        )
     page = client.get(response["Location"])
     assert "幸福村八组" in page.text
     assert reverse("ledger:apply", args=[ImportBatch.objects.get().public_id]) not in page.text
@@ -99,49 +109,6 @@ def test_it_hides_another_user_s_import(actors: Actors) -> None:
         .status_code
         == 404
     )
-
-
-@pytest.mark.usefixtures("villages")
-def test_it_runs_a_large_file_in_the_background_with_progress(
-    actors: Actors, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings.TONGXIN_LEDGER_BACKGROUND_BYTES = 0
-    started: list[Any] = []
-
-    class Thread:
-        def __init__(self, target: Any, args: tuple[Any, ...], **kwargs: Any) -> None:
-            started.append((target, args))
-
-        def start(self) -> None:
-            pass
-
-    monkeypatch.setattr("tongxin.interop.services.threading.Thread", Thread)
-    client = web_client(actors.county_admin)
-    response = client.post(
-        reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, good_rows()))}
-    )
-    batch = ImportBatch.objects.get()
-    assert batch.status == BatchStatus.CHECKING
-    # While it runs, the page shows the progress and refreshes itself.
-    batch.progress_path.write_text("checking 2000 6")
-    page = client.get(response["Location"])
-    assert "2000" in page.text
-    assert 'http-equiv="refresh"' in page.text
-    poll = client.get(response["Location"] + "?poll=1", HTTP_HX_REQUEST="true")
-    assert poll.status_code == 200
-    assert "<progress" in poll.text
-
-    # The thread's work, run here (its connection handling is left out in a test transaction).
-    monkeypatch.setattr(services, "close_old_connections", lambda: None)
-    monkeypatch.setattr("tongxin.interop.services.connections.close_all", lambda: None)
-    target, args = started.pop()
-    target(*args)
-    batch.refresh_from_db()
-    assert batch.status == BatchStatus.CHECKED
-    assert not batch.progress_path.exists()
-    done = client.get(response["Location"] + "?poll=1", HTTP_HX_REQUEST="true")
-    assert done.status_code == 204
-    assert done["HX-Refresh"] == "true"
 
 
 @pytest.mark.usefixtures("villages")
@@ -205,12 +172,13 @@ def _five_of_six_bad() -> list[list[object]]:
 
 @pytest.mark.usefixtures("villages")
 def test_the_status_counts_the_rows_with_errors_and_says_nothing_can_be_applied(
-    actors: Actors,
+    actors: Actors, django_capture_on_commit_callbacks: Capture
 ) -> None:
     client = web_client(actors.county_admin)
-    response = client.post(
-        reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, _five_of_six_bad()))}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("ledger:upload"), {"file": _file(build_ledger(HEADERS, _five_of_six_bad()))}
+        )
     batch = ImportBatch.objects.get()
     assert batch.status == BatchStatus.CHECKED
     assert batch.counts["error"] == 5

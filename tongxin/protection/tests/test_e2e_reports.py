@@ -82,7 +82,10 @@ def test_a_reporter_files_an_urgent_report_the_police_accept_it(
     assert county.locator("#institution-school td").inner_text().strip() == "1"
     assert county.locator("#outcome-accepted td").inner_text().strip() == "1"
     assert county.locator("#stats-acceptance .figure").inner_text().strip() == "100.0%"
-    county.wait_for_selector("#stats-month-chart canvas")  # ECharts, served by the app
+    # Reports by month, SVG drawn on the server: this month's bar, the only one.
+    months = county.locator("#stats-month-chart rect.bar")
+    assert months.count() == 1
+    assert (months.locator("title").text_content() or "").endswith(" 1")
     assert_fits(county)
     screenshot(county, "report-stats-360")
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from tongxin.audit.models import AuditEvent
 from tongxin.protection.models import MandatoryReport
 from tongxin.protection.tests.test_stats import COUNTY, build_world
-from tongxin.testing import Actors, api_client, web_client
+from tongxin.testing import Actors, api_client, drawn_bars, web_client
 
 STATS = reverse("reports:report_stats")
 API = reverse("api:report_stats")
@@ -40,8 +40,22 @@ def test_the_page_shows_the_figures(actors: Actors, world: dict[str, MandatoryRe
     assert _figure(html, "outcome-rejected") == "1"
     assert "16.0 小时" in html  # the median time to acceptance
     assert "6.0 天" in html  # and to a result
-    assert 'id="stats-data"' in html
-    assert "echarts" in html
+    # Reports by month, drawn on the server: the busiest months (March, May: 2) span the track
+    # (56% of the width beside the labels), the others in proportion; no script.
+    months = drawn_bars(html, "stats-month-chart")
+    assert [label for label, _bars in months] == [f"2024年{m}月" for m in range(1, 13)]
+    none = [(0.0, "0")]
+    assert [bars for _label, bars in months] == [
+        [(28.0, "1")],
+        none,
+        [(56.0, "2")],
+        none,
+        [(56.0, "2")],
+        [(28.0, "1")],
+        *[none] * 6,
+    ]
+    assert "2024年3月：2；2024年4月：0" in html  # the description a screen reader reads
+    assert "echarts" not in html
     assert "<script>" not in html  # no inline script (CSP)
     assert 'href="/reports/stats/?division=620724100000&amp;period=2024"' in html  # 城关镇
     assert "no-cache" in response["Cache-Control"]

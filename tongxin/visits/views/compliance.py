@@ -4,15 +4,14 @@ xlsx export.
 For county officers, town supervisors and auditors, on their own division or one inside it
 (another: 404, as for a division that is not there). The figures are judged as of today:
 periods not begun are left out, the current one is judged so far. Each division one level down
-links to the same page for it (county → town → village); the chart draws the same rows and is
-drawn by a static script from the JSON the page carries (no inline script: CSP).
+links to the same page for it (county → town → village); the chart draws the same rows, as SVG
+drawn on the server (decision 013).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from urllib.parse import urlencode
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.charts import BarChart, bar_chart
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404, in_scope
 from tongxin.registry.exports import XLSX_CONTENT_TYPE
@@ -240,23 +240,24 @@ def _misses(report: ComplianceReport, user: User) -> list[MissList]:
     return lists
 
 
-def _chart(report: ComplianceReport, period: Period) -> dict[str, Any]:
-    """The chart's data: a bar per obligation for each division one level down (or for the
-    division itself when it has none), each a link to that division's page."""
+def _chart(report: ComplianceReport) -> BarChart:
+    """The share met of each obligation for each division one level down (or for the division
+    itself when it has none), drawn on the server; the table below has the same figures."""
     if report.rows:
         names = [row.division.name for row in report.rows]
-        links = [_page_url(row.division.code, period) for row in report.rows]
         values = {ob: [_percent(row.figures[ob]) for row in report.rows] for ob in ALL_OBLIGATIONS}
     else:
-        names, links = [report.division.name], [""]
+        names = [report.division.name]
         values = {ob: [_percent(report.obligations[ob].total)] for ob in ALL_OBLIGATIONS}
-    return {
-        "categories": names,
-        "links": links,
-        "series": [
-            {"name": str(OBLIGATION_LABELS[ob]), "data": values[ob]} for ob in ALL_OBLIGATIONS
-        ],
-    }
+    return bar_chart(
+        chart_id="compliance-chart",
+        title=_("Share met per obligation, by division"),
+        categories=names,
+        series=[(str(OBLIGATION_LABELS[ob]), values[ob]) for ob in ALL_OBLIGATIONS],
+        maximum=100,
+        unit="%",
+        decimals=1,
+    )
 
 
 @staff_view(allow=_reads_compliance)
@@ -302,7 +303,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
         "workers": _workers(report),
         "misses": _misses(report, user),
         "misses_shown": MISSES_SHOWN,
-        "chart": _chart(report, shown),
+        "chart": _chart(report),
         "export_url": f"{reverse('visits:compliance_export')}?"
         + urlencode({"division": division.code, "period": rules.format_period(shown)}),
     }
