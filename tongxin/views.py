@@ -14,10 +14,10 @@ from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.accounts.views import login_view
+from tongxin.core.http import staff_view
 from tongxin.geo.scope import in_scope
 from tongxin.protection import referrals as protection_referrals
 from tongxin.protection import selectors as protection_selectors

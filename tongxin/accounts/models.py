@@ -223,6 +223,12 @@ class User(AbstractUser):
     def reads_audit(self) -> bool:
         return self.role in AUDIT_READER_ROLES
 
+    @property
+    def reads_divisions(self) -> bool:
+        """The division pages are for those who read files, manage users, or (department
+        officers) need the names of the places their counts are broken down by."""
+        return self.reads_child_files or self.manages_users or self.role == Role.DEPARTMENT_OFFICER
+
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         self.__dict__.pop("scope_prefix", None)
         super().refresh_from_db(*args, **kwargs)

@@ -24,7 +24,7 @@ from tongxin.accounts.models import (
 )
 from tongxin.accounts.roles import ROLE_LEVELS, Role
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_object, audit_record
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import in_scope
 
@@ -74,28 +74,6 @@ def _check_assignment(
         raise ValidationError(errors)
 
 
-def _audit_account(
-    action: str,
-    user: User,
-    *,
-    actor: User | None,
-    request: HttpRequest | None,
-    result: str = Result.OK,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """An audit entry about one account (its public code and division, never its name)."""
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="user",
-        object_code=str(user.public_id),
-        division_code=user.division_id or "",
-        request=request,
-        result=result,
-        detail=detail,
-    )
-
-
 @dataclass(frozen=True)
 class CreatedUser:
     user: User
@@ -140,7 +118,7 @@ def user_create(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save()
-    _audit_account("user.create", user, actor=actor, request=request, detail={"role": role})
+    audit_object(actor, "user.create", user, request=request, detail={"role": role})
     return CreatedUser(user=user, password=password)
 
 
@@ -173,14 +151,12 @@ def user_update(
         setattr(user, key, changes[key])
     user.save(update_fields=changed)
     user.__dict__.pop("scope_prefix", None)
-    _audit_account(
-        "user.update", user, actor=actor, request=request, detail={"fields": sorted(changed)}
-    )
+    audit_object(actor, "user.update", user, request=request, detail={"fields": sorted(changed)})
     if "role" in changed or "division" in changed:
-        _audit_account(
+        audit_object(
+            actor,
             "user.role_change",
             user,
-            actor=actor,
             request=request,
             detail={
                 "old_role": old_role,
@@ -265,25 +241,6 @@ def _check_organisation(
         raise ValidationError(errors)
 
 
-def _audit_organisation(
-    action: str,
-    organisation: Organisation,
-    *,
-    actor: User,
-    request: HttpRequest | None,
-    detail: dict[str, Any],
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="organisation",
-        object_code=str(organisation.public_id),
-        division_code=organisation.division_id,
-        request=request,
-        detail=detail,
-    )
-
-
 @transaction.atomic
 def organisation_create(
     *,
@@ -316,10 +273,10 @@ def organisation_create(
         department=department,
         institution_type=institution_type,
     )
-    _audit_organisation(
+    audit_object(
+        actor,
         "organisation.create",
         organisation,
-        actor=actor,
         request=request,
         detail={"kind": kind, "institution_type": institution_type, "department": department},
     )
@@ -358,10 +315,10 @@ def organisation_update(
     for key in changed:
         setattr(organisation, key, new[key])
     organisation.save(update_fields=changed)
-    _audit_organisation(
+    audit_object(
+        actor,
         "organisation.update",
         organisation,
-        actor=actor,
         request=request,
         detail={"fields": sorted(changed)},
     )
@@ -377,11 +334,11 @@ def user_set_password(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    _audit_account("user.password_change", user, actor=actor, request=request)
+    audit_object(actor, "user.password_change", user, request=request)
 
 
 def login_succeeded(*, request: HttpRequest, user: User, channel: str = "web") -> None:
-    _audit_account("auth.login", user, actor=user, request=request, detail={"channel": channel})
+    audit_object(user, "auth.login", user, request=request, detail={"channel": channel})
 
 
 def sign_in_locked(request: HttpRequest, username: str) -> bool:
@@ -413,14 +370,14 @@ def login_failed(
 
 def second_factor_passed(*, request: HttpRequest, user: User) -> None:
     """The second step of a web sign-in succeeded: from here the session reaches the pages."""
-    _audit_account("auth.second_factor", user, actor=user, request=request)
+    audit_object(user, "auth.second_factor", user, request=request)
 
 
 def second_factor_failed(*, request: HttpRequest, user: User, channel: str = "web") -> None:
-    _audit_account(
+    audit_object(
+        user,
         "auth.second_factor_failed",
         user,
-        actor=user,
         request=request,
         result=Result.FAILED,
         detail={"channel": channel},
@@ -432,11 +389,11 @@ def second_factor_enrol(*, request: HttpRequest, user: User, device: TOTPDevice)
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     user.totpdevice_set.exclude(pk=device.pk).delete()  # type: ignore[attr-defined]
-    _audit_account("auth.second_factor_enrolled", user, actor=user, request=request)
+    audit_object(user, "auth.second_factor_enrolled", user, request=request)
 
 
 def logout_recorded(*, request: HttpRequest, user: User) -> None:
-    _audit_account("auth.logout", user, actor=user, request=request)
+    audit_object(user, "auth.logout", user, request=request)
 
 
 def lockout_passthrough(

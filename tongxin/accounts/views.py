@@ -19,7 +19,6 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tongxin.accounts import services
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.forms import (
     LoginForm,
     OrganisationForm,
@@ -29,6 +28,7 @@ from tongxin.accounts.forms import (
 )
 from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
+from tongxin.core.http import staff_view
 from tongxin.geo.scope import get_for_user_or_404
 
 # One message for a wrong password and for a name that does not exist, and one for a lockout

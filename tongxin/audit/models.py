@@ -9,8 +9,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tongxin.geo.scope import NOTHING, scope_prefix
-
 if TYPE_CHECKING:
     from tongxin.accounts.models import User
 
@@ -32,9 +30,10 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         (failed sign-ins under unknown names), which carry no personal data."""
         if not user.is_authenticated or not user.reads_audit:
             return self.none()
-        prefix = scope_prefix(user)
+        # The user's scope prefix as ``geo.scope`` reads it; audit sits below geo.
+        prefix = user.scope_prefix if user.is_active else None
         if prefix is None:
-            return self.filter(NOTHING)
+            return self.filter(models.Q(pk__in=[]))
         return self.filter(models.Q(division_code__startswith=prefix) | models.Q(division_code=""))
 
     def update(self, **kwargs: Any) -> NoReturn:

@@ -50,6 +50,48 @@ def audit_record(
     )
 
 
+def audit_object(
+    actor: User | AnonymousUser | None,
+    action: str,
+    obj: Any,
+    *,
+    object_type: str | None = None,
+    division_code: str | None = None,
+    request: HttpRequest | None = None,
+    ip: str | None = None,
+    result: str = Result.OK,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An audit entry about one record, named by its public code. Its type is the model's name
+    (``child``, ``concern``) and its division the village or division the record hangs on (for a
+    record about a child with neither, the child's village), unless given."""
+    if object_type is None:
+        object_type = obj._meta.model_name or ""
+    if division_code is None:
+        division_code = _division_of(obj)
+    return audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_code=str(obj.public_id),
+        division_code=division_code,
+        request=request,
+        ip=ip,
+        result=result,
+        detail=detail,
+    )
+
+
+def _division_of(obj: Any) -> str:
+    """The division code a record hangs on: its village, else its division, else its child's
+    village; "" for a record with none (an account without a division)."""
+    for field in ("village_id", "division_id"):
+        if hasattr(obj, field):
+            return getattr(obj, field) or ""
+    child = getattr(obj, "child", None)
+    return child.village_id if child is not None else ""
+
+
 def audit_denied(
     *,
     actor: User,

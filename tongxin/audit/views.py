@@ -4,13 +4,12 @@ from datetime import UTC, datetime, time
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from tongxin.accounts.decorators import staff_view
 from tongxin.audit.labels import ACTION_LABELS, action_groups
 from tongxin.audit.models import AuditEvent, Result
+from tongxin.core.http import render_page_or_fragment, staff_view
 
 PAGE_SIZE = 50
 
@@ -38,10 +37,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
         events = events.filter(at__lte=until)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     groups = action_groups()
-    template = "audit/event_list.html#results" if request.htmx else "audit/event_list.html"  # type: ignore[attr-defined]
-    return render(
+    return render_page_or_fragment(
         request,
-        template,
+        "audit/event_list.html",
+        "audit/event_list.html#results",
         {
             "page": page,
             "filters": filters,

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from tongxin.accounts.decorators import signed_in_user as _user
-from tongxin.accounts.decorators import staff_view
 from tongxin.core import services
+from tongxin.core.http import signed_in_user as _user
+from tongxin.core.http import staff_view
 from tongxin.core.models import CalendarDay, CalendarYear, DayKind
 
 ACTIONS = ("add", "remove", "confirm", "reopen")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -51,3 +51,10 @@ def get_for_user_or_404[M: models.Model](queryset: models.QuerySet[M], **lookup:
         return queryset.get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def check_writer(user: User, village_code: str) -> None:
+    """Refuse (403) a change to a child's or household's file by a user who may not keep files,
+    or whose area does not hold the village."""
+    if user.is_read_only or not user.keeps_child_files or not in_scope(user, village_code):
+        raise PermissionDenied

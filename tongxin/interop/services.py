@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_record, client_ip
+from tongxin.audit.services import audit_object, client_ip
 from tongxin.core import jobs
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.interop.headers import NOT_STORED
@@ -116,7 +116,7 @@ def batch_upload(
     except BadFile as exc:
         batch.path.unlink(missing_ok=True)
         ip = client_ip(request)
-        _audit(actor, "ledger.preview", batch, ip, result=Result.FAILED, reason=str(exc))
+        _batch_audit(actor, "ledger.preview", batch, ip, result=Result.FAILED, reason=str(exc))
         raise
     except BaseException:
         batch.path.unlink(missing_ok=True)
@@ -311,7 +311,7 @@ def batch_preview(
         batch.status, batch.message = BatchStatus.REFUSED, str(exc)
         batch.path.unlink(missing_ok=True)
         batch.save(update_fields=["status", "message"])
-        _audit(actor, "ledger.preview", batch, None, result=Result.FAILED, reason=str(exc))
+        _batch_audit(actor, "ledger.preview", batch, None, result=Result.FAILED, reason=str(exc))
         return batch
     finally:
         batch.progress_path.unlink(missing_ok=True)
@@ -325,7 +325,7 @@ def batch_preview(
         if counts.get(Outcome.ERROR):  # it can never be applied: a corrected file comes next
             batch.path.unlink(missing_ok=True)
     batch.save(update_fields=["counts", "results", "as_of", "status", "message"])
-    _audit(actor, "ledger.preview", batch, None, counts=counts)
+    _batch_audit(actor, "ledger.preview", batch, None, counts=counts)
     return batch
 
 
@@ -419,7 +419,7 @@ def _apply(batch: ImportBatch, ip: str | None, on_progress: Progress | None = No
             )
             batch.message = ""
             batch.save(update_fields=["status", "applied_at", "applied_counts", "message"])
-            _audit(actor, "ledger.apply", batch, ip, counts=counts)
+            _batch_audit(actor, "ledger.apply", batch, ip, counts=counts)
     except (ApplyRefused, LedgerRejected, BadFile, IntegrityError) as exc:
         if isinstance(exc, LedgerRejected):
             message = _("Row %(line)d: %(reason)s — nothing was imported.") % {
@@ -435,7 +435,7 @@ def _apply(batch: ImportBatch, ip: str | None, on_progress: Progress | None = No
             message = str(exc)
         ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, message=message)
         batch.status, batch.message = BatchStatus.FAILED, message
-        _audit(actor, "ledger.apply", batch, ip, result=Result.FAILED, reason=message)
+        _batch_audit(actor, "ledger.apply", batch, ip, result=Result.FAILED, reason=message)
         return batch
     finally:
         batch.progress_path.unlink(missing_ok=True)
@@ -448,7 +448,7 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {counts.get(k, 0)}" for k in Outcome)
 
 
-def _audit(
+def _batch_audit(
     actor: User,
     action: str,
     batch: ImportBatch,
@@ -458,17 +458,19 @@ def _audit(
     counts: dict[str, int] | None = None,
     reason: str = "",
 ) -> None:
+    """The audit entry of a preview or an apply: the file by its digest and size, the counts or
+    the reason it failed."""
     detail: dict[str, Any] = {"sha256": batch.sha256, "size": batch.size}
     if counts is not None:
         detail["counts"] = counts
     if reason:
         # The messages of bad files and failures name columns and rows, never a person.
         detail["reason"] = reason[:500]
-    audit_record(
-        actor=actor,
-        action=action,
+    audit_object(
+        actor,
+        action,
+        batch,
         object_type="import_batch",
-        object_code=str(batch.public_id),
         division_code=actor.division_id or "",
         ip=ip,
         result=result,

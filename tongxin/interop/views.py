@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from tongxin.accounts.decorators import signed_in_user as _user
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.http import signed_in_user as _user
+from tongxin.core.http import staff_view
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.interop import services, tasks
 from tongxin.interop.models import BatchStatus, ImportBatch

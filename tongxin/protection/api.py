@@ -45,9 +45,9 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
 from tongxin.api_input import JSONParser, MultiPartParser
+from tongxin.core.http import signed_in_user as _user
 from tongxin.core.services import work_calendar
 from tongxin.geo.models import Division
 from tongxin.lib.params import QueryParams

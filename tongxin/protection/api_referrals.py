@@ -30,8 +30,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
+from tongxin.core.http import signed_in_user as _user
 from tongxin.core.services import work_calendar
 from tongxin.plausible_fields import DateKind, PlausibleDateField
 from tongxin.protection import access, policy, referrals, rules, selectors, services

@@ -29,8 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
-from tongxin.audit.models import Result
-from tongxin.audit.services import audit_denied, audit_record
+from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.protection import access
 from tongxin.protection.models import (
     AssessmentConclusion,
@@ -227,31 +226,6 @@ def _store_documents(
     )
 
 
-def _audit(
-    actor: User,
-    action: str,
-    intervention: Intervention,
-    request: HttpRequest | None,
-    *,
-    result: str = Result.OK,
-    **detail: Any,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=OBJECT_TYPE,
-        object_code=str(intervention.public_id),
-        division_code=intervention.child.village_id,
-        request=request,
-        result=result,
-        detail={
-            "child": str(intervention.child.public_id),
-            "kind": intervention.kind,
-            **detail,
-        },
-    )
-
-
 def _writer_check(actor: User, intervention: Intervention) -> None:
     report = intervention.report
     if not access.records_interventions(
@@ -298,14 +272,18 @@ def intervention_record(
         **cleaned,
     )
     stored = _store_documents(intervention, documents, kinds, actor)
-    _audit(
+    audit_object(
         actor,
         "intervention.record",
         intervention,
-        request,
-        placement=intervention.placement,
-        report=str(report.public_id) if report else "",
-        documents=len(stored),
+        request=request,
+        detail={
+            "child": str(intervention.child.public_id),
+            "kind": intervention.kind,
+            "placement": intervention.placement,
+            "report": str(report.public_id) if report else "",
+            "documents": len(stored),
+        },
     )
     return intervention
 
@@ -357,14 +335,18 @@ def intervention_assess(
     kinds = _check_documents(documents)
     recorded = _add_assessment(actor, locked, assessment, today)
     stored = _store_documents(locked, documents, kinds, actor)
-    _audit(
+    audit_object(
         actor,
         "intervention.assess",
         locked,
-        request,
-        assessment=str(recorded.public_id),
-        conclusion=recorded.conclusion,
-        documents=len(stored),
+        request=request,
+        detail={
+            "child": str(locked.child.public_id),
+            "kind": locked.kind,
+            "assessment": str(recorded.public_id),
+            "conclusion": recorded.conclusion,
+            "documents": len(stored),
+        },
     )
     return recorded
 
@@ -435,13 +417,17 @@ def intervention_end(
     locked.ended_by = actor
     locked.save(update_fields=["ended_on", "end_reason", "ended_by"])
     stored = _store_documents(locked, documents, kinds, actor)
-    _audit(
+    audit_object(
         actor,
         "intervention.end",
         locked,
-        request,
-        assessment=str(added.public_id) if added else "",
-        documents=len(stored),
+        request=request,
+        detail={
+            "child": str(locked.child.public_id),
+            "kind": locked.kind,
+            "assessment": str(added.public_id) if added else "",
+            "documents": len(stored),
+        },
     )
     return locked
 
@@ -564,7 +550,13 @@ def interventions_listed(
 def intervention_opened(
     *, actor: User, intervention: Intervention, request: HttpRequest | None = None
 ) -> None:
-    _audit(actor, "intervention.view", intervention, request)
+    audit_object(
+        actor,
+        "intervention.view",
+        intervention,
+        request=request,
+        detail={"child": str(intervention.child.public_id), "kind": intervention.kind},
+    )
 
 
 def intervention_document_opened(
@@ -574,8 +566,16 @@ def intervention_document_opened(
     document: InterventionDocument,
     request: HttpRequest | None = None,
 ) -> None:
-    _audit(
-        actor, "intervention.document_view", intervention, request, document=str(document.public_id)
+    audit_object(
+        actor,
+        "intervention.document_view",
+        intervention,
+        request=request,
+        detail={
+            "child": str(intervention.child.public_id),
+            "kind": intervention.kind,
+            "document": str(document.public_id),
+        },
     )
 
 

@@ -35,8 +35,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
-from tongxin.audit.models import Result
-from tongxin.audit.services import audit_denied, audit_record
+from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.core.services import work_calendar
 from tongxin.core.workdays import WorkCalendar
 from tongxin.protection import access, policy, rules
@@ -84,48 +83,6 @@ class Conflict(Exception):
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _audit_problem(
-    actor: User | None,
-    action: str,
-    concern: Concern,
-    request: HttpRequest | None,
-    *,
-    result: str = Result.OK,
-    **detail: Any,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=PROBLEM_OBJECT,
-        object_code=str(concern.public_id),
-        division_code=concern.child.village_id,
-        request=request,
-        result=result,
-        detail={"child": str(concern.child.public_id), **detail},
-    )
-
-
-def _audit_referral(
-    actor: User | None,
-    action: str,
-    referral: Referral,
-    request: HttpRequest | None,
-    *,
-    result: str = Result.OK,
-    **detail: Any,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=REFERRAL_OBJECT,
-        object_code=str(referral.public_id),
-        division_code=referral.division_id,
-        request=request,
-        result=result,
-        detail={"department": str(referral.department.public_id), **detail},
-    )
 
 
 def _county(village_code: str) -> str:
@@ -246,13 +203,16 @@ def problem_raise(
     concern.full_clean(exclude=["contact", "created_by", "report", "child"])
     concern._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
     concern.save()
-    _audit_problem(
+    audit_object(
         actor,
         "concern.raise",
         concern,
-        request,
-        category=concern.category,
-        severity=concern.severity,
+        request=request,
+        detail={
+            "child": str(concern.child.public_id),
+            "category": concern.category,
+            "severity": concern.severity,
+        },
     )
     if concern.owner_id or concern.owner_department_id:
         _notify_owner(concern)
@@ -387,7 +347,13 @@ def problem_update(
     detail: dict[str, Any] = {"fields": sorted(changed), "version": locked.version}
     if moved:
         detail.update({"from": before_status.value, "to": after_status.value})
-    _audit_problem(actor, "concern.update", locked, request, **detail)
+    audit_object(
+        actor,
+        "concern.update",
+        locked,
+        request=request,
+        detail={"child": str(locked.child.public_id), **detail},
+    )
     if reassigned and (locked.owner_id or locked.owner_department_id):
         _notify_owner(locked)
     if moved or "severity" in changed or "category" in changed:
@@ -412,7 +378,13 @@ def problem_action_add(
     action = ConcernAction.objects.create(
         concern=concern, actor=actor, kind=ActionKind.ACTION, text=text.strip()
     )
-    _audit_problem(actor, "concern.action", concern, request)
+    audit_object(
+        actor,
+        "concern.action",
+        concern,
+        request=request,
+        detail={"child": str(concern.child.public_id)},
+    )
     return action
 
 
@@ -479,7 +451,13 @@ def problem_timeline(concern: Concern) -> list[ConcernAction]:
 
 
 def problem_opened(*, actor: User, concern: Concern, request: HttpRequest | None = None) -> None:
-    _audit_problem(actor, "concern.view", concern, request)
+    audit_object(
+        actor,
+        "concern.view",
+        concern,
+        request=request,
+        detail={"child": str(concern.child.public_id)},
+    )
 
 
 def problem_list_opened(
@@ -674,14 +652,18 @@ def referral_send(
             text=reason.strip(),
             to_status=ReferralStatus.SENT,
         )
-    _audit_referral(
+    audit_object(
         actor,
         "referral.send",
         referral,
-        request,
-        source="problem" if concern else "report",
-        source_code=str((concern or report).public_id),  # type: ignore[union-attr]
-        sections=chosen,
+        request=request,
+        division_code=referral.division_id,
+        detail={
+            "department": str(referral.department.public_id),
+            "source": "problem" if concern else "report",
+            "source_code": str((concern or report).public_id),  # type: ignore[union-attr]
+            "sections": chosen,
+        },
     )
     _notify_sent(referral)
     return referral
@@ -800,8 +782,16 @@ def referral_transition(
             from_status=before,
             to_status=target,
         )
-    _audit_referral(
-        actor, f"referral.{step.value}", locked, request, **{"from": before.value, "to": target}
+    audit_object(
+        actor,
+        f"referral.{step.value}",
+        locked,
+        request=request,
+        division_code=locked.division_id,
+        detail={
+            "department": str(locked.department.public_id),
+            **{"from": before.value, "to": target},
+        },
     )
     _notify_sender(locked)
     return locked
@@ -892,8 +882,17 @@ def referral_opened(
     request: HttpRequest | None = None,
 ) -> None:
     """Every opening, with the view and the sections shown (never their content)."""
-    _audit_referral(
-        actor, "referral.view", referral, request, view=view.level, sections=list(view.sections)
+    audit_object(
+        actor,
+        "referral.view",
+        referral,
+        request=request,
+        division_code=referral.division_id,
+        detail={
+            "department": str(referral.department.public_id),
+            "view": view.level,
+            "sections": list(view.sections),
+        },
     )
 
 

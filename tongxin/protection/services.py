@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_denied, audit_record
+from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.core.services import work_calendar
 from tongxin.core.workdays import EMPTY
 from tongxin.geo.models import Division, Level, code_prefix
@@ -87,27 +87,6 @@ class ChildDescription:
     gender: str = ""
     village: Division | None = None
     address: str = ""
-
-
-def _audit(
-    actor: User | None,
-    action: str,
-    report: MandatoryReport,
-    request: HttpRequest | None,
-    *,
-    result: str = Result.OK,
-    **detail: Any,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=OBJECT_TYPE,
-        object_code=str(report.public_id),
-        division_code=report.division_id,
-        request=request,
-        result=result,
-        detail={"receipt_no": report.receipt_no, **detail},
-    )
 
 
 def _in_chinese[T](fn: Callable[[], T]) -> T:
@@ -395,17 +374,20 @@ def report_submit(
         to_status=report.status,
         department=department,
     )
-    _audit(
+    audit_object(
         actor,
         "report.submit",
         report,
-        request,
-        urgency=urgency,
-        harms=ordered,
-        channel=channel,
-        child_linked=child is not None,
-        attachments=len(stored),
-        sent_to=[str(d.public_id) for d in recipients],
+        request=request,
+        detail={
+            "receipt_no": report.receipt_no,
+            "urgency": urgency,
+            "harms": ordered,
+            "channel": channel,
+            "child_linked": child is not None,
+            "attachments": len(stored),
+            "sent_to": [str(d.public_id) for d in recipients],
+        },
     )
     if child is not None:
         _raise_concerns(actor, report, child, request)
@@ -800,7 +782,13 @@ def report_transition(
     extra: dict[str, Any] = {"from": before.value, "to": target.value}
     if department is not None and step == rules.Transition.TRANSFER:
         extra["department"] = str(department.public_id)
-    _audit(actor, f"report.{step.value}", locked, request, **extra)
+    audit_object(
+        actor,
+        f"report.{step.value}",
+        locked,
+        request=request,
+        detail={"receipt_no": locked.receipt_no, **extra},
+    )
     if target in rules.ENDED:
         _end_concerns(actor, locked)
     if step == rules.Transition.TRANSFER:
@@ -844,7 +832,13 @@ def report_addendum_add(
     ReportEvent.objects.create(
         report=report, at=addendum.created_at, actor=actor, action="addendum"
     )
-    _audit(actor, "report.addendum", report, request, attachments=len(stored))
+    audit_object(
+        actor,
+        "report.addendum",
+        report,
+        request=request,
+        detail={"receipt_no": report.receipt_no, "attachments": len(stored)},
+    )
     return addendum
 
 
@@ -852,7 +846,14 @@ def report_edit_refused(
     *, actor: User, report: MandatoryReport, request: HttpRequest | None = None
 ) -> None:
     """Someone tried to change a submitted report (it is immutable): on the record."""
-    _audit(actor, "report.edit", report, request, result=Result.DENIED)
+    audit_object(
+        actor,
+        "report.edit",
+        report,
+        request=request,
+        result=Result.DENIED,
+        detail={"receipt_no": report.receipt_no},
+    )
 
 
 # --- reads (audited) -------------------------------------------------------------------------
@@ -866,7 +867,13 @@ def report_opened(
     request: HttpRequest | None = None,
 ) -> None:
     """Every opening of a report is attributable, with the view shown (never its content)."""
-    _audit(actor, "report.view", report, request, view=view.level)
+    audit_object(
+        actor,
+        "report.view",
+        report,
+        request=request,
+        detail={"receipt_no": report.receipt_no, "view": view.level},
+    )
 
 
 def report_attachment_opened(
@@ -876,7 +883,13 @@ def report_attachment_opened(
     attachment: ReportAttachment,
     request: HttpRequest | None = None,
 ) -> None:
-    _audit(actor, "report.attachment_view", report, request, attachment=str(attachment.public_id))
+    audit_object(
+        actor,
+        "report.attachment_view",
+        report,
+        request=request,
+        detail={"receipt_no": report.receipt_no, "attachment": str(attachment.public_id)},
+    )
 
 
 def report_attachment_denied(
@@ -888,13 +901,13 @@ def report_attachment_denied(
 ) -> None:
     """An attachment asked for and not shown (not there, or the user's view of the report does
     not show attachments): the attempt is kept, with the code as given."""
-    _audit(
+    audit_object(
         actor,
         "report.attachment_view",
         report,
-        request,
+        request=request,
         result=Result.DENIED,
-        attachment=code[:64],
+        detail={"receipt_no": report.receipt_no, "attachment": code[:64]},
     )
 
 
@@ -950,7 +963,13 @@ def report_task_complete(
     locked.status, locked.done_at, locked.done_by = TaskStatus.DONE, now, actor
     locked.save(update_fields=["status", "done_at", "done_by"])
     report = MandatoryReport.objects.select_for_update().get(pk=locked.report_id)
-    _audit(actor, "report.task_done", report, request, task=str(locked.public_id))
+    audit_object(
+        actor,
+        "report.task_done",
+        report,
+        request=request,
+        detail={"receipt_no": report.receipt_no, "task": str(locked.public_id)},
+    )
     if report.child_id is None:
         report.child = child
         report.save(update_fields=["child"])

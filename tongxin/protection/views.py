@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tongxin.accounts.decorators import signed_in_user as _actor
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.http import signed_in_user as _actor
+from tongxin.core.http import staff_view
 from tongxin.core.services import reads_calendar, work_calendar
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import scope_q

@@ -25,10 +25,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from tongxin.accounts.decorators import signed_in_user as _actor
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.http import signed_in_user as _actor
+from tongxin.core.http import staff_view
 from tongxin.protection import access, selectors
 from tongxin.protection import interventions as iv
 from tongxin.protection.forms_interventions import AssessmentForm, EndForm, InterventionForm

@@ -29,10 +29,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tongxin.accounts.decorators import signed_in_user as _actor
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
+from tongxin.core.http import signed_in_user as _actor
+from tongxin.core.http import staff_view
 from tongxin.core.services import work_calendar
 from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection import access, policy, referrals, rules

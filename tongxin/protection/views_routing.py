@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from tongxin.accounts.decorators import signed_in_user as _user
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import Department
+from tongxin.core.http import signed_in_user as _user
+from tongxin.core.http import staff_view
 from tongxin.protection import policy, rules, services
 from tongxin.protection.models import Harm, RoutingVersion
 from tongxin.registry.forms import add_errors

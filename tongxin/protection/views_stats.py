@@ -21,10 +21,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_record
 from tongxin.core.charts import bar_chart
+from tongxin.core.http import staff_view
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404, in_scope
 from tongxin.protection import access

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -24,8 +24,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
-from tongxin.audit.services import audit_record
-from tongxin.geo.scope import in_scope, scope_q
+from tongxin.audit.services import audit_object
+from tongxin.geo.scope import check_writer, scope_q
 from tongxin.registry import services
 from tongxin.registry.models import AgreementStatus, CareAgreement, Child, Household
 
@@ -48,28 +48,6 @@ AGREEMENT_FIELDS = {
     "signed_on",
     "valid_until",
 }
-
-
-def _check_writer(actor: User, household: Household) -> None:
-    if actor.is_read_only or not actor.keeps_child_files:
-        raise PermissionDenied
-    if not in_scope(actor, household.village_id):
-        raise PermissionDenied
-
-
-def _audit(
-    actor: User, action: str, agreement: CareAgreement, request: HttpRequest | None, **detail: Any
-) -> None:
-    household = agreement.household
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="careagreement",
-        object_code=str(agreement.public_id),
-        division_code=household.village_id,
-        request=request,
-        detail={"household": str(household.public_id), **detail},
-    )
 
 
 # --- status ----------------------------------------------------------------------------------
@@ -156,7 +134,7 @@ def agreement_create(
 ) -> CareAgreement:
     """Archive a signed care agreement, with its scan when there is one. The caregiver's ID
     number is checked as every ID number is, and stored encrypted."""
-    _check_writer(actor, household)
+    check_writer(actor, household.village_id)
     if unknown := set(fields) - AGREEMENT_FIELDS:
         raise ValueError(f"not agreement fields: {sorted(unknown)}")
     _check_dates(fields)
@@ -172,7 +150,14 @@ def agreement_create(
         agreement.document.save(f"{uuid.uuid4().hex}.{kind}", document, save=False)
     try:
         agreement.save()
-        _audit(actor, "agreement.create", agreement, request, document=bool(document))
+        audit_object(
+            actor,
+            "agreement.create",
+            agreement,
+            request=request,
+            division_code=agreement.household.village_id,
+            detail={"household": str(agreement.household.public_id), "document": bool(document)},
+        )
     except Exception:
         if agreement.document:
             agreement.document.delete(save=False)
@@ -188,7 +173,7 @@ def agreement_terminate(
     terminated_on: date,
     request: HttpRequest | None = None,
 ) -> CareAgreement:
-    _check_writer(actor, agreement.household)
+    check_writer(actor, agreement.household.village_id)
     if terminated_on > timezone.localdate():
         raise ValidationError({"terminated_on": [_("The date cannot be in the future.")]})
     if terminated_on < agreement.signed_on:
@@ -200,7 +185,14 @@ def agreement_terminate(
     agreement.terminated_on = terminated_on
     agreement._history_user = actor  # type: ignore[attr-defined]
     agreement.save(update_fields=["terminated_on"])
-    _audit(actor, "agreement.terminate", agreement, request)
+    audit_object(
+        actor,
+        "agreement.terminate",
+        agreement,
+        request=request,
+        division_code=agreement.household.village_id,
+        detail={"household": str(agreement.household.public_id)},
+    )
     return agreement
 
 
@@ -214,14 +206,21 @@ def agreement_caregiver_incapable(
 ) -> CareAgreement:
     """The entrusted caregiver lacks the capacity to care (task 5): recorded with the day the
     parents were told, so that they can make another arrangement."""
-    _check_writer(actor, agreement.household)
+    check_writer(actor, agreement.household.village_id)
     if parents_told_on > timezone.localdate():
         raise ValidationError({"parents_told_on": [_("The date cannot be in the future.")]})
     agreement.caregiver_lacks_capacity = True
     agreement.parents_told_on = parents_told_on
     agreement._history_user = actor  # type: ignore[attr-defined]
     agreement.save(update_fields=["caregiver_lacks_capacity", "parents_told_on"])
-    _audit(actor, "agreement.caregiver_incapable", agreement, request)
+    audit_object(
+        actor,
+        "agreement.caregiver_incapable",
+        agreement,
+        request=request,
+        division_code=agreement.household.village_id,
+        detail={"household": str(agreement.household.public_id)},
+    )
     return agreement
 
 
@@ -229,7 +228,14 @@ def agreement_document_opened(
     *, actor: User, agreement: CareAgreement, request: HttpRequest | None = None
 ) -> None:
     """Every look at a scan is attributable, like every opening of a file."""
-    _audit(actor, "agreement.document_view", agreement, request)
+    audit_object(
+        actor,
+        "agreement.document_view",
+        agreement,
+        request=request,
+        division_code=agreement.household.village_id,
+        detail={"household": str(agreement.household.public_id)},
+    )
 
 
 # --- reads -----------------------------------------------------------------------------------

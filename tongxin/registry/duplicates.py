@@ -34,7 +34,7 @@ from simple_history.models import HistoricalChanges
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_object, audit_record
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404, in_scope, scope_q
 from tongxin.lib.idcard import mask
@@ -428,25 +428,6 @@ def _move_manual_decisions(other: Child, kept: Child) -> int:
     return count
 
 
-def _audit_pair(
-    actor: User,
-    action: str,
-    children: tuple[Child, Child],
-    request: HttpRequest | None,
-    **detail: Any,
-) -> None:
-    for child, other in (children, children[::-1]):
-        audit_record(
-            actor=actor,
-            action=action,
-            object_type="child",
-            object_code=str(child.public_id),
-            division_code=child.village_id,
-            request=request,
-            detail={"other": str(other.public_id), **detail},
-        )
-
-
 @transaction.atomic
 def candidate_merge(
     *,
@@ -519,20 +500,20 @@ def candidate_merge(
     DuplicateCandidate.objects.filter(
         Q(child_a=other) | Q(child_b=other), status=CandidateStatus.OPEN
     ).delete()
-    _audit_pair(
-        actor,
-        "child.merge",
-        (kept, other),
-        request,
-        kept=str(kept.public_id),
-        closed=str(other.public_id),
-        candidate=str(candidate.public_id),
-        moved=moved,
-        left=left,
-        manual_decisions=decisions,
-        id_number_moved=id_moved,
-        fields=sorted(kept_fields),
-    )
+    detail = {
+        "kept": str(kept.public_id),
+        "closed": str(other.public_id),
+        "candidate": str(candidate.public_id),
+        "moved": moved,
+        "left": left,
+        "manual_decisions": decisions,
+        "id_number_moved": id_moved,
+        "fields": sorted(kept_fields),
+    }
+    # One entry on each file, each naming the other.
+    for child, pair in ((kept, other), (other, kept)):
+        detail_pair = {"other": str(pair.public_id), **detail}
+        audit_object(actor, "child.merge", child, request=request, detail=detail_pair)
     return kept
 
 
@@ -551,13 +532,11 @@ def candidate_mark_distinct(
     locked.status = CandidateStatus.DISTINCT
     locked.decided_by, locked.decided_at, locked.reason = actor, timezone.now(), reason
     locked.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-    _audit_pair(
-        actor,
-        "child.mark_distinct",
-        (candidate.child_a, candidate.child_b),
-        request,
-        candidate=str(locked.public_id),
-    )
+    # One entry on each file, each naming the other.
+    a, b = candidate.child_a, candidate.child_b
+    for child, pair in ((a, b), (b, a)):
+        detail = {"other": str(pair.public_id), "candidate": str(locked.public_id)}
+        audit_object(actor, "child.mark_distinct", child, request=request, detail=detail)
     return locked
 
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
-from tongxin.audit.services import audit_denied, audit_record
+from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.geo.models import Division, Level
-from tongxin.geo.scope import in_scope
+from tongxin.geo.scope import check_writer, in_scope
 from tongxin.lib import crypto, idcard, plausible
 from tongxin.lib.pinyin import name_keys
 from tongxin.registry import policy, rules, signals
@@ -60,29 +60,6 @@ class DuplicateIdNumber(Exception):
     def __init__(self, child: Child | None) -> None:
         super().__init__("duplicate ID number")
         self.child = child
-
-
-def _check_writer(actor: User, village_code: str) -> None:
-    if actor.is_read_only or not actor.keeps_child_files or not in_scope(actor, village_code):
-        raise PermissionDenied
-
-
-def _audit(
-    actor: User | None,
-    action: str,
-    obj: Child | Household,
-    request: HttpRequest | None,
-    **detail: Any,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=obj._meta.model_name or "",
-        object_code=str(obj.public_id),
-        division_code=obj.village_id,
-        request=request,
-        detail=detail,
-    )
 
 
 def _set_history_user(obj: Model, actor: User | None) -> None:
@@ -192,7 +169,7 @@ def id_number_reveal(
     if not enc:
         return ""
     number = crypto.decrypt(enc)
-    _audit(actor, "child.id_reveal", child, request, whose=whose)
+    audit_object(actor, "child.id_reveal", child, request=request, detail={"whose": whose})
     return number
 
 
@@ -291,14 +268,14 @@ def household_create(
     request: HttpRequest | None = None,
 ) -> Household:
     _check_village(village)
-    _check_writer(actor, village.code)
+    check_writer(actor, village.code)
     fields = dict(fields or {})
     if unknown := set(fields) - HOUSEHOLD_FIELDS:
         raise ValueError(f"not household fields: {sorted(unknown)}")
     household = Household(village=village, **fields)
     _set_history_user(household, actor)
     household.save()
-    _audit(actor, "household.create", household, request)
+    audit_object(actor, "household.create", household, request=request)
     return household
 
 
@@ -314,7 +291,7 @@ def household_update(
 ) -> Household:
     """Change facts of the household; every child of it is reclassified.
     ``caregiver_id_number`` None (or empty) leaves the caregiver's number as it is."""
-    _check_writer(actor, household.village_id)
+    check_writer(actor, household.village_id)
     if unknown := set(changes) - HOUSEHOLD_FIELDS:
         raise ValueError(f"not household fields: {sorted(unknown)}")
     _undated_since(household, changes)
@@ -337,7 +314,9 @@ def household_update(
     household.version = version + 1
     _set_history_user(household, actor)
     household.save(update_fields=[*update_fields, "version", "updated_at"])
-    _audit(actor, "household.update", household, request, fields=sorted(changed))
+    audit_object(
+        actor, "household.update", household, request=request, detail={"fields": sorted(changed)}
+    )
     _reclassify_household(household)
     return household
 
@@ -391,7 +370,7 @@ def parent_save(
     """Create or change the father's or mother's record, based on ``version`` (the parent's
     ``record_version``, 0 when there was none): refused with what changed meanwhile when
     someone else saved first. The children are reclassified."""
-    _check_writer(actor, household.village_id)
+    check_writer(actor, household.village_id)
     if unknown := set(fields) - PARENT_FIELDS:
         raise ValueError(f"not parent fields: {sorted(unknown)}")
     _lock_household(household)
@@ -412,7 +391,13 @@ def parent_save(
         _check_id_birth_date(parent.birth_date, _stored_birth_date(parent.id_number_enc))
     _set_history_user(parent, actor)
     parent.save()
-    _audit(actor, "household.parent_save", household, request, role=role, fields=sorted(fields))
+    audit_object(
+        actor,
+        "household.parent_save",
+        household,
+        request=request,
+        detail={"role": role, "fields": sorted(fields)},
+    )
     _reclassify_household(household)
     return parent
 
@@ -434,7 +419,7 @@ def migration_save(
     (the spell's ``record_version``): refused with what changed meanwhile when someone else
     saved first. The children are reclassified."""
     household = parent.household
-    _check_writer(actor, household.village_id)
+    check_writer(actor, household.village_id)
     if unknown := set(fields) - MIGRATION_FIELDS:
         raise ValueError(f"not migration fields: {sorted(unknown)}")
     if migration is not None and migration.parent_id != parent.pk:
@@ -451,7 +436,9 @@ def migration_save(
         raise ValidationError({"returned_on": [_("The return cannot come before the departure.")]})
     _set_history_user(m, actor)
     m.save()
-    _audit(actor, "household.migration_save", household, request, role=parent.role)
+    audit_object(
+        actor, "household.migration_save", household, request=request, detail={"role": parent.role}
+    )
     _reclassify_household(household)
     return m
 
@@ -470,7 +457,7 @@ def household_transfer(
     _check_village(village)
     if not reason.strip():
         raise ValidationError({"reason": [_("Give the reason for the transfer.")]})
-    _check_writer(actor, household.village_id)
+    check_writer(actor, household.village_id)
     if not in_scope(actor, village.code):
         # A town supervisor moves within the town; wider moves go through the county.
         raise ValidationError({"village": [_("No such division.")]})
@@ -547,7 +534,7 @@ def child_register(
     request: HttpRequest | None = None,
 ) -> Registered:
     """Open a file for a child of ``household`` (registration date may be in the past)."""
-    _check_writer(actor, household.village_id)
+    check_writer(actor, household.village_id)
     if unknown := set(fields) - CHILD_FIELDS:
         raise ValueError(f"not child fields: {sorted(unknown)}")
     fields = dict(fields)
@@ -574,7 +561,7 @@ def child_register(
     child.created_by = actor
     _set_history_user(child, actor)
     child.save()
-    _audit(actor, "child.register", child, request)
+    audit_object(actor, "child.register", child, request=request)
     child_reclassify(child)
     return Registered(child=child, warnings=warnings)
 
@@ -591,7 +578,7 @@ def child_update(
 ) -> Registered:
     """Change the child's own facts, based on ``version``; refused with what changed meanwhile
     when someone else saved first. ``id_number`` None leaves the number as it is."""
-    _check_writer(actor, child.village_id)
+    check_writer(actor, child.village_id)
     if unknown := set(changes) - CHILD_FIELDS:
         raise ValueError(f"not child fields: {sorted(unknown)}")
     changes = dict(changes)
@@ -632,7 +619,7 @@ def child_update(
     child.version = version + 1
     _set_history_user(child, actor)
     child.save(update_fields=[*set(update_fields), "version", "updated_at"])
-    _audit(actor, "child.update", child, request, fields=sorted(changed))
+    audit_object(actor, "child.update", child, request=request, detail={"fields": sorted(changed)})
     child_reclassify(child)
     return Registered(child=child, warnings=warnings)
 
@@ -650,7 +637,7 @@ def child_set_status(
 ) -> Child:
     """Close, transfer out, age out or record a death, with the reason and the date it took
     effect (which may be in the past)."""
-    _check_writer(actor, child.village_id)
+    check_writer(actor, child.village_id)
     if status not in ChildStatus.values:
         raise ValidationError({"status": [_("Unknown status.")]})
     if status != ChildStatus.ACTIVE and not reason.strip():
@@ -662,7 +649,7 @@ def child_set_status(
     child.version = version + 1
     _set_history_user(child, actor)
     child.save(update_fields=["status", "status_reason", "status_since", "version", "updated_at"])
-    _audit(actor, "child.status", child, request, status=status)
+    audit_object(actor, "child.status", child, request=request, detail={"status": status})
     return child
 
 
@@ -689,13 +676,19 @@ def manual_decision_record(
     decision = ManualDecision.objects.create(
         child=child, code=code, include=include, reason=reason, decided_by=actor
     )
-    _audit(actor, "child.manual_decision", child, request, code=code, include=include)
+    audit_object(
+        actor,
+        "child.manual_decision",
+        child,
+        request=request,
+        detail={"code": code, "include": include},
+    )
     return decision
 
 
 def child_file_opened(*, actor: User, child: Child, request: HttpRequest | None = None) -> None:
     """Every opening of a file is attributable: one audit row per read."""
-    _audit(actor, "child.view", child, request)
+    audit_object(actor, "child.view", child, request=request)
 
 
 def child_access_denied(*, actor: User, request: HttpRequest | None, code: str) -> None:

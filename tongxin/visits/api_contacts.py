@@ -30,9 +30,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.models import User
 from tongxin.api_paging import api_page
+from tongxin.core.http import signed_in_user as _actor
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern, Severity
 from tongxin.registry import services as registry_services

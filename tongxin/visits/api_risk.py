@@ -19,7 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.decorators import signed_in_user as _user
+from tongxin.core.http import signed_in_user as _user
 from tongxin.registry import services as registry_services
 from tongxin.registry.api_file import NOT_FOUND
 from tongxin.registry.models import Child

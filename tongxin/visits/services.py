@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
-from tongxin.audit.services import audit_record
-from tongxin.geo.scope import in_scope
+from tongxin.audit.services import audit_object, audit_record
+from tongxin.geo.scope import check_writer, in_scope
 from tongxin.lib.plausible import event_date_error
 from tongxin.protection import services as protection
 from tongxin.protection.models import Concern, ConcernCategory, Severity
@@ -75,25 +75,6 @@ POLICY_ROLES = frozenset({Role.COUNTY_ADMIN})
 
 class EditWindowClosed(Exception):
     """The contact is older than the edit window: add an addendum instead."""
-
-
-def _check_writer(actor: User, village_code: str) -> None:
-    if actor.is_read_only or not actor.keeps_child_files or not in_scope(actor, village_code):
-        raise PermissionDenied
-
-
-def _audit(
-    actor: User, action: str, obj_type: str, code: Any, division: str, request: Any, **detail: Any
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=obj_type,
-        object_code=str(code),
-        division_code=division,
-        request=request,
-        detail=detail,
-    )
 
 
 @dataclass(frozen=True)
@@ -222,7 +203,7 @@ def contact_record(
 ) -> Recorded:
     """Record a contact with a household about ``children`` (a home visit: every child of the
     household). A retried request with the same ``idempotency_key`` returns the first one."""
-    _check_writer(actor, household.village_id)
+    check_writer(actor, household.village_id)
     key = idempotency_key.strip()[:100]
     if key:
         existing = Contact.objects.filter(author=actor, idempotency_key=key).first()
@@ -259,16 +240,13 @@ def contact_record(
             raise
         return Recorded(existing, created=False)
     _write_credits(contact, credited)
-    _audit(
+    audit_object(
         actor,
         "contact.record",
-        "contact",
-        contact.public_id,
-        household.village_id,
-        request,
-        kind=contact.kind,
-        day=contact.day.isoformat(),
-        children=len(credited),
+        contact,
+        division_code=household.village_id,
+        request=request,
+        detail={"kind": contact.kind, "day": contact.day.isoformat(), "children": len(credited)},
     )
     raised = protection.contact_problems_raise(
         actor=actor,
@@ -328,7 +306,12 @@ def _contact_problems(
 
 def contact_opened(*, actor: User, contact: Contact, request: HttpRequest | None = None) -> None:
     """A contact was read (its page or the API): attributable like a read of the file."""
-    _audit(actor, "contact.view", "contact", contact.public_id, contact.village_id, request)
+    audit_object(
+        actor,
+        "contact.view",
+        contact,
+        request=request,
+    )
 
 
 def contact_editable_until(contact: Contact) -> Any:
@@ -388,14 +371,12 @@ def contact_update(
         else:
             credited = credited_children(contact.household, named, contact.kind, contact.day)
         _write_credits(contact, credited)
-    _audit(
+    audit_object(
         actor,
         "contact.update",
-        "contact",
-        contact.public_id,
-        contact.village_id,
-        request,
-        fields=sorted(changed),
+        contact,
+        request=request,
+        detail={"fields": sorted(changed)},
     )
     return contact
 
@@ -406,11 +387,16 @@ def addendum_add(
 ) -> ContactAddendum:
     """Add to a contact without changing it: its author after the edit window, or a
     supervisor or officer with the file in scope."""
-    _check_writer(actor, contact.village_id)
+    check_writer(actor, contact.village_id)
     if not text.strip():
         raise ValidationError({"text": [_("Write the addendum.")]})
     addendum = ContactAddendum.objects.create(contact=contact, author=actor, text=text.strip())
-    _audit(actor, "contact.addendum", "contact", contact.public_id, contact.village_id, request)
+    audit_object(
+        actor,
+        "contact.addendum",
+        contact,
+        request=request,
+    )
     return addendum
 
 
@@ -423,7 +409,7 @@ def concern_raise(
     request: HttpRequest | None = None,
 ) -> Concern:
     """Record a problem found outside a contact."""
-    _check_writer(actor, child.village_id)
+    check_writer(actor, child.village_id)
     allowed = {"category", "severity", "description", "solution", "owner", "due_on"}
     if unknown := set(fields) - allowed:
         raise ValueError(f"not problem fields: {sorted(unknown)}")
@@ -433,16 +419,18 @@ def concern_raise(
     concern.full_clean(exclude=["contact", "created_by"])
     concern._history_user = actor  # type: ignore[attr-defined]
     concern.save()
-    _audit(
+    audit_object(
         actor,
         "concern.raise",
-        "concern",
-        concern.public_id,
-        child.village_id,
-        request,
-        child=str(child.public_id),
-        category=concern.category,
-        severity=concern.severity,
+        concern,
+        object_type="concern",
+        division_code=child.village_id,
+        request=request,
+        detail={
+            "child": str(child.public_id),
+            "category": concern.category,
+            "severity": concern.severity,
+        },
     )
     risk_refresh(child)
     return concern
@@ -467,15 +455,14 @@ def worklog_record(
     entry.full_clean(exclude=["author", "division"])
     entry.save()
     entry.children.set(children)
-    _audit(
+    audit_object(
         actor,
         "worklog.record",
-        "worklog",
-        entry.public_id,
-        actor.division_id,
-        request,
-        kind=entry.kind,
-        children=len(children),
+        entry,
+        object_type="worklog",
+        division_code=actor.division_id,
+        request=request,
+        detail={"kind": entry.kind, "children": len(children)},
     )
     return entry
 
@@ -534,18 +521,18 @@ def risk_override_set(
     risk.override, risk.level = override, level
     risk.version += 1
     risk.save()
-    _audit(
+    audit_object(
         actor,
         "risk.override",
-        "child",
-        child.public_id,
-        child.village_id,
-        request,
-        level=level,
-        previous=previous,
-        computed=risk.computed_level,
-        until=until.isoformat(),
-        replaced=len(replaced),
+        child,
+        request=request,
+        detail={
+            "level": level,
+            "previous": previous,
+            "computed": risk.computed_level,
+            "until": until.isoformat(),
+            "replaced": len(replaced),
+        },
     )
     return risk
 
@@ -562,15 +549,14 @@ def risk_override_clear(
     cleared = _end_overrides(actor, child, today)
     risk = risk_refresh(child, as_of=today)
     if cleared:
-        _audit(
+        audit_object(
             actor,
             "risk.override_clear",
-            "child",
-            child.public_id,
-            child.village_id,
-            request,
-            level=cleared[-1].level,
-            computed=risk.computed_level,
+            child,
+            object_type="child",
+            division_code=child.village_id,
+            request=request,
+            detail={"level": cleared[-1].level, "computed": risk.computed_level},
         )
     return risk
 
@@ -589,12 +575,12 @@ def policy_version_add(
         raise ValidationError({"effective_from": [_("A new policy takes effect today or later.")]})
     rules.check_policies([*policy_versions(), version.as_rule()])
     version.save()
-    _audit(
-        actor,
-        "cadence.policy_add",
-        "cadence_policy",
-        version.effective_from.isoformat(),
-        actor.division_id or "",
-        request,
+    audit_record(
+        actor=actor,
+        action="cadence.policy_add",
+        object_type="cadence_policy",
+        object_code=version.effective_from.isoformat(),
+        division_code=actor.division_id or "",
+        request=request,
     )
     return version

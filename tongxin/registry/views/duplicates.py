@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tongxin.accounts.decorators import signed_in_user as _user
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.http import render_page_or_fragment, staff_view
+from tongxin.core.http import signed_in_user as _user
 from tongxin.geo.models import Division, Level
 from tongxin.registry import duplicates, services
 from tongxin.registry.forms import SecretInput, add_errors
@@ -145,10 +145,10 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rows = [QueueRow(c, _labels(c.matched_fields)) for c in page]
-    template = "registry/duplicates.html#queue" if request.htmx else "registry/duplicates.html"  # type: ignore[attr-defined]
-    return render(
+    return render_page_or_fragment(
         request,
-        template,
+        "registry/duplicates.html",
+        "registry/duplicates.html#queue",
         {
             "page": page,
             "rows": rows,

@@ -26,11 +26,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tongxin.accounts.decorators import signed_in_user as _actor
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import AuditEvent
+from tongxin.core.http import render_page_or_fragment, staff_view
+from tongxin.core.http import signed_in_user as _actor
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.lib import idcard
 from tongxin.registry import agreements, services
@@ -215,7 +215,6 @@ def child_reveal_id(request: HttpRequest, public_id: Any) -> HttpResponse:
         number = services.id_number_reveal(actor=user, child=child, whose=whose, request=request)
     except services.NoSuchIdNumber:
         raise Http404 from None
-    htmx = bool(getattr(request, "htmx", False))
     context: dict[str, Any] = {"child": child, "revealed": number, "label": _whose_label(whose)}
     if whose == services.CHILD_ID:
         context["masked_id"] = masked_id(child.id_number_enc)
@@ -223,7 +222,7 @@ def child_reveal_id(request: HttpRequest, public_id: Any) -> HttpResponse:
     else:
         context.update(whose=whose, masked=idcard.mask(number))
         fragment = "registry/child_detail.html#other_id"
-    response = render(request, fragment if htmx else "registry/id_revealed.html", context)
+    response = render_page_or_fragment(request, "registry/id_revealed.html", fragment, context)
     add_never_cache_headers(response)
     return response
 

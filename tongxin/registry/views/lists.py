@@ -11,12 +11,12 @@ from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_cache_control
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.http import render_page_or_fragment, staff_view
 from tongxin.geo.models import PREFIX_LENGTH, Division
 from tongxin.registry import agreements, exports
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment
@@ -177,13 +177,10 @@ def _list_page(
     ]
     export_base = reverse("registry:child_export")
     export_url = f"{export_base}?{_query(request.GET, full_ids='')}"
-    htmx = getattr(request, "htmx", None)
-    # A history restore asks for the whole page, not the fragment.
-    fragment = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
-    template = "registry/child_list.html#results" if fragment else "registry/child_list.html"
-    response = render(
+    return render_page_or_fragment(
         request,
-        template,
+        "registry/child_list.html",
+        "registry/child_list.html#results",
         {
             "page": page,
             "rows": _rows(page, today),
@@ -208,9 +205,6 @@ def _list_page(
         },
         status=400 if errors else 200,
     )
-    # The same address answers the page or its fragment: caches must tell them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 @staff_view(allow=_reads_files)

@@ -23,10 +23,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.core.charts import BarChart, bar_chart
+from tongxin.core.http import staff_view
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404, in_scope
 from tongxin.registry.exports import XLSX_CONTENT_TYPE

@@ -21,9 +21,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tongxin.accounts.decorators import signed_in_user as _actor
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.http import signed_in_user as _actor
+from tongxin.core.http import staff_view
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern
 from tongxin.registry.forms import add_errors

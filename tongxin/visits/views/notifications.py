@@ -11,8 +11,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from tongxin.accounts.decorators import signed_in_user as _user
-from tongxin.accounts.decorators import staff_view
+from tongxin.core.http import signed_in_user as _user
+from tongxin.core.http import staff_view
 from tongxin.visits import notifications
 
 PAGE_SIZE = 30

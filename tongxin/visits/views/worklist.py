@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,9 +24,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.http import render_page_or_fragment, staff_view
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.registry.selectors import filter_divisions
@@ -180,9 +179,6 @@ def worklist(request: HttpRequest) -> HttpResponse:
     family = user.role == Role.TOWN_SUPERVISOR or (
         division is not None and division.level == Level.TOWN
     )
-    htmx = getattr(request, "htmx", None)
-    fragment = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
-    template = "visits/worklist.html#results" if fragment else "visits/worklist.html"
     context = {
         "page": page,
         "rows": _rows(list(page), as_of, back, can_record=own and not user.is_read_only),
@@ -216,7 +212,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "status_choices": [(code, STATUS_LABELS[code]) for code in STATUS_ORDER],
         "base_url": base,
     }
-    return render(request, template, context)
+    return render_page_or_fragment(
+        request, "visits/worklist.html", "visits/worklist.html#results", context
+    )
 
 
 urlpatterns: list[URLPattern] = [path("worklist/", worklist, name="worklist")]

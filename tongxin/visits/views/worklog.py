@@ -16,9 +16,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from tongxin.accounts.decorators import signed_in_user as _actor
-from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.http import signed_in_user as _actor
+from tongxin.core.http import staff_view
 from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 from tongxin.visits import services
