@@ -48,7 +48,6 @@ from rest_framework.response import Response
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
 from tongxin.api_input import JSONParser, MultiPartParser
-from tongxin.core.services import work_calendar
 from tongxin.geo.models import Division
 from tongxin.lib.params import QueryParams
 from tongxin.plausible_fields import (
@@ -71,6 +70,7 @@ from tongxin.protection.models import (
 from tongxin.protection.services import MAX_ATTACHMENTS
 from tongxin.protection.views import attachment_response
 from tongxin.registry.models import Child
+from tongxin.workdays.services import work_calendar
 
 LIST_LIMIT = 100
 STATUS_HELP = "one of: " + ", ".join(s.value for s in rules.Status)
