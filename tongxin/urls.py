@@ -25,4 +25,4 @@ urlpatterns = [
 
 # 400 keeps the navigation (Django's default draws 400.html without the request); 403, 404 and
 # 500 are Django's handlers drawing our templates.
-handler400 = "tongxin.errors.bad_request"
+handler400 = "tongxin.core.errors.bad_request"

@@ -47,15 +47,15 @@ from rest_framework.response import Response
 
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
-from tongxin.api_input import JSONParser, MultiPartParser
-from tongxin.geo.models import Division
-from tongxin.lib.params import QueryParams
-from tongxin.plausible_fields import (
+from tongxin.core.api_input import JSONParser, MultiPartParser
+from tongxin.core.plausible_fields import (
     DateKind,
     PersonNameField,
     PlausibleDateTimeField,
     date_error,
 )
+from tongxin.geo.models import Division
+from tongxin.lib.params import QueryParams
 from tongxin.protection import access, policy, rules, selectors, services
 from tongxin.protection.models import (
     CALLER_INSTITUTION_TYPES,

@@ -32,7 +32,7 @@ from rest_framework.response import Response
 
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.models import Organisation, User
-from tongxin.plausible_fields import DateKind, PlausibleDateField
+from tongxin.core.plausible_fields import DateKind, PlausibleDateField
 from tongxin.protection import access, policy, referrals, rules, selectors, services
 from tongxin.protection.models import (
     Concern,

@@ -33,7 +33,7 @@ from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
-from tongxin.plausible_fields import DateKind, PlausibleForm
+from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection import access, policy, referrals, rules
 from tongxin.protection.models import (
     ActionKind,
