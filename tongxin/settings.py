@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tongxin.geo",
     "tongxin.accounts",
     "tongxin.audit",
+    "tongxin.workdays",
     "tongxin.registry",
     "tongxin.interop",
     "tongxin.protection",
@@ -73,7 +74,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages compressed, except answers to requests other sites start (BREACH: decision 010);
     # static files come compressed from whitenoise above.
-    "tongxin.compression.GZipMiddleware",
+    "tongxin.core.compression.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,7 +91,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "tongxin.urls"
 # A refused form token answers the Chinese 403 page with the navigation, not Django's English.
-CSRF_FAILURE_VIEW = "tongxin.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "tongxin.core.errors.csrf_failure"
 WSGI_APPLICATION = "tongxin.wsgi.application"
 
 TEMPLATES = [
@@ -242,8 +243,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON with a size and a nesting limit; errors by field in Chinese, never a 500.
-    "DEFAULT_PARSER_CLASSES": ["tongxin.api_input.JSONParser"],
-    "EXCEPTION_HANDLER": "tongxin.api_input.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["tongxin.core.api_input.JSONParser"],
+    "EXCEPTION_HANDLER": "tongxin.core.api_input.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 REST_KNOX = {
@@ -267,7 +268,7 @@ SPECTACULAR_SETTINGS = {
     # 401 and 400 where they apply, documented once for every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "tongxin.api_schema.document_shared_answers",
+        "tongxin.core.api_schema.document_shared_answers",
     ],
 }
 

@@ -16,7 +16,7 @@ urlpatterns = [
     path("ledger/", include("tongxin.interop.urls")),
     path("visits/", include("tongxin.visits.urls")),
     path("reports/", include("tongxin.protection.urls")),
-    path("settings/", include("tongxin.core.urls")),
+    path("settings/", include("tongxin.workdays.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tongxin.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -25,4 +25,4 @@ urlpatterns = [
 
 # 400 keeps the navigation (Django's default draws 400.html without the request); 403, 404 and
 # 500 are Django's handlers drawing our templates.
-handler400 = "tongxin.errors.bad_request"
+handler400 = "tongxin.core.errors.bad_request"

@@ -46,17 +46,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import Organisation, User
-from tongxin.api_input import JSONParser, MultiPartParser
+from tongxin.core.api_input import JSONParser, MultiPartParser
 from tongxin.core.http import signed_in_user as _user
-from tongxin.core.services import work_calendar
-from tongxin.geo.models import Division
-from tongxin.lib.params import QueryParams
-from tongxin.plausible_fields import (
+from tongxin.core.plausible_fields import (
     DateKind,
     PersonNameField,
     PlausibleDateTimeField,
     date_error,
 )
+from tongxin.geo.models import Division
+from tongxin.lib.params import QueryParams
 from tongxin.protection import access, policy, rules, selectors, services
 from tongxin.protection.models import (
     CALLER_INSTITUTION_TYPES,
@@ -71,6 +70,7 @@ from tongxin.protection.models import (
 from tongxin.protection.services import MAX_ATTACHMENTS
 from tongxin.protection.views import attachment_response
 from tongxin.registry.models import Child
+from tongxin.workdays.services import work_calendar
 
 LIST_LIMIT = 100
 STATUS_HELP = "one of: " + ", ".join(s.value for s in rules.Status)

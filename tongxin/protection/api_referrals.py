@@ -32,8 +32,7 @@ from rest_framework.response import Response
 
 from tongxin.accounts.models import Organisation, User
 from tongxin.core.http import signed_in_user as _user
-from tongxin.core.services import work_calendar
-from tongxin.plausible_fields import DateKind, PlausibleDateField
+from tongxin.core.plausible_fields import DateKind, PlausibleDateField
 from tongxin.protection import access, policy, referrals, rules, selectors, services
 from tongxin.protection.models import (
     Concern,
@@ -47,6 +46,7 @@ from tongxin.registry.api_file import IF_MATCH, StaleSerializer, _if_match, _sta
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.registry.services import StaleEdit
 from tongxin.visits.api_contacts import SeverityField
+from tongxin.workdays.services import work_calendar
 
 # --- serializers -----------------------------------------------------------------------------
 

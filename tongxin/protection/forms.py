@@ -13,8 +13,8 @@ from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import Organisation, OrganisationKind, User
+from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.geo.models import Division, Level
-from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection.access import records_for_others
 from tongxin.protection.models import CALLER_INSTITUTION_TYPES, Channel, FollowUp, Harm, Urgency
 from tongxin.registry.models import Child, Gender

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext_lazy as _
 
-from tongxin.plausible_fields import DateKind, PlausibleForm
+from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection.forms import MultipleFileField
 from tongxin.protection.interventions import AssessmentInput
 from tongxin.protection.models import (

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from tongxin.core.signals import workdays_changed
+from tongxin.workdays.signals import workdays_changed
 
 
 @receiver(workdays_changed, dispatch_uid="protection.deadlines_refresh")

@@ -16,7 +16,7 @@ received report waits for the first one, and its acceptance clock starts again a
 Clocks (each limit a setting, see ``ClockPolicy``): acceptance within 24 hours of receipt, a
 result within 15 days of acceptance. Limits count in hours (exact), in calendar days, or in
 working days (the State Council's calendar, kept by the county as data and passed in as a
-``core.workdays.WorkCalendar``: weekends, public holidays and the Saturdays or Sundays made
+``workdays.rules.WorkCalendar``: weekends, public holidays and the Saturdays or Sundays made
 working days around them). A period in days does not count the day it starts on and ends at the
 end of its last day; when that last day is a rest day, the period ends with the next working day
 (the rule of 期间 in 民事诉讼法 art. 85 and 行政诉讼法 art. 83). A deadline that counted a day of a
@@ -35,7 +35,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from tongxin.core.workdays import WorkCalendar, add_workdays, next_workday
+from tongxin.workdays.rules import WorkCalendar, add_workdays, next_workday
 
 # --- the workflow ----------------------------------------------------------------------------
 

@@ -19,8 +19,6 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import OrganisationKind, User
 from tongxin.accounts.roles import Role
-from tongxin.core.services import work_calendar
-from tongxin.core.workdays import WorkCalendar
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
@@ -37,6 +35,8 @@ from tongxin.protection.models import (
     Urgency,
 )
 from tongxin.registry.agreements import DOCUMENT_TYPES
+from tongxin.workdays.rules import WorkCalendar
+from tongxin.workdays.services import work_calendar
 
 FLAGGED_URGENCIES = (Urgency.IMMINENT, Urgency.URGENT)
 
@@ -378,7 +378,7 @@ def calendar_warning(user: User) -> SafeString | None:
     return format_html(
         '{} <a href="{}?year={}">{}</a>',
         text,
-        reverse("core:workdays"),
+        reverse("workdays:workdays"),
         next(iter(found.years)),
         _("Enter the holidays"),
     )

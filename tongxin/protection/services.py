@@ -28,8 +28,6 @@ from tongxin.accounts.models import Department, Organisation, OrganisationKind, 
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_object, audit_record
-from tongxin.core.services import work_calendar
-from tongxin.core.workdays import EMPTY
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.protection import access, policy, rules
@@ -61,6 +59,8 @@ from tongxin.protection.models import (
 )
 from tongxin.registry import agreements
 from tongxin.registry.models import Child, Gender
+from tongxin.workdays.rules import EMPTY
+from tongxin.workdays.services import work_calendar
 
 if TYPE_CHECKING:
     from tongxin.visits.models import Contact

@@ -25,7 +25,6 @@ from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
-from tongxin.core.services import reads_calendar, work_calendar
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules, selectors, services
@@ -47,6 +46,7 @@ from tongxin.protection.models import (
 from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
+from tongxin.workdays.services import reads_calendar, work_calendar
 
 PAGE_SIZE = 30
 
@@ -136,7 +136,7 @@ def _settings_links(user: User) -> list[tuple[str, str]]:
     if services.reads_routing(user):
         links.append((reverse("reports:routing"), _("Routing of new reports")))
     if reads_calendar(user):
-        links.append((reverse("core:workdays"), _("Working-day calendar")))
+        links.append((reverse("workdays:workdays"), _("Working-day calendar")))
     return links
 
 

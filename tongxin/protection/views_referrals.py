@@ -33,8 +33,7 @@ from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
-from tongxin.core.services import work_calendar
-from tongxin.plausible_fields import DateKind, PlausibleForm
+from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection import access, policy, referrals, rules
 from tongxin.protection.models import (
     ActionKind,
@@ -49,6 +48,7 @@ from tongxin.protection.models import (
 from tongxin.registry.forms import add_errors
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.registry.services import StaleEdit
+from tongxin.workdays.services import work_calendar
 
 PAGE_SIZE = 30
 

@@ -18,7 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.plausible_fields import DateKind, PlausibleDateField
+from tongxin.core.plausible_fields import DateKind, PlausibleDateField
 from tongxin.registry import policy, rules
 
 

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
-from tongxin.plausible_fields import (
+from tongxin.core.plausible_fields import (
     BORN_ON,
     DateKind,
     PersonNameField,

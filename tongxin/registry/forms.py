@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
+from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.geo.models import Division, Level
 from tongxin.lib import plausible
-from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.registry import agreements
 from tongxin.registry.models import (
     CareAgreement,

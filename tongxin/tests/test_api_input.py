@@ -12,8 +12,8 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.settings import api_settings
 
-from tongxin import api_input
-from tongxin.api_input import MAX_JSON_DEPTH, json_depth
+from tongxin.core import api_input
+from tongxin.core.api_input import MAX_JSON_DEPTH, json_depth
 from tongxin.testing import Actors, api_client
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -116,4 +116,4 @@ def test_every_api_parser_is_ours() -> None:
 
     parsers: list[Any] = list(api_settings.DEFAULT_PARSER_CLASSES)
     assert parsers == [api_input.JSONParser]
-    assert all(p.__module__ == "tongxin.api_input" for p in protection_api.PARSERS)
+    assert all(p.__module__ == "tongxin.core.api_input" for p in protection_api.PARSERS)

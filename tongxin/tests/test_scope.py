@@ -1397,7 +1397,7 @@ def settings_cases() -> dict[str, list[Case]]:
             Case(allowed=("county_admin", "other_county_admin", "auditor"), outsiders=others),
             Case(method="post", data={}, outsiders=others, read_only=("auditor",)),
         ]
-        for name in ("core:workdays", "reports:routing")
+        for name in ("workdays:workdays", "reports:routing")
     }
 
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tongxin.core.tests.conftest import without_2027
 from tongxin.geo.models import Division
 from tongxin.protection import services
 from tongxin.protection.models import MandatoryReport
 from tongxin.registry.models import Child
 from tongxin.registry.tests.conftest import VILLAGE, make_family
 from tongxin.testing import Actors
+from tongxin.workdays.tests.conftest import without_2027
 
 FACTS = "孩子手臂有多处淤青，说是被继父打的。"  # synthetic
 CHILD_NAME = "赵小花"  # synthetic

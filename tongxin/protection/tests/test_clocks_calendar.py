@@ -16,8 +16,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from tongxin.core.services import work_calendar
-from tongxin.core.tests.conftest import enter_new_year_2027
 from tongxin.protection import rules, services
 from tongxin.protection.models import Concern, MandatoryReport
 from tongxin.protection.tests.conftest import file_report
@@ -25,6 +23,8 @@ from tongxin.protection.tests.test_problems import raise_problem
 from tongxin.protection.tests.test_referrals import refer
 from tongxin.registry.models import Child
 from tongxin.testing import Actors, api_client, web_client
+from tongxin.workdays.services import work_calendar
+from tongxin.workdays.tests.conftest import enter_new_year_2027
 
 TZ = ZoneInfo("Asia/Shanghai")
 ACCEPTED = datetime(2026, 12, 17, 11, 0, tzinfo=TZ)
@@ -142,7 +142,7 @@ def test_the_county_officers_home_page_says_so(actors: Actors, accepted: Mandato
         other_county = web_client(actors.other_county_admin).get(reverse("home")).content.decode()
     assert 'id="calendar-warning"' in county
     assert "2027" in county
-    assert f"{reverse('core:workdays')}?year=2027" in county
+    assert f"{reverse('workdays:workdays')}?year=2027" in county
     assert 'id="calendar-warning"' not in village
     assert 'id="calendar-warning"' not in other_county  # not in their area
     enter_new_year_2027(actors.county_admin)

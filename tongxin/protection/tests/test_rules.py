@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tongxin.core.workdays import WorkCalendar, chinese_calendar_entries, chinese_calendar_years
 from tongxin.protection.rules import (
     AWAITING_ACCEPTANCE,
     DEFAULT_POLICY,
@@ -41,6 +40,7 @@ from tongxin.protection.rules import (
     routing_problems,
     times_after,
 )
+from tongxin.workdays.rules import WorkCalendar, chinese_calendar_entries, chinese_calendar_years
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The calendar as loaded from chinese-calendar (2004–2026).

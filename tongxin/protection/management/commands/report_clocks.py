@@ -13,10 +13,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from tongxin.core.services import work_calendar
 from tongxin.protection.referrals import referral_escalations
 from tongxin.protection.selectors import guessed_deadlines
 from tongxin.protection.services import report_clock_alerts
+from tongxin.workdays.services import work_calendar
 
 
 class Command(BaseCommand):

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from tongxin.core import services
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.http import staff_view
-from tongxin.core.models import CalendarDay, CalendarYear, DayKind
+from tongxin.workdays import services
+from tongxin.workdays.models import CalendarDay, CalendarYear, DayKind
 
 ACTIONS = ("add", "remove", "confirm", "reopen")
 
@@ -126,7 +126,7 @@ def workdays(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not unreadable:
         form, refused = _post(request, year)
         if not refused:
-            return redirect(f"{reverse('core:workdays')}?year={year}")
+            return redirect(f"{reverse('workdays:workdays')}?year={year}")
         status = 400
     if unreadable:
         messages.error(request, unreadable)
@@ -141,7 +141,7 @@ def workdays(request: HttpRequest) -> HttpResponse:
         "may_edit": may_edit,
         "form": form or (DayForm(initial={"kind": DayKind.DAY_OFF}) if may_edit else None),
     }
-    return render(request, "core/workdays.html", context, status=status)
+    return render(request, "workdays/calendar.html", context, status=status)
 
 
 urlpatterns: list[URLPattern] = [path("workdays/", workdays, name="workdays")]

@@ -7,12 +7,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tongxin.core import workdays
+from tongxin.workdays import rules
 
 
 class DayKind(models.TextChoices):
-    DAY_OFF = workdays.DayKind.DAY_OFF.value, _("Day off")
-    WORKDAY = workdays.DayKind.WORKDAY.value, _("Make-up working day")
+    DAY_OFF = rules.DayKind.DAY_OFF.value, _("Day off")
+    WORKDAY = rules.DayKind.WORKDAY.value, _("Make-up working day")
 
 
 class Source(models.TextChoices):

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from tongxin.core.models import CalendarDay, CalendarYear
+from tongxin.workdays.models import CalendarDay, CalendarYear
 
 UNKNOWN_YEAR = 2027
 TODAY = date(2026, 12, 7)
@@ -23,7 +23,7 @@ def without_2027(db: None) -> int:
 def enter_new_year_2027(actor: object) -> None:
     """The county enters 2027's New Year holiday (Friday 1 to Sunday 3 January) and confirms
     the year (a shortened arrangement: enough for the clocks that reach it)."""
-    from tongxin.core import services
+    from tongxin.workdays import services
 
     for day in (1, 2, 3):
         services.calendar_day_add(

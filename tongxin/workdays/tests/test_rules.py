@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from tongxin.core.workdays import (
+from tongxin.workdays.rules import (
     EMPTY,
     CalendarEntry,
     DayKind,

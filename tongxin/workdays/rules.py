@@ -7,7 +7,7 @@ working days in exchange (调休上班). Every other day follows the week: Monda
 A ``WorkCalendar`` holds those days and the years whose arrangement it holds in full. For a day
 of a year it does not know, ``is_workday`` still answers Monday to Friday, but the answer is a
 guess: callers ask ``missing_years`` and must show a deadline counted over such a day as an
-estimate (预计), never as certain. No ORM here: the county's table (``core.models``) and the
+estimate (预计), never as certain. No ORM here: the county's table (``workdays.models``) and the
 ``chinese_calendar`` package both come in as plain data.
 """
 

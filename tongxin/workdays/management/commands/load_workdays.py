@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from tongxin.core.services import calendar_load
+from tongxin.workdays.services import calendar_load
 
 
 class Command(BaseCommand):

@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
 from tongxin.audit.models import AuditEvent
-from tongxin.core import services
-from tongxin.core.models import CalendarDay, CalendarYear
-from tongxin.core.tests.conftest import TODAY, UNKNOWN_YEAR, enter_new_year_2027
 from tongxin.testing import Actors
+from tongxin.workdays import services
+from tongxin.workdays.models import CalendarDay, CalendarYear
+from tongxin.workdays.tests.conftest import TODAY, UNKNOWN_YEAR, enter_new_year_2027
 
 
 def test_the_migration_loads_every_year_chinese_calendar_knows(db: None) -> None:

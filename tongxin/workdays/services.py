@@ -21,24 +21,24 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.services import audit_record
-from tongxin.core import workdays
-from tongxin.core.models import CalendarDay, CalendarYear, DayKind, Source
-from tongxin.core.signals import workdays_changed
 from tongxin.lib.plausible import plan_date_error
+from tongxin.workdays import rules
+from tongxin.workdays.models import CalendarDay, CalendarYear, DayKind, Source
+from tongxin.workdays.signals import workdays_changed
 
 NAME_MAX_LENGTH = CalendarDay._meta.get_field("name").max_length or 40
 # The State Council publishes a year's arrangement the autumn before: further ahead is a slip.
 YEARS_AHEAD = 2
 
 
-def work_calendar() -> workdays.WorkCalendar:
+def work_calendar() -> rules.WorkCalendar:
     """The calendar as the county keeps it, for the pure rules."""
     entries = [
-        workdays.CalendarEntry(day, workdays.DayKind(kind), name)
+        rules.CalendarEntry(day, rules.DayKind(kind), name)
         for day, kind, name in CalendarDay.objects.values_list("day", "kind", "name")
     ]
     years = CalendarYear.objects.values_list("year", flat=True)
-    return workdays.WorkCalendar.of(entries, years)
+    return rules.WorkCalendar.of(entries, years)
 
 
 def may_edit_calendar(user: User) -> bool:
@@ -207,7 +207,7 @@ def calendar_load(*, years: Iterable[int] | None = None) -> Loaded:
     that the table does not hold yet. A year already confirmed is left as the county keeps it,
     so a second run changes nothing; in a year not confirmed, a day the county entered is kept
     and the package adds the others."""
-    known = workdays.chinese_calendar_years()
+    known = rules.chinese_calendar_years()
     wanted = sorted(set(years) & set(known)) if years is not None else list(known)
     present = set(CalendarYear.objects.values_list("year", flat=True))
     to_load = [y for y in wanted if y not in present]
@@ -218,7 +218,7 @@ def calendar_load(*, years: Iterable[int] | None = None) -> Loaded:
     )
     loaded: dict[int, int] = {}
     new_days = []
-    for entry in workdays.chinese_calendar_entries(to_load):
+    for entry in rules.chinese_calendar_entries(to_load):
         loaded.setdefault(entry.day.year, 0)
         if entry.day in taken:
             continue

@@ -5,17 +5,17 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from tongxin.core import workdays
+    from tongxin.workdays import rules
 
-    CalendarDay = apps.get_model("core", "CalendarDay")
-    CalendarYear = apps.get_model("core", "CalendarYear")
+    CalendarDay = apps.get_model("workdays", "CalendarDay")
+    CalendarYear = apps.get_model("workdays", "CalendarYear")
     present = set(CalendarYear.objects.values_list("year", flat=True))
-    years = [y for y in workdays.chinese_calendar_years() if y not in present]
+    years = [y for y in rules.chinese_calendar_years() if y not in present]
     taken = set(CalendarDay.objects.values_list("day", flat=True))
     CalendarDay.objects.bulk_create(
         [
             CalendarDay(day=e.day, kind=e.kind.value, name=e.name, source="chinese_calendar")
-            for e in workdays.chinese_calendar_entries(years)
+            for e in rules.chinese_calendar_entries(years)
             if e.day not in taken
         ]
     )
@@ -25,6 +25,6 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0001_workday_calendar")]
+    dependencies = [("workdays", "0001_workday_calendar")]
 
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]

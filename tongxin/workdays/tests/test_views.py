@@ -11,11 +11,11 @@ import pytest
 from django.urls import reverse
 
 from tongxin.audit.models import AuditEvent
-from tongxin.core.models import CalendarDay, CalendarYear
-from tongxin.core.tests.conftest import UNKNOWN_YEAR
 from tongxin.testing import Actors, web_client
+from tongxin.workdays.models import CalendarDay, CalendarYear
+from tongxin.workdays.tests.conftest import UNKNOWN_YEAR
 
-URL = reverse("core:workdays")
+URL = reverse("workdays:workdays")
 
 
 def test_the_page_lists_a_years_holidays_and_make_up_days(actors: Actors) -> None:
