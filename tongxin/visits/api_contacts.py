@@ -32,7 +32,7 @@ from rest_framework.response import Response
 
 from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.models import User
-from tongxin.api_paging import api_page
+from tongxin.core.paging import api_page
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern, Severity
 from tongxin.registry import services as registry_services
