@@ -114,7 +114,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
 
-from tongxin.registry.rules import add_months, cn_date
+from tongxin.core.dates import add_months, cn_date
 
 # --- vocabulary ------------------------------------------------------------------------------
 
