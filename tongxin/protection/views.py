@@ -25,6 +25,7 @@ from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.forms import add_errors
 from tongxin.core.services import reads_calendar, work_calendar
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import scope_q
@@ -44,7 +45,6 @@ from tongxin.protection.models import (
     ReportEvent,
     ReportTask,
 )
-from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
 

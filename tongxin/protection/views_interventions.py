@@ -29,6 +29,7 @@ from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.forms import add_errors
 from tongxin.protection import access, selectors
 from tongxin.protection import interventions as iv
 from tongxin.protection.forms_interventions import AssessmentForm, EndForm, InterventionForm
@@ -37,7 +38,6 @@ from tongxin.protection.models import (
     InterventionAssessment,
     InterventionDocument,
 )
-from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 
 ASSESSMENT_FIELDS = ("assessed_on", "assessor", "conclusion", "summary")

@@ -33,6 +33,7 @@ from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
+from tongxin.core.forms import add_errors
 from tongxin.core.services import work_calendar
 from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection import access, policy, referrals, rules
@@ -46,7 +47,6 @@ from tongxin.protection.models import (
     ReferralStatus,
     Severity,
 )
-from tongxin.registry.forms import add_errors
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.registry.services import StaleEdit
 

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_http_methods
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import Department
+from tongxin.core.forms import add_errors
 from tongxin.protection import policy, rules, services
 from tongxin.protection.models import Harm, RoutingVersion
-from tongxin.registry.forms import add_errors
 
 IMMINENT_LABEL = gettext_lazy("Imminent danger (any harm)")
 

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tongxin.core.periods import parse_period
 from tongxin.core.services import work_calendar
 from tongxin.geo.models import Division
 from tongxin.protection import rules, services
@@ -20,7 +21,6 @@ from tongxin.protection.models import MandatoryReport
 from tongxin.protection.stats import ReportStats, median, report_stats
 from tongxin.protection.tests.conftest import file_report
 from tongxin.testing import Actors
-from tongxin.visits.rules import parse_period
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 6, 30, 10, 0, tzinfo=TZ)

@@ -28,9 +28,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.forms import SecretInput, add_errors
 from tongxin.geo.models import Division, Level
 from tongxin.registry import duplicates, services
-from tongxin.registry.forms import SecretInput, add_errors
 from tongxin.registry.models import (
     CandidateStatus,
     CategoryCode,

@@ -31,6 +31,7 @@ from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import AuditEvent
+from tongxin.core.forms import add_errors
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.lib import idcard
 from tongxin.registry import agreements, services
@@ -49,7 +50,6 @@ from tongxin.registry.forms import (
     StatusForm,
     TerminateForm,
     TransferForm,
-    add_errors,
 )
 from tongxin.registry.models import (
     CareAgreement,

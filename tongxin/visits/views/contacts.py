@@ -24,9 +24,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tongxin.accounts.decorators import signed_in_user as _actor
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.forms import add_errors
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern
-from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child, ChildStatus
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.registry.services import StaleEdit

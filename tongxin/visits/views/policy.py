@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
-from tongxin.registry.forms import DateInput, add_errors
+from tongxin.core.forms import DateInput, add_errors
 from tongxin.visits import services
 from tongxin.visits.models import CadencePolicyVersion, policy_versions
 

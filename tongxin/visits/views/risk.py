@@ -29,8 +29,8 @@ from django.views.decorators.http import require_http_methods
 from tongxin.accounts.decorators import signed_in_user as _user
 from tongxin.accounts.decorators import staff_view
 from tongxin.accounts.models import User
+from tongxin.core.forms import DateInput, add_errors
 from tongxin.registry import services as registry_services
-from tongxin.registry.forms import DateInput, add_errors
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.visits import rules, services
