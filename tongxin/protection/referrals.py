@@ -38,6 +38,7 @@ from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_record
 from tongxin.core.services import work_calendar
+from tongxin.core.versions import FieldChange, StaleEdit, record_changes
 from tongxin.core.workdays import WorkCalendar
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
@@ -57,8 +58,6 @@ from tongxin.protection.models import (
 from tongxin.protection.selectors import PanelLine
 from tongxin.protection.services import _in_chinese, list_opened
 from tongxin.registry.models import Child
-from tongxin.registry.selectors import FieldChange, record_changes
-from tongxin.registry.services import StaleEdit
 
 # The departments a problem or a report can be referred to (issue 5).
 REFERRAL_DEPARTMENTS = (

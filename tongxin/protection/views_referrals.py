@@ -35,6 +35,7 @@ from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
 from tongxin.core.forms import add_errors
 from tongxin.core.services import work_calendar
+from tongxin.core.versions import StaleEdit
 from tongxin.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection import access, policy, referrals, rules
 from tongxin.protection.models import (
@@ -48,7 +49,6 @@ from tongxin.protection.models import (
     Severity,
 )
 from tongxin.registry.selectors import get_child_for_user
-from tongxin.registry.services import StaleEdit
 
 PAGE_SIZE = 30
 
