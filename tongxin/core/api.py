@@ -28,9 +28,9 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+# One changed field (``versions.FieldChange``). No docstring: it would become the schema's
+# description.
 class FieldChangeSerializer(serializers.Serializer[Any]):
-    """One changed field (``versions.FieldChange``)."""
-
     at = serializers.DateTimeField()
     by = serializers.CharField()
     record = serializers.CharField()
@@ -41,9 +41,8 @@ class FieldChangeSerializer(serializers.Serializer[Any]):
     new = serializers.CharField()
 
 
+# The 412 answer: the current version and what changed after the one named.
 class StaleSerializer(serializers.Serializer[Any]):
-    """The 412 answer: the current version and what changed after the one named."""
-
     detail = serializers.CharField()
     current_version = serializers.IntegerField()
     changes = FieldChangeSerializer(many=True, help_text="what changed after your version")

@@ -384,7 +384,7 @@ def child_detail(request: Request, public_id: Any) -> Response:
 # --- the parents and their spells of work away -----------------------------------------------
 #
 # A parent and a spell have no version column: their version is the id of their latest history
-# entry (``selectors.record_version``, which every write makes, the ledger import's too), sent
+# entry (``versions.record_version``, which every write makes, the ledger import's too), sent
 # as the ETag like the file's version. The same rules: 428 without If-Match, 412 when stale.
 
 

@@ -123,7 +123,7 @@ class NewHouseholdForm(forms.Form):
 
 class ParentForm(ModelFieldsForm):
     """The father's or mother's record. ``token`` is the version of the stored record the edit
-    was based on (``selectors.record_version``): an edit of an older one is refused."""
+    was based on (``core.versions.record_version``): an edit of an older one is refused."""
 
     model = Parent
     model_fields = ("name", "birth_date", "phone", "status", "capacity", "capacity_note")
