@@ -32,6 +32,7 @@ PASSES = 5
 
 def main(count: int) -> None:
     sys.path.insert(0, str(ROOT))  # run from a checkout; the rules need no Django set-up
+    from tongxin.core.periods import parse_period
     from tongxin.visits.rules import (
         TOWN_SUPERVISOR,
         VILLAGE_DIRECTOR,
@@ -44,7 +45,6 @@ def main(count: int) -> None:
         Obligation,
         RiskLevel,
         compliance,
-        parse_period,
         worklist_lines,
     )
 

@@ -999,9 +999,10 @@ def raw_worklist(cursor: Any, prefix: str, as_of: date, policy: dict[str, Any]) 
 
 
 def compliance_params(prefix: str, period_text: str, as_of: date | None = None) -> dict[str, Any]:
+    from tongxin.core.periods import parse_period
     from tongxin.geo.models import PREFIX_LENGTH, Level
     from tongxin.visits.models import policy_versions
-    from tongxin.visits.rules import Obligation, judged_periods, parse_period
+    from tongxin.visits.rules import Obligation, judged_periods
 
     period = parse_period(period_text)
     codes, starts, untils = [], [], []
@@ -1118,9 +1119,10 @@ def reference_worklist(prefix: str, as_of: date) -> set[tuple[Any, ...]]:
 def reference_compliance(
     prefix: str, period_text: str, as_of: date | None = None
 ) -> dict[str, Any]:
+    from tongxin.core.periods import parse_period
     from tongxin.registry.models import Child, Household
     from tongxin.visits.models import policy_versions
-    from tongxin.visits.rules import HouseholdWindow, Obligation, compliance, parse_period
+    from tongxin.visits.rules import HouseholdWindow, Obligation, compliance
 
     period = parse_period(period_text)
     rows = list(
@@ -1315,7 +1317,7 @@ def timing(args: argparse.Namespace) -> None:
         _a, b = time_pair(args.runs, lambda: None, lambda: raw_compliance(raw_cursor, params))
         results.append(("county compliance (SQL only)", b, b, TARGET_COMPLIANCE_MS))
     else:
-        from tongxin.visits.rules import parse_period
+        from tongxin.core.periods import parse_period
 
         period = parse_period(args.period)
         compare_compliance(report_fn(county, period), summary)
@@ -1465,8 +1467,8 @@ def check_against_rules(
     every village director of the county and for those reports (slow: the reference loads
     every contact of the county)."""
     from tongxin.accounts.models import User
+    from tongxin.core.periods import parse_period
     from tongxin.geo.models import Division
-    from tongxin.visits.rules import parse_period
 
     started = time.perf_counter()
     for scope in (prefix, county):  # the director's village, then the whole county

@@ -30,7 +30,7 @@ is not eligible for has no rate and no top-up.
 Receipt facts: the family or child receives dibao (or tekun) when the household says so or the
 code is in ``enrolled``; the disability living subsidy only through ``enrolled``.
 
-Ages (``birthday`` of registry.rules: a child born on 29 February has its birthday on 1 March
+Ages (``birthday`` of core.dates: a child born on 29 February has its birthday on 1 March
 in a common year): every programme ends on the 18th birthday, rehabilitation assistance on the
 7th. The orphan and de facto allowances continue past 18 while the child is in full-time
 schooling below postgraduate level (``Thresholds.allowances_while_in_school``, on by default):
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from tongxin.registry.rules import add_months, birthday, cn_date
+from tongxin.core.dates import add_months, birthday, cn_date
 
 
 class ParentState(StrEnum):

@@ -31,8 +31,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import Organisation, User
+from tongxin.core.api import IF_MATCH, StaleSerializer, if_match, stale_response
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.plausible_fields import DateKind, PlausibleDateField
+from tongxin.core.versions import StaleEdit
 from tongxin.protection import access, policy, referrals, rules, selectors, services
 from tongxin.protection.models import (
     Concern,
@@ -42,9 +44,7 @@ from tongxin.protection.models import (
     ReferralSection,
     Severity,
 )
-from tongxin.registry.api_file import IF_MATCH, StaleSerializer, _if_match, _stale
 from tongxin.registry.selectors import get_child_for_user
-from tongxin.registry.services import StaleEdit
 from tongxin.visits.api_contacts import SeverityField
 from tongxin.workdays.services import work_calendar
 
@@ -444,7 +444,7 @@ def problem_detail(request: Request, code: Any) -> Response:
         return _problem_response(concern)
     if not view.acts:
         raise PermissionDenied
-    version = _if_match(request)
+    version = if_match(request)
     if version is None:
         return Response(
             {"detail": _("If-Match is required: send the ETag of the version you changed.")},
@@ -452,7 +452,7 @@ def problem_detail(request: Request, code: Any) -> Response:
         )
     detail = _("The problem changed since your version; nothing was saved.")
     if version != concern.version:
-        return _stale(concern.version, referrals.problem_changes(concern, version), detail)
+        return stale_response(concern.version, referrals.problem_changes(concern, version), detail)
     data = ProblemPatchSerializer(data=request.data, partial=True)
     data.is_valid(raise_exception=True)
     given = _owner_fields(data.validated_data)
@@ -469,7 +469,7 @@ def problem_detail(request: Request, code: Any) -> Response:
             request=request._request,
         )
     except StaleEdit as exc:
-        return _stale(exc.current_version, exc.changes, detail)
+        return stale_response(exc.current_version, exc.changes, detail)
     except referrals.Conflict as exc:
         return _conflict(str(exc))
     except ValidationError as exc:

@@ -17,12 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
+from tongxin.core import periods
 from tongxin.geo.models import CODE_LENGTH, Division
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection import access
 from tongxin.protection.stats import default_period, report_stats, stats_data
 from tongxin.protection.views_stats import stats_read
-from tongxin.visits import rules as period_rules
 
 _CODE = re.compile(rf"\d{{{CODE_LENGTH}}}", re.ASCII)  # \d alone takes ６ and ٣
 
@@ -108,11 +108,11 @@ def _division(user: User, code: str) -> Division:
     return get_for_user_or_404(Division.objects.visible_to(user), code=code)
 
 
-def _period(text: str) -> period_rules.Period:
+def _period(text: str) -> periods.Period:
     if not text:
         return default_period()
     try:
-        return period_rules.parse_period(text)
+        return periods.parse_period(text)
     except ValueError as exc:
         raise ValidationError(
             {

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.utils.translation import gettext_lazy as _
 
+from tongxin.core.forms import DateInput, ModelFieldsForm
 from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.protection.forms import MultipleFileField
 from tongxin.protection.interventions import AssessmentInput
@@ -18,7 +19,6 @@ from tongxin.protection.models import (
     Intervention,
     MandatoryReport,
 )
-from tongxin.registry.forms import DateInput, ModelFieldsForm
 
 
 class ReportChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]

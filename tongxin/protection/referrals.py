@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import Department, Organisation, OrganisationKind, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
 from tongxin.audit.services import audit_denied, audit_object, audit_record
+from tongxin.core.versions import FieldChange, StaleEdit, record_changes
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     OPEN_STATUSES,
@@ -54,8 +55,6 @@ from tongxin.protection.models import (
 from tongxin.protection.selectors import PanelLine
 from tongxin.protection.services import _in_chinese, list_opened
 from tongxin.registry.models import Child
-from tongxin.registry.selectors import FieldChange, record_changes
-from tongxin.registry.services import StaleEdit
 from tongxin.workdays.rules import WorkCalendar
 from tongxin.workdays.services import work_calendar
 

@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.periods import Period, PeriodKind, format_period, periods_in
 from tongxin.geo.models import PREFIX_LENGTH, Division
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
@@ -54,7 +55,6 @@ from tongxin.protection.models import (
     ReportingInstitutionType,
     ReportStatus,
 )
-from tongxin.visits.rules import Period, PeriodKind, format_period, periods_in
 
 # --- the kind of reporting institution --------------------------------------------------------
 
@@ -341,6 +341,6 @@ def stats_data(stats: ReportStats) -> dict[str, Any]:
 
 def default_period(today: date | None = None) -> Period:
     """The year so far."""
-    from tongxin.visits.rules import period_of
+    from tongxin.core.periods import period_of
 
     return period_of(today or timezone.localdate(), PeriodKind.YEAR)

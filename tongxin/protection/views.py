@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
 from tongxin.geo.models import Division, Level
@@ -43,7 +44,6 @@ from tongxin.protection.models import (
     ReportEvent,
     ReportTask,
 )
-from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.workdays.services import reads_calendar, work_calendar

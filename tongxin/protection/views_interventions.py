@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
 from tongxin.protection import access, selectors
@@ -37,7 +38,6 @@ from tongxin.protection.models import (
     InterventionAssessment,
     InterventionDocument,
 )
-from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 
 ASSESSMENT_FIELDS = ("assessed_on", "assessor", "conclusion", "summary")

@@ -31,9 +31,11 @@ from django.views.decorators.http import require_POST
 
 from tongxin.accounts.models import Organisation, User
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
+from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
 from tongxin.core.plausible_fields import DateKind, PlausibleForm
+from tongxin.core.versions import StaleEdit
 from tongxin.protection import access, policy, referrals, rules
 from tongxin.protection.models import (
     ActionKind,
@@ -45,9 +47,7 @@ from tongxin.protection.models import (
     ReferralStatus,
     Severity,
 )
-from tongxin.registry.forms import add_errors
 from tongxin.registry.selectors import get_child_for_user
-from tongxin.registry.services import StaleEdit
 from tongxin.workdays.services import work_calendar
 
 PAGE_SIZE = 30

@@ -21,11 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from tongxin.accounts.models import Department
+from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.http import staff_view
 from tongxin.protection import policy, rules, services
 from tongxin.protection.models import Harm, RoutingVersion
-from tongxin.registry.forms import add_errors
 
 IMMINENT_LABEL = gettext_lazy("Imminent danger (any harm)")
 

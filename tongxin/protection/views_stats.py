@@ -23,16 +23,16 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_record
+from tongxin.core import periods
 from tongxin.core.charts import bar_chart
+from tongxin.core.forms import period_label, period_picker
 from tongxin.core.http import staff_view
+from tongxin.core.periods import Period
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404, in_scope
 from tongxin.protection import access
 from tongxin.protection.rules import Limit, Unit
 from tongxin.protection.stats import ReportStats, default_period, report_stats
-from tongxin.visits import rules as period_rules
-from tongxin.visits.rules import Period
-from tongxin.visits.views.compliance import _picker, period_label
 
 
 def duration_text(value: timedelta | None) -> str:
@@ -56,7 +56,7 @@ def limit_text(limit: Limit) -> str:
 
 
 def _page_url(division: str, period: Period) -> str:
-    query = urlencode({"division": division, "period": period_rules.format_period(period)})
+    query = urlencode({"division": division, "period": periods.format_period(period)})
     return f"{reverse('reports:report_stats')}?{query}"
 
 
@@ -70,7 +70,7 @@ def stats_read(*, actor: User, stats: ReportStats, request: HttpRequest | None) 
         object_code=stats.division.code,
         division_code=stats.division.code,
         request=request,
-        detail={"period": period_rules.format_period(stats.period), "total": stats.total},
+        detail={"period": periods.format_period(stats.period), "total": stats.total},
     )
 
 
@@ -86,22 +86,22 @@ def report_stats_page(request: HttpRequest) -> HttpResponse:
     period = default_period(today)
     if text:
         try:
-            period = period_rules.parse_period(text)
+            period = periods.parse_period(text)
         except ValueError:
             error = _("The period must be a month (2024-06), a quarter (2024-Q2) or a year (2024).")
     stats = report_stats(user, division, period)
     stats_read(actor=user, stats=stats, request=request)
     ancestors = [d for d in division.ancestors() if in_scope(user, d.code)]
-    next_period = period_rules.shift_period(period, 1)
+    next_period = periods.shift_period(period, 1)
     context: dict[str, Any] = {
         "stats": stats,
         "division": division,
         "ancestors": [(d.name, _page_url(d.code, period)) for d in ancestors],
-        "period_code": period_rules.format_period(period),
+        "period_code": periods.format_period(period),
         "period_label": period_label(period),
         "period_error": error,
-        "picker": _picker(today, period),
-        "previous_url": _page_url(division.code, period_rules.shift_period(period, -1)),
+        "picker": period_picker(today, period),
+        "previous_url": _page_url(division.code, periods.shift_period(period, -1)),
         "next_url": _page_url(division.code, next_period) if next_period.start <= today else "",
         "division_rows": [
             (b, _page_url(b.code, period) if b.code and b.code != division.code else "")
@@ -114,11 +114,11 @@ def report_stats_page(request: HttpRequest) -> HttpResponse:
         "chart": bar_chart(
             chart_id="stats-month-chart",
             title=_("Reports by month"),
-            categories=[period_label(period_rules.parse_period(b.key)) for b in stats.by_month],
+            categories=[period_label(periods.parse_period(b.key)) for b in stats.by_month],
             series=[(_("Reports"), [b.count for b in stats.by_month])],
         ),
         "api_url": f"{reverse('api:report_stats')}?"
-        + urlencode({"division": division.code, "period": period_rules.format_period(period)}),
+        + urlencode({"division": division.code, "period": periods.format_period(period)}),
     }
     response = render(request, "protection/stats.html", context, status=400 if error else 200)
     add_never_cache_headers(response)

@@ -6,14 +6,12 @@ system overwrites an edit it has not seen."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
@@ -22,6 +20,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
+from tongxin.core.api import (
+    IF_MATCH,
+    NOT_FOUND,
+    StaleSerializer,
+    precondition,
+    stale_response,
+    tagged,
+)
 from tongxin.core.plausible_fields import (
     BORN_ON,
     DateKind,
@@ -29,6 +35,7 @@ from tongxin.core.plausible_fields import (
     PlausibleDateField,
     date_error,
 )
+from tongxin.core.versions import FieldChange, StaleEdit, record_changes_since, record_version
 from tongxin.registry import services
 from tongxin.registry.api import CategoryOutSerializer
 from tongxin.registry.models import (
@@ -46,14 +53,7 @@ from tongxin.registry.models import (
     ParentStatus,
     SchoolStage,
 )
-from tongxin.registry.selectors import (
-    FieldChange,
-    child_changes,
-    get_child_for_user,
-    masked_id,
-    record_changes_since,
-    record_version,
-)
+from tongxin.registry.selectors import child_changes, get_child_for_user, masked_id
 
 
 class DivisionRefSerializer(serializers.Serializer[Any]):
@@ -177,23 +177,6 @@ class ChildPatchSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class FieldChangeSerializer(serializers.Serializer[Any]):
-    at = serializers.DateTimeField()
-    by = serializers.CharField()
-    record = serializers.CharField()
-    field = serializers.CharField()
-    # A declared field (DRF takes it off the class), not the Field.label it shadows for mypy.
-    label = serializers.CharField()  # type: ignore[assignment]
-    old = serializers.CharField()
-    new = serializers.CharField()
-
-
-class StaleSerializer(serializers.Serializer[Any]):
-    detail = serializers.CharField()
-    current_version = serializers.IntegerField()
-    changes = FieldChangeSerializer(many=True, help_text="what changed after your version")
-
-
 class PatchResultSerializer(ChildFileSerializer):
     warnings = serializers.ListField(
         child=serializers.CharField(), help_text="ID number warnings (soft, not blocking)"
@@ -244,52 +227,13 @@ def file_data(child: Child) -> dict[str, Any]:
     return data
 
 
-# ASCII digits only, and few of them: int() of thousands of digits raises (a 500 before).
-_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,18})"?\s*$', re.ASCII)
-
-
-def _if_match(request: Request) -> int | None:
-    """The version named in If-Match, or None when the header is missing; -1 when it names
-    no version of ours (``*`` or garbage), which never matches."""
-    header = request.headers.get("If-Match")
-    if header is None or not header.strip():
-        return None
-    found = _ETAG.match(header)
-    return int(found.group(1)) if found else -1
-
-
-def _changes(changes: list[FieldChange]) -> list[dict[str, Any]]:
-    return [c.__dict__ for c in changes]
-
-
-def _stale(current: int, changes: list[FieldChange], detail: str | None = None) -> Response:
-    body = StaleSerializer(
-        {
-            "detail": detail or _("The file changed since your version; nothing was saved."),
-            "current_version": current,
-            "changes": _changes(changes),
-        }
-    ).data
-    response = Response(body, status=status.HTTP_412_PRECONDITION_FAILED)
-    response["ETag"] = f'"{current}"'
-    return response
-
-
-def _tagged(body: Any, version: int, code: int = status.HTTP_200_OK) -> Response:
-    """An answer about one record, tagged with its version; personal data, kept nowhere."""
-    response = Response(body, status=code)
-    response["ETag"] = f'"{version}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _file_response(child: Child, *, warnings: tuple[str, ...] | None = None) -> Response:
     data = file_data(child)
     if warnings is None:
         body = ChildFileSerializer(data).data
     else:
         body = PatchResultSerializer({**data, "warnings": list(warnings)}).data
-    return _tagged(body, child.version)
+    return tagged(body, child.version)
 
 
 def _caller(request: Request) -> User:
@@ -303,22 +247,6 @@ def _caller(request: Request) -> User:
         if not user.keeps_child_files:
             raise NotFound
     return user
-
-
-def _precondition(
-    request: Request, current: int, changes_since: Callable[[int], list[FieldChange]]
-) -> Response | int:
-    """The version If-Match names when it is the current one; else the 428 or 412 answer
-    (``changes_since(version)`` lists what changed after an older version)."""
-    version = _if_match(request)
-    if version is None:
-        return Response(
-            {"detail": _("If-Match is required: send the ETag of the version you changed.")},
-            status=status.HTTP_428_PRECONDITION_REQUIRED,
-        )
-    if version != current:
-        return _stale(current, changes_since(version) if 0 < version < current else [])
-    return version
 
 
 def _errors(exc: ValidationError) -> Response:
@@ -340,28 +268,20 @@ def _patch(
     name the ``current`` version (428, 412); the fields sent are validated (400), then
     ``save(fields, version)`` saves and answers. Someone saving first in between: 412 with
     ``stale_detail``; a service's ValidationError: 400."""
-    checked = _precondition(request, current, changes_since)
+    checked = precondition(request, current, changes_since)
     if isinstance(checked, Response):
         return checked
     data = serializer_class(data=request.data, partial=True, context=context or {})
     data.is_valid(raise_exception=True)
     try:
         return save(dict(data.validated_data), checked)
-    except services.StaleEdit as exc:
-        return _stale(exc.current_version, exc.changes, stale_detail)
+    except StaleEdit as exc:
+        return stale_response(exc.current_version, exc.changes, stale_detail)
     except ValidationError as exc:
         return _errors(exc)
 
 
-NOT_FOUND = OpenApiResponse(description="No such child, or not in your area (the same answer).")
 READ_ONLY = OpenApiResponse(description="Your role may read files but not change them.")
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag of the version your change is based on, e.g. `"3"`.',
-)
 SEND_CHANGES = (
     "Send only the fields that change, with `If-Match` naming the version the change is based on"
 )
@@ -464,7 +384,7 @@ def child_detail(request: Request, public_id: Any) -> Response:
 # --- the parents and their spells of work away -----------------------------------------------
 #
 # A parent and a spell have no version column: their version is the id of their latest history
-# entry (``selectors.record_version``, which every write makes, the ledger import's too), sent
+# entry (``versions.record_version``, which every write makes, the ledger import's too), sent
 # as the ETag like the file's version. The same rules: 428 without If-Match, 412 when stale.
 
 
@@ -572,13 +492,13 @@ def _parent_response(parent: Parent) -> Response:
         "capacity_note": parent.capacity_note,
         "migrations": list(parent.migrations.all()),
     }
-    return _tagged(ParentDetailSerializer(data).data, version)
+    return tagged(ParentDetailSerializer(data).data, version)
 
 
 def _spell_response(spell: Migration, code: int = status.HTTP_200_OK) -> Response:
     version = record_version(Migration, spell.pk)
     spell.version = version  # type: ignore[attr-defined]  # for the serializer
-    return _tagged(MigrationDetailSerializer(spell).data, version, code)
+    return tagged(MigrationDetailSerializer(spell).data, version, code)
 
 
 @extend_schema(

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
-from tongxin.api_paging import api_page
+from tongxin.core.paging import api_page
 from tongxin.registry.api import CategoryCodeField
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment, Gender
 from tongxin.registry.selectors import (

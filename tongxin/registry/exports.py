@@ -9,27 +9,24 @@ children the filters match.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any
+from typing import IO
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_record
+from tongxin.core.xlsx import ExportedFile, text_cell
 from tongxin.lib import crypto, idcard
 from tongxin.registry import rules
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import ChildFilters, age_on, children_for_list
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_TITLE = "儿童名单"
 HEADERS = (
     "档案编号",
@@ -52,29 +49,11 @@ HEADERS = (
     "登记日期",
 )
 COLUMN_WIDTHS = (38, 10, 6, 8, 12, 6, 22, 14, 14, 12, 10, 20, 8, 30, 12, 10, 10, 12)
-# A spreadsheet would run a cell starting with these as a formula (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@")
 _CHUNK = 2000
-
-
-@dataclass(frozen=True)
-class ExportedFile:
-    file: IO[bytes]
-    filename: str
-    rows: int
 
 
 def _yes_no(value: bool) -> str:
     return "是" if value else "否"
-
-
-def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
-    """Text typed by people goes in as text, never as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def _id_number(child: Child, full_ids: bool) -> str:
@@ -107,9 +86,9 @@ def write_children(
             sheet.append(
                 [
                     str(c.public_id),
-                    _cell(sheet, c.name),
+                    text_cell(sheet, c.name),
                     c.get_gender_display(),
-                    _cell(sheet, c.ethnicity),
+                    text_cell(sheet, c.ethnicity),
                     c.birth_date,
                     age_on(c.birth_date, today),
                     _id_number(c, full_ids),
@@ -117,8 +96,8 @@ def write_children(
                     village.name,
                     c.get_school_stage_display(),
                     c.get_enrolment_display(),
-                    _cell(sheet, c.school),
-                    _cell(sheet, c.grade),
+                    text_cell(sheet, c.school),
+                    text_cell(sheet, c.grade),
                     categories,
                     _yes_no(c.left_behind),
                     _yes_no(c.in_difficulty),

@@ -5,16 +5,15 @@ labels and choices have one source."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Model
-from django.forms.models import fields_for_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
+from tongxin.core.forms import DateInput, ModelFieldsForm, SecretInput, VersionMixin
 from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.geo.models import Division, Level
 from tongxin.lib import plausible
@@ -34,25 +33,6 @@ from tongxin.registry.services import CHILD_FORM_FIELDS as CHILD_FORM_FIELDS
 from tongxin.registry.services import HOUSEHOLD_FORM_FIELDS as HOUSEHOLD_FORM_FIELDS
 
 
-class DateInput(forms.DateInput):
-    """The browser's date picker (ISO value), usable on a phone."""
-
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class SecretInput(forms.TextInput):
-    """The input of a full ID number. It shows back only what the user typed, when the form is
-    refused (18 characters are not retyped on a phone): the forms never fill it from the file,
-    it is sent by POST only (never in an address), and the browser neither suggests nor keeps
-    it."""
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
-
-
 def _id_number_field(help_text: Any, label: Any = None) -> forms.CharField:
     return forms.CharField(
         label=label or _("ID number"),
@@ -61,46 +41,6 @@ def _id_number_field(help_text: Any, label: Any = None) -> forms.CharField:
         help_text=help_text,
         widget=SecretInput(),
     )
-
-
-def add_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, else on the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-class ModelFieldsForm(PlausibleForm):
-    """A form whose fields are the named model fields (labels, choices, lengths from the
-    model), in front of the fields the subclass declares; its dates and person names are
-    checked by ``lib.plausible`` (``plausible_dates``, ``person_names``)."""
-
-    model: ClassVar[type[Model]]
-    model_fields: ClassVar[tuple[str, ...]]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        dates: dict[str, forms.Widget | type[forms.Widget]] = {
-            name: DateInput()
-            for name in self.model_fields
-            if self.model._meta.get_field(name).get_internal_type() == "DateField"
-        }
-        generated = fields_for_model(self.model, fields=self.model_fields, widgets=dates)
-        self.fields = {**generated, **self.fields}
-        if self.field_order:
-            self.order_fields(self.field_order)
-
-    def model_values(self) -> dict[str, Any]:
-        """The cleaned values of the model fields, as the services take them."""
-        return {name: self.cleaned_data[name] for name in self.model_fields}
-
-
-class VersionMixin(forms.Form):
-    """The version the edit is based on: an edit of an older version is refused."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
 class ChildFactsForm(ModelFieldsForm):
@@ -183,7 +123,7 @@ class NewHouseholdForm(forms.Form):
 
 class ParentForm(ModelFieldsForm):
     """The father's or mother's record. ``token`` is the version of the stored record the edit
-    was based on (``selectors.record_version``): an edit of an older one is refused."""
+    was based on (``core.versions.record_version``): an edit of an older one is refused."""
 
     model = Parent
     model_fields = ("name", "birth_date", "phone", "status", "capacity", "capacity_note")

@@ -52,8 +52,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import lru_cache
 from typing import NamedTuple
+
+from tongxin.core.dates import add_months, birthday, cn_date
 
 
 class ParentStatus(StrEnum):
@@ -137,7 +138,6 @@ _AWAY = frozenset({Destination.OUT_OF_COUNTY, Destination.OUT_OF_PROVINCE})
 _GONE = frozenset(
     {ParentStatus.DECEASED, ParentStatus.DECLARED_DEAD, ParentStatus.DECLARED_MISSING}
 )
-_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,38 +232,12 @@ class FactsVersion(NamedTuple):
 # Dates
 
 
-def add_months(day: date, months: int) -> date:
-    """``day`` plus calendar months; a day the target month lacks becomes its last day."""
-    years, month0 = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month0 + 1
-    if day.day <= 28:
-        return date(year, month, day.day)
-    last = _DAYS_IN_MONTH[month0]
-    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
-        last = 29
-    return date(year, month, min(day.day, last))
-
-
-def birthday(birth_date: date, age: int) -> date:
-    """The day the child turns ``age``: 1 March in a common year for a child born on 29 Feb."""
-    try:
-        return birth_date.replace(year=birth_date.year + age)
-    except ValueError:
-        return date(birth_date.year + age, 3, 1)
-
-
 def absence_mark(spell: MigrationSpell, months: int) -> date:
     """The first day the spell counts as a long absence (its end aside)."""
     if spell.left_on is None:
         assert spell.known_since is not None  # enforced by MigrationSpell
         return spell.known_since
     return add_months(spell.left_on, months)
-
-
-@lru_cache(maxsize=65536)  # a county's children share a few thousand birth and departure dates
-def cn_date(day: date) -> str:
-    """``2024年1月10日``."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 # Classification

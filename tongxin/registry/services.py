@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_denied, audit_object, audit_record
+from tongxin.core.versions import StaleEdit, record_changes_since, record_version
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import check_writer, in_scope
 from tongxin.lib import crypto, idcard, plausible
@@ -33,24 +34,12 @@ from tongxin.registry.models import (
     ParentRole,
 )
 from tongxin.registry.selectors import (
-    FieldChange,
     child_changes,
     current_facts,
     facts_timeline,
     household_changes,
     parent_facts,
-    record_changes_since,
-    record_version,
 )
-
-
-class StaleEdit(Exception):
-    """The edit was based on an older version: someone else saved in between."""
-
-    def __init__(self, current_version: int, changes: list[FieldChange]) -> None:
-        super().__init__("stale edit")
-        self.current_version = current_version
-        self.changes = changes
 
 
 class DuplicateIdNumber(Exception):

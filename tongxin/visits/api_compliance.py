@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
+from tongxin.core import periods
 from tongxin.geo.models import CODE_LENGTH, Division
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.visits import rules
@@ -122,7 +123,7 @@ def _figures(report: ComplianceReport, ob: Obligation) -> dict[str, Any]:
         "counted": result.total.counted,
         "met": result.total.met,
         "periods": [
-            {"period": rules.format_period(p.period), "counted": p.counted, "met": p.met}
+            {"period": periods.format_period(p.period), "counted": p.counted, "met": p.met}
             for p in result.by_period
         ],
         "divisions": [
@@ -151,11 +152,11 @@ def _division(user: User, code: str) -> Division:
     return get_for_user_or_404(Division.objects.visible_to(user), code=code)
 
 
-def _period(text: str) -> rules.Period:
+def _period(text: str) -> periods.Period:
     if not text:
         raise ValidationError({"period": [_("Give the period: 2024-06, 2024-Q2 or 2024.")]})
     try:
-        return rules.parse_period(text)
+        return periods.parse_period(text)
     except ValueError as exc:
         raise ValidationError(
             {
@@ -227,7 +228,7 @@ def compliance(request: Request) -> Response:
             {
                 "division": division.code,
                 "name": division.name,
-                "period": rules.format_period(period),
+                "period": periods.format_period(period),
                 "start": period.start,
                 "end": period.end,
                 "as_of": today,

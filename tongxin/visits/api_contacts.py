@@ -31,15 +31,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
-from tongxin.api_paging import api_page
+from tongxin.core.api import IF_MATCH, FieldChangeSerializer, if_match
 from tongxin.core.http import signed_in_user as _actor
+from tongxin.core.paging import api_page
+from tongxin.core.versions import FieldChange, StaleEdit, record_changes
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern, Severity
 from tongxin.registry import services as registry_services
-from tongxin.registry.api_file import IF_MATCH, FieldChangeSerializer, _if_match
 from tongxin.registry.models import Child
-from tongxin.registry.selectors import FieldChange, get_child_for_user, record_changes
-from tongxin.registry.services import StaleEdit
+from tongxin.registry.selectors import get_child_for_user
 from tongxin.visits import services
 from tongxin.visits.models import (
     CHECKLIST,
@@ -573,7 +573,7 @@ def contact_detail(request: Request, public_id: Any) -> Response:
             },
             status=status.HTTP_409_CONFLICT,
         )
-    version = _if_match(request)
+    version = if_match(request)
     if version is None:
         return Response(
             {"detail": _("If-Match is required: send the ETag of the version you changed.")},

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
-from tongxin.api_paging import api_page
+from tongxin.core.paging import api_page
 from tongxin.geo.models import Division
 from tongxin.geo.scope import in_scope
 from tongxin.lib.params import QueryParams

@@ -53,13 +53,14 @@ from openpyxl import Workbook
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.services import audit_record
+from tongxin.core.periods import Period, format_period
+from tongxin.core.xlsx import FORMULA_START, ExportedFile
 from tongxin.geo.models import PREFIX_LENGTH, Division, Level
-from tongxin.registry.exports import ExportedFile
 from tongxin.registry.models import CategorySpan, Child, ChildStatus, Household
 from tongxin.visits import rules
 from tongxin.visits.models import ContactCredit, policy_versions
 from tongxin.visits.risk import level_on_sql
-from tongxin.visits.rules import OBLIGATIONS, Obligation, Period, PeriodCount
+from tongxin.visits.rules import OBLIGATIONS, Obligation, PeriodCount
 
 # The per-child obligations, then the per-household one: the order every report shows.
 CHILD_UNIT_OBLIGATIONS = (Obligation.MONTHLY_CONTACT, Obligation.QUARTERLY_HOME_VISIT)
@@ -631,12 +632,10 @@ ROLE_HEADERS: dict[str, str] = {
     Role.VILLAGE_DIRECTOR: "儿童主任",
     Role.TOWN_SUPERVISOR: "儿童督导员",
 }
-# A spreadsheet would run a cell starting with these as a formula.
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def _text(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
+    return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
 def _figure_cells(
@@ -666,7 +665,7 @@ def write_report(report: ComplianceReport, out: IO[bytes]) -> int:
         )
     ]
     summary = book.create_sheet("汇总")
-    summary.append([f"{report.division.name} 履职统计 {rules.format_period(report.period)}"])
+    summary.append([f"{report.division.name} 履职统计 {format_period(report.period)}"])
     if report.as_of is not None:
         summary.append([f"统计截至 {report.as_of.isoformat()}"])
     summary.append(["区划代码", "区划名称", *figure_headers])
@@ -735,7 +734,7 @@ def write_report(report: ComplianceReport, out: IO[bytes]) -> int:
                     miss.village,
                     _text(report.village_names.get(miss.village, "")),
                     str(miss.household),
-                    "、".join(rules.format_period(p) for p in miss.missed),
+                    "、".join(format_period(p) for p in miss.missed),
                     RISK_HEADERS[miss.risk],
                 ]
             )
@@ -766,10 +765,10 @@ def compliance_export(
                 object_code=division.code,
                 division_code=division.code,
                 request=request,
-                detail={"rows": rows, "period": rules.format_period(period)},
+                detail={"rows": rows, "period": format_period(period)},
             )
     except BaseException:
         out.close()
         raise
-    filename = f"compliance-{division.code}-{rules.format_period(period)}.xlsx"
+    filename = f"compliance-{division.code}-{format_period(period)}.xlsx"
     return ExportedFile(file=out, filename=filename, rows=rows)

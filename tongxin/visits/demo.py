@@ -17,9 +17,9 @@ from django.db import transaction
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core import periods
 from tongxin.geo.models import Division, Level
 from tongxin.registry.models import Child, ChildStatus
-from tongxin.visits import rules
 from tongxin.visits.models import Check, Contact, ContactCredit, ContactKind
 from tongxin.visits.risk import risk_refresh_all
 
@@ -47,7 +47,7 @@ def _worker(division: Division, role: str) -> User:
     return user
 
 
-def _day_in(period: rules.Period, rng: random.Random, until: date) -> date | None:
+def _day_in(period: periods.Period, rng: random.Random, until: date) -> date | None:
     last = min(period.end, until)
     if last < period.start:
         return None
@@ -68,7 +68,7 @@ def contacts_generate(*, county: str, as_of: date, seed: int) -> int:
         by_household[child.household_id].append(child)
     directors: dict[str, User] = {}
     supervisors: dict[str, User] = {}
-    start = rules.shift_period(rules.period_of(as_of, rules.PeriodKind.MONTH), -MONTHS_BACK)
+    start = periods.shift_period(periods.period_of(as_of, periods.PeriodKind.MONTH), -MONTHS_BACK)
     contacts: list[Contact] = []
     credits: list[list[Child]] = []
 
@@ -123,10 +123,10 @@ def contacts_generate(*, county: str, as_of: date, seed: int) -> int:
                     day = _day_in(month, rng, as_of)
                     if day and day >= registered:
                         add(members, director, ContactKind.HOME_VISIT, day)
-            month = rules.shift_period(month, 1)
+            month = periods.shift_period(month, 1)
         for year in (as_of.year - 1, as_of.year):
             if rng.random() < P_YEARLY:
-                period = rules.period_of(date(year, 1, 1), rules.PeriodKind.YEAR)
+                period = periods.period_of(date(year, 1, 1), periods.PeriodKind.YEAR)
                 day = _day_in(period, rng, as_of)
                 if day and day >= registered:
                     add(members, supervisor, ContactKind.PHONE, day)

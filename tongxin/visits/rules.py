@@ -105,16 +105,22 @@ Risk history (``RiskHistory``, ``record_level``, ``timeline``)
 
 from __future__ import annotations
 
-import calendar
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import NamedTuple
 
-from tongxin.registry.rules import add_months, cn_date
+from tongxin.core.dates import add_months, cn_date
+from tongxin.core.periods import (
+    PERIOD_RANK,
+    Period,
+    PeriodKind,
+    period_at,
+    period_index,
+    period_of,
+    periods_in,
+)
 
 # --- vocabulary ------------------------------------------------------------------------------
 
@@ -135,12 +141,6 @@ class ContactKind(StrEnum):
     HOME_VISIT = "home_visit"  # 入户走访
     SCHOOL_VISIT = "school_visit"
     OTHER = "other"
-
-
-class PeriodKind(StrEnum):
-    MONTH = "month"
-    QUARTER = "quarter"
-    YEAR = "year"
 
 
 class Status(StrEnum):
@@ -174,96 +174,6 @@ OBLIGATIONS: dict[Obligation, ObligationSpec] = {
 CHILD_OBLIGATIONS = (Obligation.MONTHLY_CONTACT, Obligation.QUARTERLY_HOME_VISIT)
 
 _URGENCY = {Status.OVERDUE: 0, Status.DUE_SOON: 1, Status.DUE: 2, Status.DONE: 3}
-_PERIOD_RANK = {PeriodKind.MONTH: 0, PeriodKind.QUARTER: 1, PeriodKind.YEAR: 2}
-
-
-# --- periods ---------------------------------------------------------------------------------
-
-
-class Period(NamedTuple):
-    """A calendar month, quarter or year; ``end`` is its last day."""
-
-    start: date
-    end: date
-    kind: PeriodKind
-
-    def __str__(self) -> str:
-        return format_period(self)
-
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-
-def _index(day: date, kind: PeriodKind) -> int:
-    """Periods of one kind numbered consecutively (month and quarter counts since year 0)."""
-    if kind is PeriodKind.MONTH:
-        return day.year * 12 + day.month - 1
-    if kind is PeriodKind.QUARTER:
-        return day.year * 4 + (day.month - 1) // 3
-    return day.year
-
-
-@lru_cache(maxsize=4096)
-def _period_at(index: int, kind: PeriodKind) -> Period:
-    if kind is PeriodKind.MONTH:
-        year, month0 = divmod(index, 12)
-        first, last = month0 + 1, month0 + 1
-    elif kind is PeriodKind.QUARTER:
-        year, quarter0 = divmod(index, 4)
-        first, last = 3 * quarter0 + 1, 3 * quarter0 + 3
-    else:
-        year, first, last = index, 1, 12
-    return Period(date(year, first, 1), date(year, last, calendar.monthrange(year, last)[1]), kind)
-
-
-def period_of(day: date, kind: PeriodKind | str) -> Period:
-    """The calendar period of ``kind`` that contains ``day``."""
-    kind = PeriodKind(kind)
-    return _period_at(_index(day, kind), kind)
-
-
-def shift_period(period: Period, by: int) -> Period:
-    """The period ``by`` periods later (earlier when negative)."""
-    return _period_at(_index(period.start, period.kind) + by, period.kind)
-
-
-def periods_in(period: Period, kind: PeriodKind | str) -> tuple[Period, ...]:
-    """The periods of ``kind`` that make up ``period`` (``kind`` no longer than it)."""
-    kind = PeriodKind(kind)
-    if _PERIOD_RANK[kind] > _PERIOD_RANK[period.kind]:
-        raise ValueError(f"a {period.kind} is not made of {kind}s")
-    first, last = _index(period.start, kind), _index(period.end, kind)
-    return tuple(_period_at(i, kind) for i in range(first, last + 1))
-
-
-_PERIOD_RE = re.compile(r"(\d{4})(?:-(?:(\d{2})|Q([1-4])))?", re.ASCII)  # \d alone takes ２０２４
-
-
-def parse_period(text: str) -> Period:
-    """``2024-06`` (month), ``2024-Q2`` (quarter) or ``2024`` (year); ValueError otherwise."""
-    match = _PERIOD_RE.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(f"not a period (2024-06, 2024-Q2 or 2024): {text!r}")
-    year = int(match[1])
-    if year < 1:
-        raise ValueError(f"not a period: {text!r}")
-    if match[2] is not None:
-        month = int(match[2])
-        if not 1 <= month <= 12:
-            raise ValueError(f"not a month: {text!r}")
-        return period_of(date(year, month, 1), PeriodKind.MONTH)
-    if match[3] is not None:
-        return period_of(date(year, 3 * int(match[3]) - 2, 1), PeriodKind.QUARTER)
-    return period_of(date(year, 1, 1), PeriodKind.YEAR)
-
-
-def format_period(period: Period) -> str:
-    year = period.start.year
-    if period.kind is PeriodKind.MONTH:
-        return f"{year:04d}-{period.start.month:02d}"
-    if period.kind is PeriodKind.QUARTER:
-        return f"{year:04d}-Q{(period.start.month - 1) // 3 + 1}"
-    return f"{year:04d}"
 
 
 # --- policy ----------------------------------------------------------------------------------
@@ -472,8 +382,8 @@ def _calendar(
     policies: Sequence[CadencePolicy],
 ) -> Line | None:
     kind = OBLIGATIONS[obligation].period
-    current_index = _index(as_of, kind)
-    current = _period_at(current_index, kind)
+    current_index = period_index(as_of, kind)
+    current = period_at(current_index, kind)
     if not policy_on(policies, current.start).applies(obligation):
         return None
     counted = window.counts(current.start, as_of)
@@ -487,7 +397,7 @@ def _calendar(
     else:
         # In scope today but not counted: registered after the period began. The first counted
         # period is the next one.
-        following = _period_at(current_index + 1, kind)
+        following = period_at(current_index + 1, kind)
         if not policy_on(policies, following.start).applies(obligation):
             return None
         due = following.end
@@ -506,13 +416,13 @@ def _first_missed(
     """The first counted period that ended before the current one and began after ``last``
     (each such period is unmet, and nothing qualifying has happened since it began)."""
     registered_on = window.registered_on
-    index = _index(registered_on, kind)
-    if _period_at(index, kind).start < registered_on:
+    index = period_index(registered_on, kind)
+    if period_at(index, kind).start < registered_on:
         index += 1
     if last is not None:
-        index = max(index, _index(last, kind) + 1)
+        index = max(index, period_index(last, kind) + 1)
     while index < current_index:
-        period = _period_at(index, kind)
+        period = period_at(index, kind)
         if window.counts(period.start, period.end) and policy_on(policies, period.start).applies(
             obligation
         ):
@@ -657,7 +567,7 @@ def judged_periods(
     """The obligation periods a report on ``period`` judges, each with the day it is judged on
     (its last day, or ``as_of``, or the report's end for a longer obligation period)."""
     kind = OBLIGATIONS[obligation].period
-    if _PERIOD_RANK[kind] > _PERIOD_RANK[period.kind]:
+    if PERIOD_RANK[kind] > PERIOD_RANK[period.kind]:
         candidates = [(period_of(period.start, kind), period.end)]
     else:
         candidates = [(sub, sub.end) for sub in periods_in(period, kind)]

@@ -17,13 +17,12 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.services import audit_object, audit_record
+from tongxin.core.versions import StaleEdit, record_changes
 from tongxin.geo.scope import check_writer, in_scope
 from tongxin.lib.plausible import event_date_error
 from tongxin.protection import services as protection
 from tongxin.protection.models import Concern, ConcernCategory, Severity
 from tongxin.registry.models import Child, ChildStatus, Household
-from tongxin.registry.selectors import record_changes
-from tongxin.registry.services import StaleEdit
 from tongxin.visits import rules
 from tongxin.visits.models import (
     CHECKLIST_FIELDS,

@@ -53,6 +53,7 @@ from django.db import connection
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core import periods
 from tongxin.geo.models import PREFIX_LENGTH, Division, Level
 from tongxin.geo.scope import scope_prefix
 from tongxin.registry.models import CategorySpan, Child, ChildStatus, Household
@@ -60,7 +61,7 @@ from tongxin.visits import rules
 from tongxin.visits.models import CadencePolicyVersion, ContactCredit, policy_versions
 from tongxin.visits.risk import level_on_sql
 
-Obligation, Status, PeriodKind = rules.Obligation, rules.Status, rules.PeriodKind
+Obligation, Status, PeriodKind = rules.Obligation, rules.Status, periods.PeriodKind
 
 # Roles with a worklist of their own, and the county roles that look at one read-only.
 OWN_WORKLIST_ROLES = frozenset({Role.VILLAGE_DIRECTOR, Role.TOWN_SUPERVISOR})
@@ -237,7 +238,7 @@ def escalations(user: User, as_of: date) -> list[WorkLine]:
 # --- periods ----------------------------------------------------------------------------------
 
 
-def period_index(day: date, kind: rules.PeriodKind) -> int:
+def period_index(day: date, kind: periods.PeriodKind) -> int:
     """Periods of one kind numbered consecutively (as the SQL numbers them)."""
     if kind is PeriodKind.MONTH:
         return day.year * 12 + day.month - 1
@@ -246,20 +247,20 @@ def period_index(day: date, kind: rules.PeriodKind) -> int:
     return day.year
 
 
-def first_index_from(day: date, kind: rules.PeriodKind) -> int:
+def first_index_from(day: date, kind: periods.PeriodKind) -> int:
     """The number of the first period that starts on or after ``day``."""
     index = period_index(day, kind)
-    return index if rules.period_of(day, kind).start == day else index + 1
+    return index if periods.period_of(day, kind).start == day else index + 1
 
 
-def period_at(index: int, kind: rules.PeriodKind) -> rules.Period:
+def period_at(index: int, kind: periods.PeriodKind) -> periods.Period:
     if kind is PeriodKind.MONTH:
         year, month0 = divmod(index, 12)
-        return rules.period_of(date(year, month0 + 1, 1), kind)
+        return periods.period_of(date(year, month0 + 1, 1), kind)
     if kind is PeriodKind.QUARTER:
         year, quarter0 = divmod(index, 4)
-        return rules.period_of(date(year, 3 * quarter0 + 1, 1), kind)
-    return rules.period_of(date(index, 1, 1), kind)
+        return periods.period_of(date(year, 3 * quarter0 + 1, 1), kind)
+    return periods.period_of(date(index, 1, 1), kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,11 +268,11 @@ class _Calendar:
     """What a calendar obligation looks like on ``as_of``, the same for every child."""
 
     obligation: rules.Obligation
-    kind: rules.PeriodKind
-    current: rules.Period
+    kind: periods.PeriodKind
+    current: periods.Period
     current_index: int
     applies: bool  # the obligation is on for the current period
-    following: rules.Period
+    following: periods.Period
     applies_following: bool
     # The runs of periods before the current one with the obligation on: [first, stop).
     runs: tuple[tuple[int, int], ...]
@@ -371,7 +372,7 @@ class _Sql:
             f"CAST(substr({col}, 9, 2) AS INTEGER)",
         )
 
-    def index(self, col: str, kind: rules.PeriodKind) -> str:
+    def index(self, col: str, kind: periods.PeriodKind) -> str:
         year, month, _day = self.parts(col)
         if kind is PeriodKind.MONTH:
             return f"({year} * 12 + {month} - 1)"
@@ -379,7 +380,7 @@ class _Sql:
             return f"({year} * 4 + ({month} - 1) / 3)"
         return f"({year})"
 
-    def first_index_from(self, col: str, kind: rules.PeriodKind) -> str:
+    def first_index_from(self, col: str, kind: periods.PeriodKind) -> str:
         _year, month, day = self.parts(col)
         starts = {
             PeriodKind.MONTH: f"{day} = 1",

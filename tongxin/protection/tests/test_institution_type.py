@@ -21,13 +21,13 @@ from django.utils import timezone, translation
 
 from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
+from tongxin.core.periods import parse_period
 from tongxin.geo.models import Division
 from tongxin.protection import services
 from tongxin.protection.models import MandatoryReport
 from tongxin.protection.stats import report_stats
 from tongxin.protection.tests.conftest import CHILD_NAME, FACTS, file_report
 from tongxin.testing import Actors, api_client, web_client
-from tongxin.visits.rules import parse_period
 
 backfill_migration = importlib.import_module(
     "tongxin.protection.migrations.0007_report_institution_type"

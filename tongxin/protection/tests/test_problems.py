@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from tongxin.accounts.models import Organisation
 from tongxin.audit.models import AuditEvent
+from tongxin.core.versions import StaleEdit
 from tongxin.protection import referrals, rules
 from tongxin.protection.models import ActionKind, Concern, ConcernAction
 from tongxin.protection.tests.conftest import file_report
 from tongxin.registry.models import Child
-from tongxin.registry.services import StaleEdit
 from tongxin.testing import Actors, api_client, web_client
 from tongxin.visits.models import ChildRisk, Notification
 

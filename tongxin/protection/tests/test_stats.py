@@ -13,13 +13,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tongxin.core.periods import parse_period
 from tongxin.geo.models import Division
 from tongxin.protection import rules, services
 from tongxin.protection.models import MandatoryReport
 from tongxin.protection.stats import ReportStats, median, report_stats
 from tongxin.protection.tests.conftest import file_report
 from tongxin.testing import Actors
-from tongxin.visits.rules import parse_period
 from tongxin.workdays.services import work_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tongxin.audit.models import AuditEvent
+from tongxin.core.versions import ID_CHANGED, record_version
 from tongxin.lib import crypto, idcard
 from tongxin.registry import agreements, services
 from tongxin.registry.forms import HOUSEHOLD_FORM_FIELDS
 from tongxin.registry.models import CareAgreement, Child, Household
-from tongxin.registry.selectors import ID_CHANGED, household_changes, record_version
+from tongxin.registry.selectors import household_changes
 from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors, api_client, web_client
 

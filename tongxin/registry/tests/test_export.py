@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from tongxin.audit.models import AuditEvent
+from tongxin.core.xlsx import XLSX_CONTENT_TYPE
 from tongxin.lib import idcard
 from tongxin.registry import exports
 from tongxin.registry.models import Child
@@ -39,7 +40,7 @@ def download(actors: Actors, who: str, **params: Any) -> list[list[Any]]:
     """The sheet's rows (header first) as the user downloads it."""
     response = web_client(getattr(actors, who)).get(URL, params)
     assert response.status_code == 200
-    assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "attachment" in response["Content-Disposition"]
     content = body(response)
     book = load_workbook(io.BytesIO(content), read_only=True)

@@ -11,10 +11,10 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from tongxin.core.versions import StaleEdit, record_version
 from tongxin.lib import idcard
 from tongxin.registry import services
 from tongxin.registry.models import Child, Migration, Parent
-from tongxin.registry.selectors import record_version
 from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors, api_client
 
@@ -42,7 +42,7 @@ def test_it_refuses_a_stale_parent_edit_and_says_what_changed(actors: Actors, ch
         fields={"phone": "13900000001"},
         version=seen,
     )
-    with pytest.raises(services.StaleEdit) as caught:
+    with pytest.raises(StaleEdit) as caught:
         services.parent_save(
             actor=actors.village_director,
             household=father.household,
@@ -65,7 +65,7 @@ def test_it_refuses_to_record_a_parent_someone_recorded_meanwhile(actors: Actors
     services.parent_save(
         actor=actors.town_supervisor, household=household, role="father", fields={}, version=0
     )
-    with pytest.raises(services.StaleEdit):
+    with pytest.raises(StaleEdit):
         services.parent_save(
             actor=actors.village_director,
             household=household,
@@ -86,7 +86,7 @@ def test_it_refuses_a_stale_spell_edit_and_says_what_changed(actors: Actors, chi
         fields={"work_place": "浙江省杭州市"},
         version=seen,
     )
-    with pytest.raises(services.StaleEdit) as caught:
+    with pytest.raises(StaleEdit) as caught:
         services.migration_save(
             actor=actors.village_director,
             parent=spell.parent,
@@ -103,7 +103,7 @@ def test_it_refuses_a_stale_spell_edit_and_says_what_changed(actors: Actors, chi
 
 def test_a_new_spell_is_based_on_no_version(actors: Actors, child: Child) -> None:
     father = _father(child)
-    with pytest.raises(services.StaleEdit):
+    with pytest.raises(StaleEdit):
         services.migration_save(
             actor=actors.village_director,
             parent=father,

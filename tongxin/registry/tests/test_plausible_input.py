@@ -170,7 +170,7 @@ def _father(child: Child) -> Parent:
 
 
 def _record_version(model: Any, pk: int) -> int:
-    from tongxin.registry.selectors import record_version
+    from tongxin.core.versions import record_version
 
     return record_version(model, pk)
 

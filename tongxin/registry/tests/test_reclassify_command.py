@@ -12,12 +12,13 @@ from django.core.management import CommandError, call_command
 from django.db.models import Prefetch
 from django.utils import translation
 
+from tongxin.core.versions import record_version
 from tongxin.demo import DIVISIONS_FILE
 from tongxin.geo.services import divisions_load
 from tongxin.registry import rules, services
 from tongxin.registry.generator import population_generate
 from tongxin.registry.models import CategorySpan, Child, Parent
-from tongxin.registry.selectors import current_facts, record_version
+from tongxin.registry.selectors import current_facts
 from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tongxin.core.dates import add_months, birthday
 from tongxin.registry.rules import (
     Capacity,
     CategoryCode,
@@ -19,8 +20,6 @@ from tongxin.registry.rules import (
     ParentStatus,
     Residence,
     Thresholds,
-    add_months,
-    birthday,
     classify,
 )
 

@@ -26,11 +26,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongxin.accounts.models import User
+from tongxin.core.forms import SecretInput, add_errors
 from tongxin.core.http import render_page_or_fragment, staff_view
 from tongxin.core.http import signed_in_user as _user
 from tongxin.geo.models import Division, Level
 from tongxin.registry import duplicates, services
-from tongxin.registry.forms import SecretInput, add_errors
 from tongxin.registry.models import (
     CandidateStatus,
     CategoryCode,

@@ -29,8 +29,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import AuditEvent
+from tongxin.core.forms import add_errors
 from tongxin.core.http import render_page_or_fragment, staff_view
 from tongxin.core.http import signed_in_user as _actor
+from tongxin.core.versions import FieldChange, StaleEdit, record_version
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.lib import idcard
 from tongxin.registry import agreements, services
@@ -49,7 +51,6 @@ from tongxin.registry.forms import (
     StatusForm,
     TerminateForm,
     TransferForm,
-    add_errors,
 )
 from tongxin.registry.models import (
     CareAgreement,
@@ -62,14 +63,12 @@ from tongxin.registry.models import (
     ParentRole,
 )
 from tongxin.registry.selectors import (
-    FieldChange,
     age_on,
     child_changes,
     get_child_for_user,
     get_household_for_user,
     household_changes,
     masked_id,
-    record_version,
 )
 
 ACCESS_LOG_LENGTH = 50
@@ -245,7 +244,7 @@ def _refuse_if_stale(
         .first()
     )
     if current != version:
-        raise services.StaleEdit(int(current or 0), meanwhile())
+        raise StaleEdit(int(current or 0), meanwhile())
 
 
 def _stale_form_data(request: HttpRequest, key: str, current: int) -> Any:
@@ -280,7 +279,7 @@ def _edit(
     def page(
         form: forms.Form,
         *,
-        stale: services.StaleEdit | None = None,
+        stale: StaleEdit | None = None,
         duplicate: services.DuplicateIdNumber | None = None,
         status: int = 200,
     ) -> HttpResponse:
@@ -306,7 +305,7 @@ def _edit(
     if form.is_valid():
         try:
             warnings = save(form)
-        except services.StaleEdit as exc:
+        except StaleEdit as exc:
             data = _stale_form_data(request, version_field, exc.current_version)
             return page(form_class(data), stale=exc, status=409)
         except services.DuplicateIdNumber as exc:

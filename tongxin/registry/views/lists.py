@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
 from tongxin.core.http import render_page_or_fragment, staff_view
+from tongxin.core.xlsx import XLSX_CONTENT_TYPE
 from tongxin.geo.models import PREFIX_LENGTH, Division
 from tongxin.registry import agreements, exports
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment
@@ -227,7 +228,7 @@ def child_export(request: HttpRequest) -> HttpResponse:
         exported.file,
         as_attachment=True,
         filename=exported.filename,
-        content_type=exports.XLSX_CONTENT_TYPE,
+        content_type=XLSX_CONTENT_TYPE,
     )
     # Personal data: no copy kept by the browser or any proxy on the way.
     patch_cache_control(response, no_store=True, private=True)

@@ -9,6 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tongxin.core.periods import (
+    Period,
+    PeriodKind,
+    format_period,
+    parse_period,
+    period_of,
+    periods_in,
+    shift_period,
+)
 from tongxin.visits.rules import (
     DEFAULT_POLICIES,
     OBLIGATIONS,
@@ -21,8 +30,6 @@ from tongxin.visits.rules import (
     HouseholdWindow,
     Line,
     Obligation,
-    Period,
-    PeriodKind,
     RiskLevel,
     Status,
     Window,
@@ -30,14 +37,9 @@ from tongxin.visits.rules import (
     check_policies,
     compliance,
     family_line,
-    format_period,
-    parse_period,
-    period_of,
-    periods_in,
     policy_on,
     qualifies,
     rolling_status,
-    shift_period,
     urgency,
     worklist_lines,
 )

@@ -15,6 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tongxin.accounts.models import User
+from tongxin.core import periods
+from tongxin.core.periods import parse_period
 from tongxin.geo.models import Division
 from tongxin.registry.models import CategorySpan, Child, Household
 from tongxin.testing import Actors
@@ -28,7 +30,6 @@ from tongxin.visits.rules import (
     ContactFact,
     HouseholdWindow,
     Obligation,
-    parse_period,
 )
 from tongxin.visits.tests import worklist_world
 
@@ -146,7 +147,7 @@ class World:
     def reference(
         self,
         obligation: Obligation,
-        period: rules.Period,
+        period: periods.Period,
         *,
         inside: str = "",
         as_of: date | None = None,

@@ -19,10 +19,12 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tongxin.core import periods
+from tongxin.core.periods import PeriodKind
 from tongxin.testing import Actors
 from tongxin.visits import rules
 from tongxin.visits.compliance import ALL_OBLIGATIONS, compliance_report
-from tongxin.visits.rules import TOWN_SUPERVISOR, VILLAGE_DIRECTOR, PeriodKind
+from tongxin.visits.rules import TOWN_SUPERVISOR, VILLAGE_DIRECTOR
 from tongxin.visits.tests.test_compliance import COUNTY, EAST, SOUTH, WEST, World, assert_matches
 from tongxin.visits.tests.test_compliance import division as get_division
 
@@ -39,7 +41,7 @@ ALWAYS = ("2023-01-01", None)
 
 @dataclass(frozen=True)
 class Scenario:
-    period: rules.Period
+    period: periods.Period
     as_of: date | None
     policies: tuple[rules.CadencePolicy, ...]
     where: str
@@ -47,7 +49,7 @@ class Scenario:
     contacts: list[tuple[int, date, str, str, list[int]]]
 
 
-def _edges(period: rules.Period, as_of: date | None) -> tuple[list[date], list[date]]:
+def _edges(period: periods.Period, as_of: date | None) -> tuple[list[date], list[date]]:
     """The days judged periods start and are judged on, and those days and the days either
     side of them."""
     marks: set[date] = set()
@@ -63,7 +65,7 @@ def _edges(period: rules.Period, as_of: date | None) -> tuple[list[date], list[d
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     kind = draw(st.sampled_from(list(PeriodKind)))
-    period = rules.period_of(draw(st.dates(date(2024, 1, 1), date(2024, 12, 31))), kind)
+    period = periods.period_of(draw(st.dates(date(2024, 1, 1), date(2024, 12, 31))), kind)
     inside = st.dates(period.start - timedelta(days=3), period.end + timedelta(days=3))
     as_of = draw(st.one_of(st.none(), st.none(), inside))
     versions = {date.min: rules.CadencePolicy(date.min)}
@@ -180,7 +182,7 @@ def test_the_check_compares_rows_and_fails_on_a_difference(actors: Actors) -> No
     with transaction.atomic():
         world = World(actors.village_director)
         world.child(world.household(SOUTH))
-        report = compliance_report(get_division(COUNTY), rules.parse_period("2024-06"))
+        report = compliance_report(get_division(COUNTY), periods.parse_period("2024-06"))
         assert [r.division.code for r in report.rows] == ["620724100000", "620724101000"]
         world.child(world.household(WEST))  # added after the report: the check must now fail
         with pytest.raises(AssertionError):

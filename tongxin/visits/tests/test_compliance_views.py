@@ -15,9 +15,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from tongxin.audit.models import AuditEvent
+from tongxin.core import periods
 from tongxin.registry.models import Child
 from tongxin.testing import Actors, api_client, drawn_bars, web_client
-from tongxin.visits import rules
 from tongxin.visits.rules import TOWN_SUPERVISOR
 from tongxin.visits.tests.test_compliance import COUNTY, EAST, SOUTH, TOWN, WEST, World
 
@@ -111,7 +111,9 @@ def test_a_bad_period_is_named_and_the_current_quarter_shown(actors: Actors) -> 
     assert response.status_code == 400
     html = response.content.decode()
     assert 'role="alert"' in html
-    current = rules.format_period(rules.period_of(timezone.localdate(), rules.PeriodKind.QUARTER))
+    current = periods.format_period(
+        periods.period_of(timezone.localdate(), periods.PeriodKind.QUARTER)
+    )
     assert f'value="{current}" selected' in html
 
 

@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from tongxin.audit.models import AuditEvent
+from tongxin.core.versions import StaleEdit
 from tongxin.protection.models import Concern
 from tongxin.registry import services as registry
 from tongxin.registry.models import Child
-from tongxin.registry.services import StaleEdit
 from tongxin.testing import Actors
 from tongxin.visits import services
 from tongxin.visits.models import ChildRisk, Contact, ContactCredit

@@ -11,7 +11,6 @@ drawn on the server (decision 013).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlencode
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -25,11 +24,14 @@ from django.utils.translation import gettext_lazy
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core import periods
 from tongxin.core.charts import BarChart, bar_chart
+from tongxin.core.forms import period_label, period_picker
 from tongxin.core.http import staff_view
+from tongxin.core.periods import Period, PeriodKind
+from tongxin.core.xlsx import XLSX_CONTENT_TYPE
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404, in_scope
-from tongxin.registry.exports import XLSX_CONTENT_TYPE
 from tongxin.visits import rules
 from tongxin.visits.compliance import (
     ALL_OBLIGATIONS,
@@ -39,7 +41,7 @@ from tongxin.visits.compliance import (
     compliance_export,
     compliance_report,
 )
-from tongxin.visits.rules import Obligation, Period, PeriodKind
+from tongxin.visits.rules import Obligation
 from tongxin.visits.views.worklist import RISK_LABELS
 from tongxin.visits.worklist import mask_name
 
@@ -47,8 +49,6 @@ from tongxin.visits.worklist import mask_name
 COMPLIANCE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.AUDITOR})
 # The misses listed on the page per obligation; the export lists them all.
 MISSES_SHOWN = 100
-# Years offered in the period picker, counting back from this one.
-PICKER_YEARS = 3
 
 OBLIGATION_LABELS: dict[Obligation, Promise] = {
     Obligation.MONTHLY_CONTACT: gettext_lazy("Monthly contact"),
@@ -70,16 +70,6 @@ OBLIGATION_NOTES: dict[Obligation, Promise] = {
 
 def _reads_compliance(user: User) -> bool:
     return user.role in COMPLIANCE_ROLES and user.reads_child_files
-
-
-def period_label(period: Period) -> str:
-    year = period.start.year
-    if period.kind is PeriodKind.MONTH:
-        return _("%(month)d/%(year)d") % {"year": year, "month": period.start.month}
-    if period.kind is PeriodKind.QUARTER:
-        quarter = (period.start.month - 1) // 3 + 1
-        return _("Q%(quarter)d %(year)d") % {"year": year, "quarter": quarter}
-    return _("Year %(year)d") % {"year": year}
 
 
 def _percent(figures: Figures) -> float | None:
@@ -123,7 +113,7 @@ class MissList:
 
 
 def _page_url(division: str, period: Period) -> str:
-    query = urlencode({"division": division, "period": rules.format_period(period)})
+    query = urlencode({"division": division, "period": periods.format_period(period)})
     return f"{reverse('visits:compliance')}?{query}"
 
 
@@ -134,37 +124,15 @@ def _params(request: HttpRequest, user: User) -> tuple[Division, Period | None, 
     division = get_for_user_or_404(Division.objects.visible_to(user), code=code)
     text = request.GET.get("period", "").strip()
     if not text:
-        return division, rules.period_of(timezone.localdate(), PeriodKind.QUARTER), ""
+        return division, periods.period_of(timezone.localdate(), PeriodKind.QUARTER), ""
     try:
-        return division, rules.parse_period(text), ""
+        return division, periods.parse_period(text), ""
     except ValueError:
         return (
             division,
             None,
             _("The period must be a month (2024-06), a quarter (2024-Q2) or a year (2024)."),
         )
-
-
-def _picker(today: date, chosen: Period) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Options grouped by year, newest first: the year, its quarters and its months, none of
-    them starting after today."""
-    years = sorted({today.year - n for n in range(PICKER_YEARS)} | {chosen.start.year})
-    groups = []
-    for year in reversed(years):
-        whole = rules.parse_period(str(year))
-        periods = [
-            whole,
-            *rules.periods_in(whole, PeriodKind.QUARTER),
-            *rules.periods_in(whole, PeriodKind.MONTH),
-        ]
-        options = [
-            (rules.format_period(p), period_label(p))
-            for p in periods
-            if p.start <= today or p == chosen
-        ]
-        if options:
-            groups.append((str(year), options))
-    return groups
 
 
 def _rows(report: ComplianceReport, period: Period) -> list[Row]:
@@ -268,7 +236,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)
     today = timezone.localdate()
     division, period, error = _params(request, user)
-    shown = period or rules.period_of(today, PeriodKind.QUARTER)
+    shown = period or periods.period_of(today, PeriodKind.QUARTER)
     report = compliance_report(division, shown, as_of=today)
     ancestors = [d for d in division.ancestors() if in_scope(user, d.code)]
     summary = [
@@ -284,14 +252,14 @@ def compliance(request: HttpRequest) -> HttpResponse:
         "division": division,
         "ancestors": [(d.name, _page_url(d.code, shown)) for d in ancestors],
         "period": shown,
-        "period_code": rules.format_period(shown),
+        "period_code": periods.format_period(shown),
         "period_label": period_label(shown),
         "period_error": error,
-        "period_text": request.GET.get("period", "") if error else rules.format_period(shown),
-        "picker": _picker(today, shown),
-        "previous_url": _page_url(division.code, rules.shift_period(shown, -1)),
-        "next_url": _page_url(division.code, rules.shift_period(shown, 1))
-        if rules.shift_period(shown, 1).start <= today
+        "period_text": request.GET.get("period", "") if error else periods.format_period(shown),
+        "picker": period_picker(today, shown),
+        "previous_url": _page_url(division.code, periods.shift_period(shown, -1)),
+        "next_url": _page_url(division.code, periods.shift_period(shown, 1))
+        if periods.shift_period(shown, 1).start <= today
         else "",
         "as_of": today if shown.end >= today else None,
         "labels": [OBLIGATION_LABELS[ob] for ob in ALL_OBLIGATIONS],
@@ -305,7 +273,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
         "misses_shown": MISSES_SHOWN,
         "chart": _chart(report),
         "export_url": f"{reverse('visits:compliance_export')}?"
-        + urlencode({"division": division.code, "period": rules.format_period(shown)}),
+        + urlencode({"division": division.code, "period": periods.format_period(shown)}),
     }
     return render(request, "visits/compliance.html", context, status=400 if error else 200)
 

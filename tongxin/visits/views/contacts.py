@@ -22,14 +22,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongxin.accounts.models import User
+from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
+from tongxin.core.versions import StaleEdit
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection.models import Concern
-from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child, ChildStatus
 from tongxin.registry.selectors import get_child_for_user
-from tongxin.registry.services import StaleEdit
 from tongxin.visits import services
 from tongxin.visits.forms import AddendumForm, ContactForm
 from tongxin.visits.models import CHECKLIST, Check, Contact, ContactAddendum, ContactKind

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tongxin.accounts.models import User
+from tongxin.core.forms import DateInput, add_errors
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.http import staff_view
-from tongxin.registry.forms import DateInput, add_errors
 from tongxin.visits import services
 from tongxin.visits.models import CadencePolicyVersion, policy_versions
 

@@ -27,10 +27,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from tongxin.accounts.models import User
+from tongxin.core.forms import DateInput, add_errors
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.http import staff_view
 from tongxin.registry import services as registry_services
-from tongxin.registry.forms import DateInput, add_errors
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.visits import rules, services

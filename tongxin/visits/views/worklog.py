@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from tongxin.accounts.models import User
+from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
-from tongxin.registry.forms import add_errors
 from tongxin.registry.models import Child
 from tongxin.visits import services
 from tongxin.visits.forms import WORKLOG_CHILDREN_SHOWN, WorkLogForm, children_to_choose

@@ -7,7 +7,6 @@ months).
 
 from __future__ import annotations
 
-import argparse
 import time
 from datetime import date
 from typing import Any
@@ -16,23 +15,15 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tongxin.core.commands import iso_date
 from tongxin.registry.services import reclassify_all
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            _("%(value)s is not a date like 2024-07-01.") % {"value": value}
-        ) from None
 
 
 class Command(BaseCommand):
     help = "Recompute every active child's categories as of a date (default: today)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="YYYY-MM-DD")
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of: date = options["as_of"] or timezone.localdate()

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongxin.registry.management.commands.reclassify import _date
+from tongxin.core.commands import iso_date
 from tongxin.visits.risk import risk_refresh_all
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     help = "Recompute every active child's risk level as of a date (default: today)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="YYYY-MM-DD")
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = options["as_of"] or timezone.localdate()

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from tongxin.registry.management.commands.reclassify import _date
+from tongxin.core.commands import iso_date
 from tongxin.visits.reminders import remind
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     help = "Write today's reminders and escalations and e-mail them."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD")
+        parser.add_argument("--as-of", type=iso_date, default=None, help="YYYY-MM-DD")
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = options["as_of"] or timezone.localdate()
