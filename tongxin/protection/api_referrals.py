@@ -35,18 +35,16 @@ from tongxin.accounts.models import Organisation, User
 from tongxin.core.services import work_calendar
 from tongxin.plausible_fields import DateKind, PlausibleDateField
 from tongxin.protection import access, policy, referrals, rules, selectors, services
+from tongxin.protection.fields import SeverityField
 from tongxin.protection.models import (
     Concern,
-    ConcernCategory,
-    ConcernStatus,
     Referral,
     ReferralSection,
-    Severity,
 )
+from tongxin.protection.rules import ConcernCategory, ConcernStatus, Severity
 from tongxin.registry.api_file import IF_MATCH, StaleSerializer, _if_match, _stale
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.registry.services import StaleEdit
-from tongxin.visits.api_contacts import SeverityField
 
 # --- serializers -----------------------------------------------------------------------------
 

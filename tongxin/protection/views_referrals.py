@@ -39,13 +39,11 @@ from tongxin.protection import access, policy, referrals, rules
 from tongxin.protection.models import (
     ActionKind,
     Concern,
-    ConcernCategory,
-    ConcernStatus,
     MandatoryReport,
     ReferralSection,
     ReferralStatus,
-    Severity,
 )
+from tongxin.protection.rules import ConcernCategory, ConcernStatus, Severity
 from tongxin.registry.forms import add_errors
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.registry.services import StaleEdit

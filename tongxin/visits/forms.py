@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
-from tongxin.protection.models import Severity
+from tongxin.protection.rules import Severity
 from tongxin.registry.forms import DateInput
 from tongxin.registry.models import Child, ChildStatus
 from tongxin.visits.models import CHECKLIST, Check, ContactKind, WorkKind

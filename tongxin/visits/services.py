@@ -20,7 +20,7 @@ from tongxin.audit.services import audit_record
 from tongxin.geo.scope import in_scope
 from tongxin.lib.plausible import event_date_error
 from tongxin.protection import services as protection
-from tongxin.protection.models import Concern, ConcernCategory, Severity
+from tongxin.protection.rules import ConcernCategory, Severity
 from tongxin.registry.models import Child, ChildStatus, Household
 from tongxin.registry.selectors import record_changes
 from tongxin.registry.services import StaleEdit
@@ -270,14 +270,13 @@ def contact_record(
         day=contact.day.isoformat(),
         children=len(credited),
     )
-    raised = protection.contact_problems_raise(
+    # Protection tells of the children with new problems: their risk is refreshed then.
+    protection.contact_problems_raise(
         actor=actor,
         contact=contact,
         problems=_contact_problems(contact, children[0] if children else None, credited, problems),
         request=request,
     )
-    for child in {c.child_id: c.child for c in raised}.values():
-        risk_refresh(child)
     return Recorded(contact, created=True)
 
 
@@ -412,40 +411,6 @@ def addendum_add(
     addendum = ContactAddendum.objects.create(contact=contact, author=actor, text=text.strip())
     _audit(actor, "contact.addendum", "contact", contact.public_id, contact.village_id, request)
     return addendum
-
-
-@transaction.atomic
-def concern_raise(
-    *,
-    actor: User,
-    child: Child,
-    fields: dict[str, Any],
-    request: HttpRequest | None = None,
-) -> Concern:
-    """Record a problem found outside a contact."""
-    _check_writer(actor, child.village_id)
-    allowed = {"category", "severity", "description", "solution", "owner", "due_on"}
-    if unknown := set(fields) - allowed:
-        raise ValueError(f"not problem fields: {sorted(unknown)}")
-    if not str(fields.get("description", "")).strip():
-        raise ValidationError({"description": [_("Describe the problem found.")]})
-    concern = Concern(child=child, created_by=actor, **fields)
-    concern.full_clean(exclude=["contact", "created_by"])
-    concern._history_user = actor  # type: ignore[attr-defined]
-    concern.save()
-    _audit(
-        actor,
-        "concern.raise",
-        "concern",
-        concern.public_id,
-        child.village_id,
-        request,
-        child=str(child.public_id),
-        category=concern.category,
-        severity=concern.severity,
-    )
-    risk_refresh(child)
-    return concern
 
 
 @transaction.atomic
