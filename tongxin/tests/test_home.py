@@ -117,7 +117,8 @@ def test_it_lists_the_open_problems_of_the_directors_village(actors: Actors) -> 
 
     mine = make_family(actors, name="孙小云")
     theirs = make_family(actors, name="周小雨", village="620724100202")
-    for child, due in ((mine, date(2024, 7, 1)), (theirs, date(2024, 6, 1))):
+    today = timezone.localdate()
+    for child, due in ((mine, today + timedelta(days=30)), (theirs, today + timedelta(days=20))):
         referrals.problem_raise(
             actor=actors.county_admin,
             child=child,
