@@ -36,16 +36,14 @@ from tongxin.core.http import signed_in_user as _user
 from tongxin.core.plausible_fields import DateKind, PlausibleDateField
 from tongxin.core.versions import StaleEdit
 from tongxin.protection import access, policy, referrals, rules, selectors, services
+from tongxin.protection.fields import SeverityField
 from tongxin.protection.models import (
     Concern,
-    ConcernCategory,
-    ConcernStatus,
     Referral,
     ReferralSection,
-    Severity,
 )
+from tongxin.protection.rules import ConcernCategory, ConcernStatus, Severity
 from tongxin.registry.selectors import get_child_for_user
-from tongxin.visits.api_contacts import SeverityField
 from tongxin.workdays.services import work_calendar
 
 # --- serializers -----------------------------------------------------------------------------

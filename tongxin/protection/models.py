@@ -22,39 +22,13 @@ from tongxin.accounts.models import InstitutionType, Organisation
 from tongxin.geo.models import Division
 from tongxin.geo.scope import scope_q
 from tongxin.protection import rules
+from tongxin.protection.rules import OPEN_STATUSES, ConcernCategory, ConcernStatus, Severity
 from tongxin.registry.models import Child, Gender
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from tongxin.accounts.models import User
-
-
-class ConcernCategory(models.TextChoices):
-    GUARDIANSHIP = "guardianship", _("Guardianship")
-    SAFETY = "safety", _("Safety")
-    SCHOOLING = "schooling", _("Schooling")
-    HEALTH = "health", _("Health")
-    PSYCHOLOGICAL = "psychological", _("Psychological or behavioural")
-    ECONOMIC = "economic", _("Economic")
-    LEGAL = "legal", _("Legal")
-    OTHER = "other", _("Other")
-
-
-class Severity(models.TextChoices):
-    LOW = "low", _("Low")
-    MEDIUM = "medium", _("Medium")
-    HIGH = "high", _("High")
-
-
-class ConcernStatus(models.TextChoices):
-    OPEN = "open", pgettext_lazy("problem status", "Open")
-    IN_PROGRESS = "in_progress", _("In progress")
-    RESOLVED = "resolved", _("Resolved")
-    NOT_RESOLVABLE = "not_resolvable", _("Cannot be resolved")
-
-
-OPEN_STATUSES = (ConcernStatus.OPEN, ConcernStatus.IN_PROGRESS)
 
 
 class ConcernQuerySet(models.QuerySet["Concern"]):

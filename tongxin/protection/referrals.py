@@ -39,21 +39,19 @@ from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.core.versions import FieldChange, StaleEdit, record_changes
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
-    OPEN_STATUSES,
     ActionKind,
     Concern,
     ConcernAction,
-    ConcernCategory,
-    ConcernStatus,
     MandatoryReport,
     Referral,
     ReferralQuerySet,
     ReferralSection,
     ReferralStatus,
-    Severity,
 )
+from tongxin.protection.rules import OPEN_STATUSES, ConcernCategory, ConcernStatus, Severity
 from tongxin.protection.selectors import PanelLine
 from tongxin.protection.services import _in_chinese, list_opened
+from tongxin.protection.signals import problems_changed
 from tongxin.registry.models import Child
 from tongxin.workdays.rules import WorkCalendar
 from tongxin.workdays.services import work_calendar
@@ -215,9 +213,7 @@ def problem_raise(
     )
     if concern.owner_id or concern.owner_department_id:
         _notify_owner(concern)
-    from tongxin.visits.risk import risk_refresh
-
-    risk_refresh(child)
+    problems_changed.send(sender=Concern, children=(child,))
     return concern
 
 
@@ -356,9 +352,7 @@ def problem_update(
     if reassigned and (locked.owner_id or locked.owner_department_id):
         _notify_owner(locked)
     if moved or "severity" in changed or "category" in changed:
-        from tongxin.visits.risk import risk_refresh
-
-        risk_refresh(locked.child)
+        problems_changed.send(sender=Concern, children=(locked.child,))
     return locked
 
 

@@ -35,6 +35,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 from tongxin.workdays.rules import WorkCalendar, add_workdays, next_workday
 
 # --- the workflow ----------------------------------------------------------------------------
@@ -526,6 +530,37 @@ def masks_names(harms: Iterable[Harm]) -> bool:
 #     open ─start─▶ in_progress ─resolve (the solution)─▶ resolved
 #     open / in_progress ─give_up (the reason)─▶ not_resolvable
 #     resolved / not_resolvable ─reopen (the reason)─▶ open
+
+
+# The problem's category, severity and status as stored (labelled for forms, pages and the
+# API): protection's public names for them, read by the apps that raise or count problems.
+
+
+class ConcernCategory(TextChoices):
+    GUARDIANSHIP = "guardianship", _("Guardianship")
+    SAFETY = "safety", _("Safety")
+    SCHOOLING = "schooling", _("Schooling")
+    HEALTH = "health", _("Health")
+    PSYCHOLOGICAL = "psychological", _("Psychological or behavioural")
+    ECONOMIC = "economic", _("Economic")
+    LEGAL = "legal", _("Legal")
+    OTHER = "other", _("Other")
+
+
+class Severity(TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class ConcernStatus(TextChoices):
+    OPEN = "open", pgettext_lazy("problem status", "Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    NOT_RESOLVABLE = "not_resolvable", _("Cannot be resolved")
+
+
+OPEN_STATUSES = (ConcernStatus.OPEN, ConcernStatus.IN_PROGRESS)
 
 
 class ProblemStatus(StrEnum):

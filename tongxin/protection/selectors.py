@@ -4,11 +4,12 @@ the list with its clocks, and the home-page panels."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from tongxin.accounts.roles import Role
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
+    Concern,
     InterventionDocument,
     MandatoryReport,
     MandatoryReportQuerySet,
@@ -35,8 +37,12 @@ from tongxin.protection.models import (
     Urgency,
 )
 from tongxin.registry.agreements import DOCUMENT_TYPES
+from tongxin.registry.models import Child
 from tongxin.workdays.rules import WorkCalendar
 from tongxin.workdays.services import work_calendar
+
+if TYPE_CHECKING:
+    from tongxin.visits.models import Contact
 
 FLAGGED_URGENCIES = (Urgency.IMMINENT, Urgency.URGENT)
 
@@ -382,3 +388,52 @@ def calendar_warning(user: User) -> SafeString | None:
         next(iter(found.years)),
         _("Enter the holidays"),
     )
+
+
+# --- problems found, as the apps that raise or count them read them --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenProblemCounts:
+    """A child's open problems as its risk level counts them."""
+
+    high: int  # of high severity
+    psychological: int  # psychological or behavioural
+
+
+NO_OPEN_PROBLEMS = OpenProblemCounts(high=0, psychological=0)
+
+
+def open_problem_counts(child_ids: Iterable[int]) -> dict[int, OpenProblemCounts]:
+    """Each child's open problems that count for its risk level, in one query; a child
+    without open problems is left out."""
+    return {
+        row["child_id"]: OpenProblemCounts(high=row["high"], psychological=row["psych"])
+        for row in Concern.objects.filter(child_id__in=child_ids, status__in=rules.OPEN_STATUSES)
+        .values("child_id")
+        .annotate(
+            high=Count("pk", filter=Q(severity=rules.Severity.HIGH)),
+            psych=Count("pk", filter=Q(category=rules.ConcernCategory.PSYCHOLOGICAL)),
+        )
+    }
+
+
+def child_open_problems(child: Child) -> list[Concern]:
+    """The child's open problems for its file, the soonest due first."""
+    return list(
+        Concern.objects.open()
+        .filter(child=child)
+        .select_related("owner", "contact")
+        .order_by("due_on", "created_at")
+    )
+
+
+def contact_problems(contact: Contact) -> list[Concern]:
+    """The problems found during ``contact``, with their child and owner."""
+    return list(Concern.objects.filter(contact=contact).select_related("child", "owner"))
+
+
+def contact_problems_prefetch() -> Prefetch[Any]:
+    """Prefetches each contact's problems (``contact.concerns``) with their child, in the
+    order they were raised: one query for any number of contacts."""
+    return Prefetch("concerns", queryset=Concern.objects.select_related("child").order_by("pk"))

@@ -33,10 +33,8 @@ from tongxin.geo.scope import in_scope
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     CALLER_INSTITUTION_TYPES,
-    OPEN_STATUSES,
     Channel,
     Concern,
-    ConcernStatus,
     FailureToReport,
     FollowUp,
     Harm,
@@ -52,11 +50,12 @@ from tongxin.protection.models import (
     ReportRecipient,
     ReportTask,
     RoutingVersion,
-    Severity,
     TaskKind,
     TaskStatus,
     Urgency,
 )
+from tongxin.protection.rules import OPEN_STATUSES, ConcernStatus, Severity
+from tongxin.protection.signals import problems_changed
 from tongxin.registry import agreements
 from tongxin.registry.models import Child, Gender
 from tongxin.workdays.rules import EMPTY
@@ -464,8 +463,6 @@ def _raise_concerns(
 ) -> None:
     """A child in a report has a high-severity problem (one per category its harms raise)
     until the report ends; the problem names the receipt, never the facts or the harm."""
-    from tongxin.visits.risk import risk_refresh
-
     description = _in_chinese(
         lambda: (
             _("Mandatory report %(receipt)s: the child is under protection until it is closed.")
@@ -497,7 +494,7 @@ def _raise_concerns(
                 "report": str(report.public_id),
             },
         )
-    risk_refresh(child)
+    problems_changed.send(sender=Concern, children=(child,))
 
 
 @dataclass(frozen=True)
@@ -523,7 +520,7 @@ def contact_problems_raise(
     request: HttpRequest | None = None,
 ) -> list[Concern]:
     """Record the problems found during ``contact`` (in its transaction: the caller records the
-    contact and refreshes the risk of the children once). Only children of the contact's
+    contact), then tell of the children concerned, each once. Only children of the contact's
     household; the author must keep their files, as for any problem raised."""
     raised: list[Concern] = []
     for problem in problems:
@@ -561,12 +558,13 @@ def contact_problems_raise(
                 },
             )
             raised.append(concern)
+    if raised:
+        children = tuple({c.child_id: c.child for c in raised}.values())
+        problems_changed.send(sender=Concern, children=children)
     return raised
 
 
 def _end_concerns(actor: User, report: MandatoryReport) -> None:
-    from tongxin.visits.risk import risk_refresh
-
     outcome = _in_chinese(
         lambda: _("The mandatory report %(receipt)s ended.") % {"receipt": report.receipt_no}
     )
@@ -579,7 +577,7 @@ def _end_concerns(actor: User, report: MandatoryReport) -> None:
         concern._history_user = actor  # type: ignore[attr-defined]
         concern.save(update_fields=["status", "outcome", "closed_on", "version"])
     if report.child is not None:
-        risk_refresh(report.child)
+        problems_changed.send(sender=Concern, children=(report.child,))
 
 
 # --- notifications ---------------------------------------------------------------------------

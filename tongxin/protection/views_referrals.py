@@ -40,13 +40,11 @@ from tongxin.protection import access, policy, referrals, rules
 from tongxin.protection.models import (
     ActionKind,
     Concern,
-    ConcernCategory,
-    ConcernStatus,
     MandatoryReport,
     ReferralSection,
     ReferralStatus,
-    Severity,
 )
+from tongxin.protection.rules import ConcernCategory, ConcernStatus, Severity
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.workdays.services import work_calendar
 

@@ -8,7 +8,6 @@ Answers carry public codes only: no child's name, no ID number."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +20,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
@@ -32,11 +30,14 @@ from rest_framework.response import Response
 
 from tongxin.accounts.models import User
 from tongxin.core.api import IF_MATCH, FieldChangeSerializer, if_match
+from tongxin.core.api_fields import named_choices
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.paging import api_page
 from tongxin.core.versions import FieldChange, StaleEdit, record_changes
 from tongxin.geo.scope import get_for_user_or_404
-from tongxin.protection.models import Concern, Severity
+from tongxin.protection.fields import SeverityField
+from tongxin.protection.rules import Severity
+from tongxin.protection.selectors import contact_problems_prefetch
 from tongxin.registry import services as registry_services
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import get_child_for_user
@@ -55,28 +56,9 @@ PAGE_SIZE = 50
 _PLACES = Decimal("0.000001")
 
 
-def _named_choices(
-    choices: list[tuple[str, Any]], component: str
-) -> Callable[..., serializers.ChoiceField]:
-    """A choice field documented as one named schema component (as registry.api does), so the
-    same choice set is not named once per field."""
-
-    class NamedChoiceField(serializers.ChoiceField):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(choices=choices, **kwargs)
-
-    schema = {
-        "type": "string",
-        "enum": [value for value, _label in choices],
-        "description": "\n".join(f"* `{value}` - {label}" for value, label in choices),
-    }
-    return extend_schema_field(schema, component_name=component)(NamedChoiceField)
-
-
-CheckField = _named_choices(Check.choices, "ContactCheck")
-KindField = _named_choices(ContactKind.choices, "ContactKind")
-SeverityField = _named_choices(Severity.choices, "ProblemSeverity")
-ChecklistItemField = _named_choices(
+CheckField = named_choices(Check.choices, "ContactCheck")
+KindField = named_choices(ContactKind.choices, "ContactKind")
+ChecklistItemField = named_choices(
     [(item, str(label)) for item, label in CHECKLIST], "ContactChecklistItem"
 )
 
@@ -281,7 +263,7 @@ def _with_related(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
             queryset=ContactCredit.objects.select_related("child").order_by("child__birth_date"),
         ),
         Prefetch("addenda", queryset=ContactAddendum.objects.select_related("author")),
-        Prefetch("concerns", queryset=Concern.objects.select_related("child").order_by("pk")),
+        contact_problems_prefetch(),
     )
 
 

@@ -7,4 +7,4 @@ class VisitsConfig(AppConfig):
     verbose_name = _("Contacts and visits")
 
     def ready(self) -> None:
-        from tongxin.visits import receivers  # noqa: F401  (connects the registry's signals)
+        from tongxin.visits import receivers  # noqa: F401  (their signals: registry, protection)

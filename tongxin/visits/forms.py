@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
 from tongxin.core.forms import DateInput
-from tongxin.protection.models import Severity
+from tongxin.protection.rules import Severity
 from tongxin.registry.models import Child, ChildStatus
 from tongxin.visits.models import CHECKLIST, Check, ContactKind, WorkKind
 from tongxin.visits.services import ProblemInput, contact_errors

@@ -15,10 +15,10 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from tongxin.protection.models import OPEN_STATUSES, ConcernCategory, Severity
+from tongxin.protection.selectors import NO_OPEN_PROBLEMS, open_problem_counts
 from tongxin.registry.models import (
     Capacity,
     Child,
@@ -65,17 +65,7 @@ def risk_facts(children: Iterable[Child]) -> dict[int, rules.RiskFacts]:
         agreements.setdefault(household_id, []).append(
             rules.AgreementFact(signed, until, terminated)
         )
-    from tongxin.protection.models import Concern
-
-    concerns = {
-        row["child_id"]: row
-        for row in Concern.objects.filter(child_id__in=child_ids, status__in=OPEN_STATUSES)
-        .values("child_id")
-        .annotate(
-            high=Count("pk", filter=Q(severity=Severity.HIGH)),
-            psych=Count("pk", filter=Q(category=ConcernCategory.PSYCHOLOGICAL)),
-        )
-    }
+    problems = open_problem_counts(child_ids)
     households = {
         c.household_id: c.household for c in children if "household" in c._state.fields_cache
     }
@@ -108,7 +98,7 @@ def risk_facts(children: Iterable[Child]) -> dict[int, rules.RiskFacts]:
         no_caregiver = not household.caregiver_name.strip() or (
             household.caregiver_capacity == "incapable"
         )
-        counts = concerns.get(child.pk, {"high": 0, "psych": 0})
+        counts = problems.get(child.pk, NO_OPEN_PROBLEMS)
         facts[child.pk] = rules.RiskFacts(
             father_away_since=away(father),
             mother_away_since=away(mother),
@@ -116,8 +106,8 @@ def risk_facts(children: Iterable[Child]) -> dict[int, rules.RiskFacts]:
             mother_serious_disability=disabled(mother),
             child_disability=child.disability_grade is not None,
             child_disability_grade=child.disability_grade,
-            psychological_problems=counts["psych"] > 0,
-            open_high_severity_problems=counts["high"],
+            psychological_problems=counts.psychological > 0,
+            open_high_severity_problems=counts.high,
             left_behind=child.left_behind,
             care_agreements=tuple(agreements.get(child.household_id, ())),
             dropped_out=child.enrolment == Enrolment.DROPPED_OUT,

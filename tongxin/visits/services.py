@@ -21,7 +21,7 @@ from tongxin.core.versions import StaleEdit, record_changes
 from tongxin.geo.scope import check_writer, in_scope
 from tongxin.lib.plausible import event_date_error
 from tongxin.protection import services as protection
-from tongxin.protection.models import Concern, ConcernCategory, Severity
+from tongxin.protection.rules import ConcernCategory, Severity
 from tongxin.registry.models import Child, ChildStatus, Household
 from tongxin.visits import rules
 from tongxin.visits.models import (
@@ -247,14 +247,13 @@ def contact_record(
         request=request,
         detail={"kind": contact.kind, "day": contact.day.isoformat(), "children": len(credited)},
     )
-    raised = protection.contact_problems_raise(
+    # Protection tells of the children with new problems: their risk is refreshed then.
+    protection.contact_problems_raise(
         actor=actor,
         contact=contact,
         problems=_contact_problems(contact, children[0] if children else None, credited, problems),
         request=request,
     )
-    for child in {c.child_id: c.child for c in raised}.values():
-        risk_refresh(child)
     return Recorded(contact, created=True)
 
 
@@ -397,42 +396,6 @@ def addendum_add(
         request=request,
     )
     return addendum
-
-
-@transaction.atomic
-def concern_raise(
-    *,
-    actor: User,
-    child: Child,
-    fields: dict[str, Any],
-    request: HttpRequest | None = None,
-) -> Concern:
-    """Record a problem found outside a contact."""
-    check_writer(actor, child.village_id)
-    allowed = {"category", "severity", "description", "solution", "owner", "due_on"}
-    if unknown := set(fields) - allowed:
-        raise ValueError(f"not problem fields: {sorted(unknown)}")
-    if not str(fields.get("description", "")).strip():
-        raise ValidationError({"description": [_("Describe the problem found.")]})
-    concern = Concern(child=child, created_by=actor, **fields)
-    concern.full_clean(exclude=["contact", "created_by"])
-    concern._history_user = actor  # type: ignore[attr-defined]
-    concern.save()
-    audit_object(
-        actor,
-        "concern.raise",
-        concern,
-        object_type="concern",
-        division_code=child.village_id,
-        request=request,
-        detail={
-            "child": str(child.public_id),
-            "category": concern.category,
-            "severity": concern.severity,
-        },
-    )
-    risk_refresh(child)
-    return concern
 
 
 @transaction.atomic

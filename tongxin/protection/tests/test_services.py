@@ -23,7 +23,6 @@ from tongxin.geo.models import Division
 from tongxin.protection import services
 from tongxin.protection.models import (
     Concern,
-    ConcernStatus,
     FailureToReport,
     MandatoryReport,
     ReportAddendum,
@@ -31,8 +30,8 @@ from tongxin.protection.models import (
     ReportEvent,
     ReportHarm,
     ReportTask,
-    Severity,
 )
+from tongxin.protection.rules import ConcernStatus, Severity
 from tongxin.protection.tests.conftest import FACTS, file_report, pdf
 from tongxin.registry.models import Child
 from tongxin.testing import Actors

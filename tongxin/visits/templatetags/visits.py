@@ -8,7 +8,7 @@ from django import template
 from django.db.models import Prefetch
 
 from tongxin.accounts.models import User
-from tongxin.protection.models import Concern
+from tongxin.protection.selectors import child_open_problems
 from tongxin.registry.models import Child
 from tongxin.visits.models import (
     CHECKLIST_FIELDS,
@@ -60,12 +60,7 @@ def file_sections(child: Child, user: User) -> dict[str, Any]:
         for c in contacts
     ] + [{"day": e.day, "entry": e} for e in entries]
     rows.sort(key=lambda r: r["day"], reverse=True)
-    problems = list(
-        Concern.objects.open()
-        .filter(child=child)
-        .select_related("owner", "contact")
-        .order_by("due_on", "created_at")
-    )
+    problems = child_open_problems(child)
     risk = ChildRisk.objects.filter(pk=child.pk).select_related("override__set_by").first()
     return {
         "child": child,

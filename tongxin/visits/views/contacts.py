@@ -27,7 +27,7 @@ from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
 from tongxin.core.versions import StaleEdit
 from tongxin.geo.scope import get_for_user_or_404
-from tongxin.protection.models import Concern
+from tongxin.protection.selectors import contact_problems
 from tongxin.registry.models import Child, ChildStatus
 from tongxin.registry.selectors import get_child_for_user
 from tongxin.visits import services
@@ -180,7 +180,7 @@ def _first_child(contact: Contact) -> Child:
 
 def _detail_context(user: User, contact: Contact) -> dict[str, Any]:
     credited = _credited(contact)
-    problems = Concern.objects.filter(contact=contact).select_related("child", "owner")
+    problems = contact_problems(contact)
     addenda = ContactAddendum.objects.filter(contact=contact).select_related("author")
     writes = user.keeps_child_files and not user.is_read_only
     can_edit = services.contact_can_edit(user, contact)
@@ -193,7 +193,7 @@ def _detail_context(user: User, contact: Contact) -> dict[str, Any]:
             for item, label in CHECKLIST
             if (value := getattr(contact, item))
         ],
-        "problems": list(problems),
+        "problems": problems,
         "addenda": list(addenda),
         "can_edit": can_edit,
         "editable_until": services.contact_editable_until(contact),
