@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tongxin.geo",
     "tongxin.accounts",
     "tongxin.audit",
+    "tongxin.notices",
     "tongxin.registry",
     "tongxin.interop",
     "tongxin.protection",

@@ -7,4 +7,6 @@ class VisitsConfig(AppConfig):
     verbose_name = _("Contacts and visits")
 
     def ready(self) -> None:
-        from tongxin.visits import receivers  # noqa: F401  (connects the registry's signals)
+        # The receivers connect other apps' signals; panels registers what the app adds to
+        # pages it does not own (home panels, menu entries, file sections).
+        from tongxin.visits import panels, receivers  # noqa: F401
