@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "tongxin.accounts",
     "tongxin.audit",
     "tongxin.workdays",
+    "tongxin.notices",
     "tongxin.registry",
     "tongxin.interop",
     "tongxin.protection",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("tongxin.audit.urls")),
     path("children/", include("tongxin.registry.urls")),
     path("ledger/", include("tongxin.interop.urls")),
+    path("visits/notifications/", include("tongxin.notices.urls")),
     path("visits/", include("tongxin.visits.urls")),
     path("reports/", include("tongxin.protection.urls")),
     path("settings/", include("tongxin.workdays.urls")),

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class InteropConfig(AppConfig):
     name = "tongxin.interop"
     verbose_name = _("Data exchange")
+
+    def ready(self) -> None:
+        from tongxin.interop import panels  # noqa: F401  (registers its menu entry)

@@ -7,4 +7,6 @@ class ProtectionConfig(AppConfig):
     verbose_name = _("Child protection")
 
     def ready(self) -> None:
-        from tongxin.protection import receivers  # noqa: F401  (connects core's signals)
+        # The receivers connect other apps' signals; panels registers what the app adds to
+        # pages it does not own (home panels, menu entries, file sections).
+        from tongxin.protection import panels, receivers  # noqa: F401

@@ -37,6 +37,7 @@ from tongxin.accounts.models import Department, Organisation, OrganisationKind, 
 from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
 from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.core.versions import FieldChange, StaleEdit, record_changes
+from tongxin.notices import services as notifications
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     ActionKind,
@@ -147,8 +148,6 @@ def _check_problem_fields(fields: dict[str, Any], child: Child, *, new: bool) ->
 
 def _notify_owner(concern: Concern) -> None:
     """Tell a problem's new owner (a person, or a department's officers): codes only."""
-    from tongxin.visits import notifications
-
     recipients: list[User] = []
     if concern.owner is not None:
         recipients.append(concern.owner)
@@ -565,7 +564,6 @@ def _county_admins(county_code: str) -> list[User]:
 
 
 def _send_mail(notes: list[Any]) -> None:
-    from tongxin.visits import notifications
 
     if notes:
         transaction.on_commit(partial(notifications.email_pending, notes))
@@ -663,7 +661,6 @@ def referral_send(
 
 
 def _notify_sent(referral: Referral) -> None:
-    from tongxin.visits import notifications
 
     due = timezone.localtime(referral.acceptance_due_at)
     title = _in_chinese(
@@ -688,7 +685,6 @@ def _notify_sent(referral: Referral) -> None:
 
 
 def _notify_sender(referral: Referral) -> None:
-    from tongxin.visits import notifications
 
     def text() -> str:
         if referral.status == ReferralStatus.ACCEPTED:
@@ -801,8 +797,6 @@ def referral_escalations(*, now: datetime | None = None) -> int:
     """Escalate each referral not accepted (nor declined) by its deadline to the county's
     civil-affairs officers and its sender, once (``manage.py report_clocks``, hourly);
     returns the notifications written."""
-    from tongxin.visits import notifications
-
     now = now or timezone.now()
     late = (
         Referral.objects.filter(status=ReferralStatus.SENT, acceptance_due_at__lt=now)

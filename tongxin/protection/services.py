@@ -30,6 +30,7 @@ from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.geo.scope import in_scope
+from tongxin.notices import services as notifications
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     CALLER_INSTITUTION_TYPES,
@@ -598,8 +599,6 @@ def _recipients(county_code: str, departments: Iterable[Organisation | None]) ->
 
 def _send(notes: list[Any]) -> None:
     """E-mail after the commit: a mail server down must not lose the report."""
-    from tongxin.visits import notifications
-
     if notes:
         transaction.on_commit(partial(notifications.email_pending, notes))
 
@@ -607,8 +606,6 @@ def _send(notes: list[Any]) -> None:
 def _notify_new(report: MandatoryReport, departments: list[Organisation]) -> None:
     """The departments the report went to and the county's civil-affairs officers hear of it
     at once: in the app, and by e-mail. Codes only, no facts, no names."""
-    from tongxin.visits import notifications
-
     url = reverse("reports:report_detail", args=[report.public_id])
     handler = report.handling_department
 
@@ -640,7 +637,6 @@ def _notify_new(report: MandatoryReport, departments: list[Organisation]) -> Non
 
 
 def _notify_transfer(report: MandatoryReport) -> None:
-    from tongxin.visits import notifications
 
     title = _in_chinese(
         lambda: (
@@ -1046,8 +1042,6 @@ def failure_record(
 def report_clock_alerts(*, now: datetime | None = None) -> int:
     """Alert the handling department and the county of each breached clock, once per clock
     (``manage.py report_clocks``, run every hour); returns the notifications written."""
-    from tongxin.visits import notifications
-
     now = now or timezone.now()
     breached = MandatoryReport.objects.select_related("handling_department").filter(
         Q(status__in=rules.AWAITING_ACCEPTANCE, acceptance_due_at__lt=now)

@@ -9,8 +9,11 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from tongxin import views
+from tongxin.accounts.roles import Role
+from tongxin.core import panels
+from tongxin.core.panels import PANEL_LENGTH, WorkList
 from tongxin.registry import agreements
 from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors, web_client
@@ -38,9 +41,9 @@ def _expiring(actors: Actors, count: int) -> None:
         )
 
 
-def _panel(response: object, key: str) -> views.WorkList:
+def _panel(response: object, key: str) -> WorkList:
     panels = response.context["panels"]  # type: ignore[attr-defined]
-    found: views.WorkList = next(p for p in panels if p.key == key)
+    found: WorkList = next(p for p in panels if p.key == key)
     return found
 
 
@@ -50,24 +53,24 @@ def _panel_html(html: str, key: str) -> str:
 
 
 def test_it_counts_all_the_items_of_a_panel_not_only_those_shown(actors: Actors) -> None:
-    _expiring(actors, views.PANEL_LENGTH + 2)
+    _expiring(actors, PANEL_LENGTH + 2)
     response = _english(web_client(actors.village_director)).get(reverse("home"))
 
     panel = _panel(response, "agreements_expiring")
-    assert len(panel.items) == views.PANEL_LENGTH
-    assert panel.total == views.PANEL_LENGTH + 2
+    assert len(panel.items) == PANEL_LENGTH
+    assert panel.total == PANEL_LENGTH + 2
     html = _panel_html(response.content.decode(), "agreements_expiring")
-    assert f'class="count">{views.PANEL_LENGTH} of {views.PANEL_LENGTH + 2}<' in html
+    assert f'class="count">{PANEL_LENGTH} of {PANEL_LENGTH + 2}<' in html
     list_url = reverse("registry:agreement_expiring_list")
     assert f'href="{list_url}"' in html
-    assert f"See all {views.PANEL_LENGTH + 2}" in html
+    assert f"See all {PANEL_LENGTH + 2}" in html
     # The soonest first on the panel; the last ones only on the full list.
     assert "钱00" in html
     assert "钱11" not in html
     page = web_client(actors.village_director).get(list_url)
     assert page.status_code == 200
     body = page.content.decode()
-    assert all(f"钱奶奶{n:02d}" in body for n in range(views.PANEL_LENGTH + 2))
+    assert all(f"钱奶奶{n:02d}" in body for n in range(PANEL_LENGTH + 2))
 
 
 def test_it_shows_the_plain_count_when_every_item_is_shown(actors: Actors) -> None:
@@ -92,11 +95,21 @@ def test_it_lists_only_the_agreements_of_the_users_area(actors: Actors) -> None:
     assert _panel(home, "agreements_expiring").total == 0
 
 
-def test_it_counts_a_plain_list_from_an_app_as_it_is(actors: Actors, monkeypatch: object) -> None:
+def test_it_counts_a_plain_list_from_an_app_as_it_is(actors: Actors) -> None:
     # Apps may fill a panel with a plain list: all of it is shown and counted.
-    monkeypatch.setitem(views.PANEL_ITEMS, "contacts_due", lambda user: ["a", "b", "c"])  # type: ignore[attr-defined]
-    response = web_client(actors.village_director).get(reverse("home"))
-    panel = _panel(response, "contacts_due")
+    panels.register_home_panel(
+        "plain_list",
+        roles=[Role.VILLAGE_DIRECTOR],
+        order=99,
+        title=gettext_lazy("Plain list"),
+        empty=gettext_lazy("Nothing."),
+        fill=lambda user: ["a", "b", "c"],
+    )
+    try:
+        response = web_client(actors.village_director).get(reverse("home"))
+    finally:
+        panels.unregister_home_panel("plain_list")
+    panel = _panel(response, "plain_list")
     assert (panel.items, panel.total, panel.more) == (["a", "b", "c"], 3, False)
 
 

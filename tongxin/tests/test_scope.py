@@ -704,8 +704,8 @@ def remind_cases() -> dict[str, list[Case]]:
         return [w.risk_child]
 
     return {
-        "visits:notification_list": [Case(allowed=everyone)],
-        "visits:notification_read": [Case(method="post", allowed=everyone)],
+        "notices:notification_list": [Case(allowed=everyone)],
+        "notices:notification_read": [Case(method="post", allowed=everyone)],
         "visits:child_risk": [
             Case(args=on_child, allowed=readers, outsiders=outsiders),
             Case(

@@ -8,3 +8,6 @@ class VisitsConfig(AppConfig):
 
     def ready(self) -> None:
         from tongxin.visits import receivers  # noqa: F401  (their signals: registry, protection)
+        # The receivers connect other apps' signals; panels registers what the app adds to
+        # pages it does not own (home panels, menu entries, file sections).
+        from tongxin.visits import panels, receivers  # noqa: F401

@@ -33,15 +33,21 @@ from tongxin.accounts.roles import Role
 from tongxin.audit.services import audit_record
 from tongxin.geo.models import Division
 from tongxin.geo.scope import in_scope
+from tongxin.notices import services as notifications
+from tongxin.notices.models import Notification
 from tongxin.registry.models import Child, ChildStatus
-from tongxin.visits import notifications, rules
-from tongxin.visits.models import Notification
+from tongxin.visits import rules
 
 if TYPE_CHECKING:
     from tongxin.visits.worklist import WorkLine
 
 # How many children (families) a digest names; the rest are counted.
 DIGEST_NAMES = 10
+
+# The kinds of notification the run writes (``Notification.kind``).
+DIGEST = "digest"
+ESCALATION_OVERDUE = "escalation_overdue"
+ESCALATION_NO_DIRECTOR = "escalation_no_director"
 ALERT_STATUSES = frozenset({rules.Status.OVERDUE, rules.Status.DUE_SOON})
 
 OBLIGATION_LABELS = {
@@ -123,7 +129,7 @@ def _digests(workers: list[User], as_of: date, summary: RemindSummary) -> None:
         title, body = digest_text(lines)
         note, created = notifications.notify(
             recipient=user,
-            kind=notifications.DIGEST,
+            kind=DIGEST,
             title=title,
             body=body,
             url=url,
@@ -145,7 +151,7 @@ def _escalate_overdue(supervisors: list[User], as_of: date, summary: RemindSumma
             days = line.days_overdue(as_of)
             note, created = notifications.notify(
                 recipient=supervisor,
-                kind=notifications.ESCALATION_OVERDUE,
+                kind=ESCALATION_OVERDUE,
                 title=_("Overdue by %(days)d days: %(name)s (%(village)s)")
                 % {"days": days, "name": line.masked_name, "village": line.village_name},
                 body=_(
@@ -203,7 +209,7 @@ def _alert_county(as_of: date, summary: RemindSummary) -> None:
             continue
         note, created = notifications.notify(
             recipient=admin,
-            kind=notifications.ESCALATION_NO_DIRECTOR,
+            kind=ESCALATION_NO_DIRECTOR,
             title=_("%(n)d villages have children but no active child director") % {"n": len(mine)},
             body="\n".join(
                 _("%(village)s (%(code)s): %(children)d active children")

@@ -5,7 +5,6 @@ from django.urls import URLPattern
 from tongxin.visits.views import (
     compliance,
     contacts,
-    notifications,
     policy,
     risk,
     worklist,
@@ -19,6 +18,5 @@ urlpatterns: list[URLPattern] = [
     *worklog.urlpatterns,
     *risk.urlpatterns,
     *compliance.urlpatterns,
-    *notifications.urlpatterns,
     *policy.urlpatterns,
 ]

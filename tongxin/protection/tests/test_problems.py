@@ -17,12 +17,13 @@ from django.utils import timezone
 from tongxin.accounts.models import Organisation
 from tongxin.audit.models import AuditEvent
 from tongxin.core.versions import StaleEdit
+from tongxin.notices.models import Notification
 from tongxin.protection import referrals, rules
 from tongxin.protection.models import ActionKind, Concern, ConcernAction
 from tongxin.protection.tests.conftest import file_report
 from tongxin.registry.models import Child
 from tongxin.testing import Actors, api_client, web_client
-from tongxin.visits.models import ChildRisk, Notification
+from tongxin.visits.models import ChildRisk
 
 DESCRIPTION = "屋后水塘没有护栏，孩子常去玩水。"  # synthetic
 SOLUTION = "村委会已加装护栏并设警示牌。"  # synthetic

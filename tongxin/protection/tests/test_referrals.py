@@ -18,13 +18,13 @@ from django.utils import timezone
 
 from tongxin.accounts.models import Organisation
 from tongxin.audit.models import AuditEvent
+from tongxin.notices.models import Notification
 from tongxin.protection import referrals, rules
 from tongxin.protection.models import ActionKind, Concern, ConcernAction, MandatoryReport, Referral
 from tongxin.protection.tests.conftest import CHILD_NAME, FACTS, file_report
 from tongxin.protection.tests.test_problems import DESCRIPTION, police, raise_problem
 from tongxin.registry.models import Child
 from tongxin.testing import Actors, api_client, web_client
-from tongxin.visits.models import Notification
 from tongxin.workdays.rules import WorkCalendar, chinese_calendar_entries, chinese_calendar_years
 
 SH = ZoneInfo("Asia/Shanghai")

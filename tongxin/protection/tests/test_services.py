@@ -20,6 +20,7 @@ from django.utils import timezone
 from tongxin.accounts.models import Organisation
 from tongxin.audit.models import AuditEvent
 from tongxin.geo.models import Division
+from tongxin.notices.models import Notification
 from tongxin.protection import services
 from tongxin.protection.models import (
     Concern,
@@ -35,7 +36,7 @@ from tongxin.protection.rules import ConcernStatus, Severity
 from tongxin.protection.tests.conftest import FACTS, file_report, pdf
 from tongxin.registry.models import Child
 from tongxin.testing import Actors
-from tongxin.visits.models import ChildRisk, Notification
+from tongxin.visits.models import ChildRisk
 
 TZ = ZoneInfo("Asia/Shanghai")
 

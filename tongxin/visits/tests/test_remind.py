@@ -17,11 +17,12 @@ from django.utils import timezone, translation
 
 from tongxin.accounts.models import User
 from tongxin.audit.models import AuditEvent
+from tongxin.notices.models import Notification
 from tongxin.registry.models import Child, ChildStatus
 from tongxin.registry.tests.conftest import make_family
 from tongxin.testing import Actors
 from tongxin.visits import services
-from tongxin.visits.models import CadencePolicyVersion, ChildRisk, Notification
+from tongxin.visits.models import CadencePolicyVersion, ChildRisk
 from tongxin.visits.reminders import remind, villages_without_director
 
 pytestmark = pytest.mark.django_db

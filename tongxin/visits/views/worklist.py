@@ -19,14 +19,13 @@ from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.core.http import render_page_or_fragment, staff_view
+from tongxin.core.panels import PanelLine
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.registry.selectors import filter_divisions
@@ -221,28 +220,6 @@ urlpatterns: list[URLPattern] = [path("worklist/", worklist, name="worklist")]
 
 
 # --- home panels ------------------------------------------------------------------------------
-
-
-class PanelLine:
-    """One line of a home panel, a link; ``str()`` is the escaped HTML. ``record_url``: the
-    contact form for the line's child, offered beside it as a "record a contact" button."""
-
-    def __init__(self, url: str, text: str, record_url: str = "") -> None:
-        self.url, self.text, self.record_url = url, text, record_url
-
-    def __html__(self) -> SafeString:
-        link = format_html('<a href="{}">{}</a>', self.url, self.text)
-        if not self.record_url:
-            return link
-        return format_html(
-            '{} <a href="{}" role="button" class="outline record-contact">{}</a>',
-            link,
-            self.record_url,
-            _("Record a contact"),
-        )
-
-    def __str__(self) -> str:
-        return self.__html__()
 
 
 def _today_lines(user: User) -> list[WorkLine]:

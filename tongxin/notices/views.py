@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.http import staff_view
-from tongxin.visits import notifications
+from tongxin.notices import services as notifications
 
 PAGE_SIZE = 30
 
@@ -26,7 +26,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "visits/notifications.html",
+        "notices/notifications.html",
         {"page": page, "unread": notifications.unread_count(user)},
     )
 
@@ -39,7 +39,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     key = request.POST.get("key") or None
     notifications.mark_read(user=user, key=key)
-    back = reverse("visits:notification_list")
+    back = reverse("notices:notification_list")
     if key is not None and request.POST.get("open"):
         note = notifications.notifications_for(user).filter(key=key).first()
         if note is not None and url_has_allowed_host_and_scheme(
@@ -50,6 +50,6 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern] = [
-    path("notifications/", notification_list, name="notification_list"),
-    path("notifications/read/", notification_read, name="notification_read"),
+    path("", notification_list, name="notification_list"),
+    path("read/", notification_read, name="notification_read"),
 ]

@@ -12,14 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tongxin.accounts.models import User
+from tongxin.notices import services as notifications
+from tongxin.notices.models import Notification
 from tongxin.testing import Actors, web_client
-from tongxin.visits import notifications
-from tongxin.visits.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("visits:notification_list")
-READ = reverse("visits:notification_read")
+LIST = reverse("notices:notification_list")
+READ = reverse("notices:notification_read")
 
 
 def _note(user: User, key: str, **over: Any) -> Notification:
@@ -117,7 +117,7 @@ def test_the_navigation_shows_the_unread_count_in_one_query(actors: Actors) -> N
         response = client.get("/")
     assert "3" in _nav_label(response)
     assert len(three) == len(none)
-    counts = [q["sql"] for q in three.captured_queries if "visits_notification" in q["sql"]]
+    counts = [q["sql"] for q in three.captured_queries if "notices_notification" in q["sql"]]
     assert len(counts) == 1
 
 

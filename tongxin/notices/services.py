@@ -1,5 +1,6 @@
-"""The in-app notification centre (通知): writing a notification once per key, reading a user's
-own, marking them read, and sending the ones not yet e-mailed.
+"""The in-app notification centre (通知), used by every app: writing a notification once per
+key, reading a user's own, marking them read, and sending the ones not yet e-mailed. What a
+notification says and links to is the caller's: this module knows no domain app.
 
 A notification belongs to its recipient alone: every read here filters on the recipient, so a
 key that is not yours answers exactly as one that is not there. ``notify`` is idempotent on
@@ -20,14 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
-from tongxin.visits.models import Notification
+from tongxin.notices.models import Notification
 
 logger = logging.getLogger(__name__)
-
-# Notification kinds (``Notification.kind``).
-DIGEST = "digest"
-ESCALATION_OVERDUE = "escalation_overdue"
-ESCALATION_NO_DIRECTOR = "escalation_no_director"
 
 
 def notify(
