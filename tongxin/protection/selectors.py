@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import OrganisationKind, User
 from tongxin.accounts.roles import Role
+from tongxin.core.documents import DOCUMENT_TYPES
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
@@ -36,7 +37,6 @@ from tongxin.protection.models import (
     TaskStatus,
     Urgency,
 )
-from tongxin.registry.agreements import DOCUMENT_TYPES
 from tongxin.registry.models import Child
 from tongxin.workdays.rules import WorkCalendar
 from tongxin.workdays.services import work_calendar
@@ -98,7 +98,7 @@ def get_attachment_for_user(
 
 
 def attachment_content_type(attachment: ReportAttachment | InterventionDocument) -> str:
-    """The type its first bytes showed at upload (``registry.agreements.DOCUMENT_TYPES``): a
+    """The type its first bytes showed at upload (``core.documents.DOCUMENT_TYPES``): a
     report's attachment and an intervention's document alike."""
     known = DOCUMENT_TYPES.get(attachment.kind)
     return known[1] if known else "application/octet-stream"

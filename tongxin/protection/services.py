@@ -28,6 +28,7 @@ from tongxin.accounts.models import Department, Organisation, OrganisationKind, 
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_object, audit_record
+from tongxin.core.documents import document_kind
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.notices import services as notifications
@@ -57,7 +58,6 @@ from tongxin.protection.models import (
 )
 from tongxin.protection.rules import OPEN_STATUSES, ConcernStatus, Severity
 from tongxin.protection.signals import problems_changed
-from tongxin.registry import agreements
 from tongxin.registry.models import Child, Gender
 from tongxin.workdays.rules import EMPTY
 from tongxin.workdays.services import work_calendar
@@ -131,7 +131,7 @@ def check_uploads(uploads: Sequence[UploadedFile[Any]], *, field: str, most: int
     kinds = []
     for upload in uploads:
         try:
-            kinds.append(agreements.document_kind(upload))
+            kinds.append(document_kind(upload))
         except ValidationError as exc:
             raise ValidationError({field: exc.messages}) from exc
     return kinds

@@ -25,18 +25,11 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_object
+from tongxin.core.documents import DOCUMENT_TYPES, document_kind
 from tongxin.geo.scope import check_writer, scope_q
 from tongxin.registry import services
 from tongxin.registry.models import AgreementStatus, CareAgreement, Child, Household
 
-# The scan: a PDF or a photo, recognised by its first bytes (not by its name or the browser's
-# word for it), at most 5 MB.
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-DOCUMENT_TYPES: dict[str, tuple[bytes, str]] = {
-    "pdf": (b"%PDF-", "application/pdf"),
-    "jpg": (b"\xff\xd8\xff", "image/jpeg"),
-    "png": (b"\x89PNG\r\n\x1a\n", "image/png"),
-}
 EXPIRING_WITHIN_DAYS = 30
 
 AGREEMENT_FIELDS = {
@@ -72,27 +65,6 @@ def agreement_expiring(agreement: CareAgreement, today: date) -> bool:
 
 
 # --- the scan --------------------------------------------------------------------------------
-
-
-def document_kind(upload: UploadedFile[Any]) -> str:
-    """The file's kind ("pdf", "jpg", "png") from its first bytes; ValidationError on
-    ``document`` when it is none of them or larger than 5 MB."""
-    size = upload.size or 0
-    if size > MAX_DOCUMENT_BYTES:
-        raise ValidationError(
-            {"document": [_("The file is larger than 5 MB. Scan at a lower resolution.")]}
-        )
-    if size == 0:
-        raise ValidationError({"document": [_("The file is empty.")]})
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    for kind, (magic, _type) in DOCUMENT_TYPES.items():
-        if head.startswith(magic):
-            return kind
-    raise ValidationError(
-        {"document": [_("Only PDF, JPEG or PNG files can be uploaded.")]},
-    )
 
 
 def document_suffix(agreement: CareAgreement) -> str:

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
+from tongxin.core.documents import document_kind
 from tongxin.core.forms import DateInput, ModelFieldsForm, SecretInput, VersionMixin
 from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.geo.models import Division, Level
 from tongxin.lib import plausible
-from tongxin.registry import agreements
 from tongxin.registry.models import (
     CareAgreement,
     CategoryCode,
@@ -213,7 +213,7 @@ class AgreementForm(ModelFieldsForm):
         upload = self.cleaned_data.get("document")
         if upload:
             try:
-                agreements.document_kind(upload)
+                document_kind(upload)
             except ValidationError as exc:
                 raise ValidationError(exc.message_dict["document"]) from exc
         return upload

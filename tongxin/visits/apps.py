@@ -7,7 +7,9 @@ class VisitsConfig(AppConfig):
     verbose_name = _("Contacts and visits")
 
     def ready(self) -> None:
-        from tongxin.visits import receivers  # noqa: F401  (their signals: registry, protection)
         # The receivers connect other apps' signals; panels registers what the app adds to
         # pages it does not own (home panels, menu entries, file sections).
-        from tongxin.visits import panels, receivers  # noqa: F401
+        from tongxin.visits import (
+            panels,  # noqa: F401
+            receivers,  # noqa: F401  (their signals: registry, protection)
+        )

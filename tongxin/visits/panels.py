@@ -22,7 +22,7 @@ from tongxin.core.panels import (
     register_menu_entry,
 )
 from tongxin.geo.scope import in_scope
-from tongxin.protection.models import Concern
+from tongxin.protection.selectors import child_open_problems
 from tongxin.registry.models import Child
 from tongxin.visits import reminders
 from tongxin.visits.models import (
@@ -168,12 +168,7 @@ def file_sections(child: Child, user: User) -> dict[str, Any]:
         for c in contacts
     ] + [{"day": e.day, "entry": e} for e in entries]
     rows.sort(key=lambda r: r["day"], reverse=True)
-    problems = list(
-        Concern.objects.open()
-        .filter(child=child)
-        .select_related("owner", "contact")
-        .order_by("due_on", "created_at")
-    )
+    problems = child_open_problems(child)
     risk = ChildRisk.objects.filter(pk=child.pk).select_related("override__set_by").first()
     return {
         "child": child,
