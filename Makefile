@@ -46,6 +46,7 @@ run: demo
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 typecheck: setup
 	$(VENV)/bin/mypy .

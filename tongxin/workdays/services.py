@@ -53,25 +53,6 @@ def _cn(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _audit(
-    actor: User | None,
-    action: str,
-    object_type: str,
-    code: str,
-    request: HttpRequest | None,
-    **detail: object,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_code=code,
-        division_code=(actor.division_id or "") if actor else "",
-        request=request,
-        detail=dict(detail),
-    )
-
-
 def _changed(*years: int) -> None:
     workdays_changed.send(sender=CalendarDay, years=tuple(sorted(set(years))))
 
@@ -117,7 +98,15 @@ def calendar_day_add(
     added = CalendarDay.objects.create(
         day=day, kind=kind, name=name, source=Source.COUNTY, created_by=actor
     )
-    _audit(actor, "workday.add", "calendarday", day.isoformat(), request, kind=kind, name=name)
+    audit_record(
+        actor=actor,
+        action="workday.add",
+        object_type="calendarday",
+        object_code=day.isoformat(),
+        division_code=(actor.division_id or "") if actor else "",
+        request=request,
+        detail={"kind": kind, "name": name},
+    )
     _changed(day.year)
     return added
 
@@ -131,14 +120,14 @@ def calendar_day_remove(*, actor: User, day: date, request: HttpRequest | None =
     if found is None:
         raise ValidationError({"day": [_("%(date)s is not in the calendar.") % {"date": _cn(day)}]})
     found.delete()
-    _audit(
-        actor,
-        "workday.remove",
-        "calendarday",
-        day.isoformat(),
-        request,
-        kind=found.kind,
-        name=found.name,
+    audit_record(
+        actor=actor,
+        action="workday.remove",
+        object_type="calendarday",
+        object_code=day.isoformat(),
+        division_code=(actor.division_id or "") if actor else "",
+        request=request,
+        detail={"kind": found.kind, "name": found.name},
     )
     _changed(day.year)
 
@@ -172,7 +161,15 @@ def calendar_year_confirm(
             }
         )
     confirmed = CalendarYear.objects.create(year=year, source=Source.COUNTY, confirmed_by=actor)
-    _audit(actor, "workday.year_confirm", "calendaryear", str(year), request)
+    audit_record(
+        actor=actor,
+        action="workday.year_confirm",
+        object_type="calendaryear",
+        object_code=str(year),
+        division_code=(actor.division_id or "") if actor else "",
+        request=request,
+        detail={},
+    )
     _changed(year)
     return confirmed
 
@@ -187,7 +184,15 @@ def calendar_year_reopen(*, actor: User, year: int, request: HttpRequest | None 
         raise ValidationError(
             {"year": [_("The holidays of %(year)d are not confirmed.") % {"year": year}]}
         )
-    _audit(actor, "workday.year_reopen", "calendaryear", str(year), request)
+    audit_record(
+        actor=actor,
+        action="workday.year_reopen",
+        object_type="calendaryear",
+        object_code=str(year),
+        division_code=(actor.division_id or "") if actor else "",
+        request=request,
+        detail={},
+    )
     _changed(year)
 
 
@@ -233,7 +238,15 @@ def calendar_load(*, years: Iterable[int] | None = None) -> Loaded:
         [CalendarYear(year=y, source=Source.CHINESE_CALENDAR) for y in sorted(loaded)]
     )
     if loaded:
-        _audit(None, "workday.load", "calendaryear", "", None, years=sorted(loaded))
+        audit_record(
+            actor=None,
+            action="workday.load",
+            object_type="calendaryear",
+            object_code="",
+            division_code=(None.division_id or "") if None else "",
+            request=None,
+            detail={"years": sorted(loaded)},
+        )
         _changed(*loaded)
     return Loaded(
         loaded=loaded,
