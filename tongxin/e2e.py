@@ -132,7 +132,7 @@ def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded 2-core machine starts it slowly
         while True:
             try:
                 urllib.request.urlopen(f"{url}/accounts/login/", timeout=2)  # noqa: S310
