@@ -202,7 +202,8 @@ class RowReader:
             household["caregiver_relation"] = caregiver_relation[:20]
         if caregiver_address := cells.text(raw("caregiver_address")):
             household["caregiver_address"] = caregiver_address[:200]
-        # Checked like the parents' numbers (ledger._Run), stored encrypted on the household.
+        # Checked like the parents' numbers (ledger.checks.check_row), stored encrypted on the
+        # household.
         row.caregiver_id_number = _id_text(raw("caregiver_id_number"))
         if income := cells.text(raw("income_source")):
             household["income_source"] = income[:100]

@@ -163,7 +163,7 @@ class Household(models.Model):
     )
     caregiver_phone = models.CharField(_("caregiver's phone"), max_length=20, blank=True)
     # The national form's 委托监护人 公民身份证号码 and 居住地地址: the ledger gives them beside the
-    # caregiver's name and phone, without an agreement's signing date (registry/ledger.py).
+    # caregiver's name and phone, without an agreement's signing date (registry/ledger/).
     caregiver_id_enc = models.BinaryField(null=True, editable=False)
     caregiver_id_hash = models.CharField(max_length=64, blank=True, editable=False)
     caregiver_address = models.CharField(_("caregiver's address"), max_length=200, blank=True)

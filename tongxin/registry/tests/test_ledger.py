@@ -215,7 +215,7 @@ def test_it_updates_a_spell_in_place_and_keeps_its_history(actors: Actors) -> No
 
 def test_its_fast_pinyin_reads_names_as_the_search_keys_do() -> None:
     from tongxin.lib.pinyin import name_keys
-    from tongxin.registry.ledger import fast_name_keys
+    from tongxin.registry.ledger.run import fast_name_keys
 
     rng = random.Random(7)
     common = "王李张刘陈杨赵黄周吴单曾解查朴长乐重庆小明红华军丽强伟芳敏静行长银行"

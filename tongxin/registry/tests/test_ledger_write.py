@@ -1,4 +1,4 @@
-"""How a ledger import writes its new rows (``ledger._Writer``): the values the ORM would
+"""How a ledger import writes its new rows (``ledger.bulk.Writer``): the values the ORM would
 read back, history rows equal to their records, and all or nothing when a write fails, also
 when PostgreSQL's COPY of a batch fails behind the import's back (in its thread)."""
 
@@ -17,6 +17,7 @@ from django.utils import translation
 
 from tongxin.lib import crypto
 from tongxin.registry import ledger
+from tongxin.registry.ledger import run
 from tongxin.registry.models import CategorySpan, Child, Household, Migration, Parent
 from tongxin.registry.tests.conftest import make_family
 from tongxin.registry.tests.test_ledger import TODAY, number, row
@@ -104,7 +105,7 @@ def test_a_write_that_fails_undoes_the_whole_import(
     # breaks the ID number's uniqueness. Every batch is written before it is found.
     make_family(actors, id_number=number(9))
     before = _records()
-    monkeypatch.setattr(ledger._Run, "_existing_children", lambda self, hashes: {})
+    monkeypatch.setattr(run.Run, "_existing_children", lambda self, hashes: {})
     rows = [row(3, 1), row(4, 2), row(5, 3)]
     rows[conflict_at] = row(3 + conflict_at, 9)
 
