@@ -470,7 +470,7 @@ def test_it_reads_the_queue_in_a_constant_number_of_queries(actors: Actors) -> N
 def test_it_fills_the_county_admins_home_panel(
     actors: Actors, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tongxin.views
+    import tongxin.registry.panels
 
     candidate, _a, _b = _candidate(actors)
     response = web_client(actors.county_admin).get(reverse("home"))
@@ -482,7 +482,7 @@ def test_it_fills_the_county_admins_home_panel(
         make_family(actors, name=f"李{n}", village=EAST, birth_date=date(2016, 1, n + 1))
         make_family(actors, name=f"李{n}", village=WEST, birth_date=date(2016, 1, n + 1))
     duplicates.candidates_refresh()
-    monkeypatch.setattr(tongxin.views, "PANEL_LENGTH", 5)
+    monkeypatch.setattr(tongxin.registry.panels, "PANEL_LENGTH", 5)
     response = web_client(actors.county_admin).get(reverse("home"))
     [panel] = [p for p in response.context["panels"] if p.key == "duplicates"]
     # The five newest pairs, the number of pairs in all, and the link to the whole queue.
