@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from tongxin.accounts.models import InstitutionType, Organisation
+from tongxin.core.documents import StoredDocument
 from tongxin.geo.models import Division
 from tongxin.geo.scope import scope_q
 from tongxin.protection import rules
@@ -480,11 +481,12 @@ class ReportAddendum(models.Model):
         return f"{self.report_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
-class ReportAttachment(models.Model):
+class ReportAttachment(StoredDocument):
     """A photo or PDF sent with a report or an addendum. Stored under a random name (the
     uploaded one may carry a name), served only through the scoped, audited view."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    download_stem = "attachment"
+
     report = models.ForeignKey(
         MandatoryReport, on_delete=models.PROTECT, related_name="attachments"
     )
@@ -492,18 +494,6 @@ class ReportAttachment(models.Model):
         ReportAddendum, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     file = models.FileField(upload_to="reports/%Y/")
-    kind = models.CharField(max_length=4)  # pdf, jpg, png: from the first bytes
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.public_id}.{self.kind}"
 
 
 class ReportEvent(models.Model):
@@ -918,24 +908,13 @@ class InterventionAssessment(models.Model):
         return f"{self.assessed_on} {self.conclusion}"
 
 
-class InterventionDocument(models.Model):
+class InterventionDocument(StoredDocument):
     """A decision, order, judgment or assessment report (PDF or photo) of an intervention.
     Stored under a random name, served only through the scoped, audited view."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    download_stem = "document"
+
     intervention = models.ForeignKey(
         Intervention, on_delete=models.PROTECT, related_name="documents"
     )
     file = models.FileField(upload_to="interventions/%Y/")
-    kind = models.CharField(max_length=4)  # pdf, jpg, png: from the first bytes
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.public_id}.{self.kind}"

@@ -20,12 +20,10 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import OrganisationKind, User
 from tongxin.accounts.roles import Role
-from tongxin.core.documents import DOCUMENT_TYPES
 from tongxin.geo.scope import scope_q
 from tongxin.protection import access, policy, rules
 from tongxin.protection.models import (
     Concern,
-    InterventionDocument,
     MandatoryReport,
     MandatoryReportQuerySet,
     Referral,
@@ -95,13 +93,6 @@ def get_attachment_for_user(
     if not attachment.file:
         raise Http404
     return attachment
-
-
-def attachment_content_type(attachment: ReportAttachment | InterventionDocument) -> str:
-    """The type its first bytes showed at upload (``core.documents.DOCUMENT_TYPES``): a
-    report's attachment and an intervention's document alike."""
-    known = DOCUMENT_TYPES.get(attachment.kind)
-    return known[1] if known else "application/octet-stream"
 
 
 @dataclass(frozen=True)

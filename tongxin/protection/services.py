@@ -7,7 +7,6 @@ notification or an e-mail: those carry codes, statuses and counts only."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,7 +27,7 @@ from tongxin.accounts.models import Department, Organisation, OrganisationKind, 
 from tongxin.accounts.roles import Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_object, audit_record
-from tongxin.core.documents import document_kind
+from tongxin.core.documents import StoredDocument, document_kind
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.notices import services as notifications
@@ -40,7 +39,6 @@ from tongxin.protection.models import (
     FailureToReport,
     FollowUp,
     Harm,
-    InterventionDocument,
     MandatoryReport,
     RecipientHow,
     ReportAddendum,
@@ -137,7 +135,7 @@ def check_uploads(uploads: Sequence[UploadedFile[Any]], *, field: str, most: int
     return kinds
 
 
-def store_uploads[F: (ReportAttachment, InterventionDocument)](
+def store_uploads[F: StoredDocument](
     uploads: Sequence[UploadedFile[Any]],
     kinds: list[str],
     build: Callable[[str, int], F],
@@ -148,7 +146,7 @@ def store_uploads[F: (ReportAttachment, InterventionDocument)](
     try:
         for upload, kind in zip(uploads, kinds, strict=True):
             item = build(kind, upload.size or 0)
-            item.file.save(f"{uuid.uuid4().hex}.{kind}", upload, save=False)
+            item.store(upload)
             item.save()
             stored.append(item)
     except Exception:

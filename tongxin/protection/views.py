@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.documents import document_response
 from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
@@ -359,13 +360,7 @@ def attachment_response(
     services.report_attachment_opened(
         actor=user, report=report, attachment=attachment, request=request
     )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=selectors.attachment_content_type(attachment),
-        filename=f"attachment.{attachment.kind}",
-    )
-    add_never_cache_headers(response)
-    return response
+    return document_response(attachment)
 
 
 @staff_view(allow=_any_report_reader)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -27,10 +27,11 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.core.documents import document_response
 from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
-from tongxin.protection import access, selectors
+from tongxin.protection import access
 from tongxin.protection import interventions as iv
 from tongxin.protection.forms_interventions import AssessmentForm, EndForm, InterventionForm
 from tongxin.protection.models import (
@@ -321,13 +322,8 @@ def intervention_document(request: HttpRequest, public_id: Any, document_id: Any
     iv.intervention_document_opened(
         actor=user, intervention=intervention, document=document, request=request
     )
-    response = FileResponse(
-        document.file.open("rb"),
-        content_type=selectors.attachment_content_type(document),
-        filename=f"document.{document.kind}",
-    )
     # A FileResponse streams (it is no HttpResponse); staff_view's bound names HttpResponse.
-    return _no_store(response)  # type: ignore[return-value]
+    return document_response(document)  # type: ignore[return-value]
 
 
 urlpatterns: list[URLPattern] = [

@@ -6,7 +6,6 @@ which may carry a person's name) and served only through a scoped, audited view.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_object
-from tongxin.core.documents import DOCUMENT_TYPES, document_kind
+from tongxin.core.documents import content_type_of, document_kind, stored_name
 from tongxin.geo.scope import check_writer, scope_q
 from tongxin.registry import services
 from tongxin.registry.models import AgreementStatus, CareAgreement, Child, Household
@@ -74,8 +73,8 @@ def document_suffix(agreement: CareAgreement) -> str:
 
 
 def document_content_type(agreement: CareAgreement) -> str:
-    kind = DOCUMENT_TYPES.get(document_suffix(agreement))
-    return kind[1] if kind else "application/octet-stream"
+    """The type the scan is served with, from the kind it was stored as."""
+    return content_type_of(document_suffix(agreement))
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -119,7 +118,7 @@ def agreement_create(
     kind = document_kind(document) if document is not None else ""
     agreement._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
     if document is not None:
-        agreement.document.save(f"{uuid.uuid4().hex}.{kind}", document, save=False)
+        agreement.document.save(stored_name(kind), document, save=False)
     try:
         agreement.save()
         audit_object(
