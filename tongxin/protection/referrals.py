@@ -51,7 +51,7 @@ from tongxin.protection.models import (
 )
 from tongxin.protection.rules import OPEN_STATUSES, ConcernCategory, ConcernStatus, Severity
 from tongxin.protection.selectors import PanelLine
-from tongxin.protection.services import _in_chinese, list_opened
+from tongxin.protection.services.common import _in_chinese, list_opened
 from tongxin.protection.signals import problems_changed
 from tongxin.registry.models import Child
 from tongxin.workdays.rules import WorkCalendar
