@@ -48,10 +48,7 @@ from rest_framework.response import Response
 from tongxin.accounts.models import Organisation, User
 from tongxin.core.api_input import JSONParser, MultiPartParser
 from tongxin.core.http import signed_in_user as _user
-from tongxin.core.plausible_fields import (
-    DateKind,
-    date_error,
-)
+from tongxin.core.plausible_fields import DateKind, date_error
 from tongxin.geo.models import Division
 from tongxin.lib.params import QueryParams
 from tongxin.protection import access, policy, selectors, services
@@ -66,13 +63,10 @@ from tongxin.protection.api_report_data import (
     ReportOutSerializer,
     ReportReceiptSerializer,
     ReportTransitionInSerializer,
-    _attachment,
+    attachment_data,
     report_data,
 )
-from tongxin.protection.models import (
-    MandatoryReport,
-    ReportAttachment,
-)
+from tongxin.protection.models import MandatoryReport, ReportAttachment
 from tongxin.protection.views import attachment_response
 from tongxin.registry.models import Child
 from tongxin.workdays.services import work_calendar
@@ -448,7 +442,7 @@ def report_addenda(request: Request, code: str) -> Response:
             "created_at": addendum.created_at,
             "text": addendum.text,
             "attachments": [
-                _attachment(a)
+                attachment_data(a)
                 for a in ReportAttachment.objects.filter(addendum=addendum).select_related(
                     "addendum"
                 )

@@ -9,11 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from tongxin.accounts.models import User
-from tongxin.core.plausible_fields import (
-    DateKind,
-    PersonNameField,
-    PlausibleDateTimeField,
-)
+from tongxin.core.plausible_fields import DateKind, PersonNameField, PlausibleDateTimeField
 from tongxin.protection import access, rules, selectors
 from tongxin.protection.models import (
     CALLER_INSTITUTION_TYPES,
@@ -358,7 +354,7 @@ def report_data(row: selectors.Row, *, detail: bool, user: User) -> dict[str, An
             for a in ReportAddendum.objects.filter(report=report)
         ],
         attachments=[
-            _attachment(a)
+            attachment_data(a)
             for a in ReportAttachment.objects.filter(report=report).select_related("addendum")
         ],
         tasks=[_task(t) for t in report.tasks.all()],
@@ -376,7 +372,7 @@ def report_data(row: selectors.Row, *, detail: bool, user: User) -> dict[str, An
     return data
 
 
-def _attachment(attachment: ReportAttachment) -> dict[str, Any]:
+def attachment_data(attachment: ReportAttachment) -> dict[str, Any]:
     addendum = attachment.addendum
     return {
         "id": attachment.public_id,

@@ -32,11 +32,7 @@ from tongxin.audit.services import audit_denied, audit_object, audit_record
 from tongxin.core.versions import FieldChange, StaleEdit, record_changes
 from tongxin.notices import services as notifications
 from tongxin.protection import access, rules
-from tongxin.protection.models import (
-    ActionKind,
-    Concern,
-    ConcernAction,
-)
+from tongxin.protection.models import ActionKind, Concern, ConcernAction
 from tongxin.protection.rules import OPEN_STATUSES, ConcernCategory, ConcernStatus, Severity
 from tongxin.protection.selectors import PanelLine
 from tongxin.protection.services.common import _in_chinese, list_opened

@@ -16,9 +16,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import User
 from tongxin.notices import services as notifications
 from tongxin.protection import policy, rules
-from tongxin.protection.models import (
-    MandatoryReport,
-)
+from tongxin.protection.models import MandatoryReport
 from tongxin.protection.services.common import _in_chinese, _recipients
 from tongxin.workdays.services import work_calendar
 

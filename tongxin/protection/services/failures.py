@@ -16,10 +16,7 @@ from tongxin.audit.services import audit_record
 from tongxin.geo.models import Division
 from tongxin.geo.scope import in_scope
 from tongxin.protection import access
-from tongxin.protection.models import (
-    FailureToReport,
-    FollowUp,
-)
+from tongxin.protection.models import FailureToReport, FollowUp
 
 FAILURE_FIELDS = {
     "division",

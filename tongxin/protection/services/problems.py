@@ -17,10 +17,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_record
 from tongxin.protection import access, rules
-from tongxin.protection.models import (
-    Concern,
-    MandatoryReport,
-)
+from tongxin.protection.models import Concern, MandatoryReport
 from tongxin.protection.rules import OPEN_STATUSES, ConcernStatus, Severity
 from tongxin.protection.signals import problems_changed
 from tongxin.registry.models import Child

@@ -13,9 +13,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import Organisation
 from tongxin.notices import services as notifications
-from tongxin.protection.models import (
-    MandatoryReport,
-)
+from tongxin.protection.models import MandatoryReport
 from tongxin.protection.services.common import _in_chinese, _recipients
 
 

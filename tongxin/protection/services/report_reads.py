@@ -10,10 +10,7 @@ from tongxin.accounts.models import User
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_denied, audit_object
 from tongxin.protection import access
-from tongxin.protection.models import (
-    MandatoryReport,
-    ReportAttachment,
-)
+from tongxin.protection.models import MandatoryReport, ReportAttachment
 from tongxin.protection.services.common import list_opened
 
 OBJECT_TYPE = "mandatoryreport"

@@ -11,9 +11,7 @@ from tongxin.accounts.models import Department, User
 from tongxin.accounts.roles import Role
 from tongxin.audit.services import audit_record
 from tongxin.protection import policy, rules
-from tongxin.protection.models import (
-    RoutingVersion,
-)
+from tongxin.protection.models import RoutingVersion
 
 
 def may_change_routing(user: User) -> bool:

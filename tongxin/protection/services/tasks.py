@@ -14,12 +14,7 @@ from tongxin.audit.services import audit_object
 from tongxin.geo.models import code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.protection import access
-from tongxin.protection.models import (
-    MandatoryReport,
-    ReportEvent,
-    ReportTask,
-    TaskStatus,
-)
+from tongxin.protection.models import MandatoryReport, ReportEvent, ReportTask, TaskStatus
 from tongxin.protection.services.problems import _raise_concerns
 from tongxin.protection.services.reports import ReportConflict
 from tongxin.registry.models import Child

@@ -11,10 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from tongxin.core.documents import document_kind
-from tongxin.protection.models import (
-    InterventionDocument,
-    ReportAttachment,
-)
+from tongxin.protection.models import InterventionDocument, ReportAttachment
 
 
 def check_uploads(uploads: Sequence[UploadedFile[Any]], *, field: str, most: int) -> list[str]:
