@@ -46,35 +46,110 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _admin_url(url: str) -> str:
+    return urlsplit(url)._replace(path="/postgres").geturl()
+
+
+def _create_database(url: str, name: str, template: str | None = None) -> str:
+    """A new database on the server of ``url`` (a copy of ``template`` if given): its URL."""
+    import psycopg
+    from psycopg import sql
+
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(create)
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
+def _drop_database(url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def _environment(var_dir: Path, database_url: str | None) -> dict[str, str]:
+    """A demo server's environment: production settings, its own var folder and database."""
+    env = {
+        **os.environ,
+        "TONGXIN_VAR_DIR": str(var_dir),
+        "TONGXIN_DEMO": "1",
+        "DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "tongxin.settings",
+        "STATIC_ROOT": str(collected_static()),
+    }
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
+
+
+@dataclass(frozen=True)
+class _Demo:
+    """The demo county, migrated and loaded once per test process: its var folder (the secret
+    key the encrypted ID numbers need, and the SQLite file), its PostgreSQL database (under
+    DATABASE_URL; else None) and the demo accounts' passwords."""
+
+    var_dir: Path
+    database: str | None
+    passwords: dict[str, str]
+
+
+@functools.cache
+def _demo_template() -> _Demo:
+    """Migrate and load the demo once; every demo server of the process starts from a copy
+    (loading it takes most of a server's start, and each test module wants its own)."""
+    var_dir = Path(tempfile.mkdtemp(prefix="tongxin-demo-"))
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
+    database = database_url = None
+    if url := os.environ.get("DATABASE_URL"):
+        database = f"tongxin_e2e_demo_{secrets.token_hex(4)}"
+        database_url = _create_database(url, database)
+        atexit.register(_drop_database, url, database)
+    env = _environment(var_dir, database_url)
+    subprocess.run([*MANAGE, "migrate", "-v", "0"], env=env, check=True, cwd=BASE_DIR)
+    out = subprocess.run(
+        [*MANAGE, "load_demo"], env=env, check=True, cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout
+    passwords = dict(re.findall(r"^\s+(demo_\w+)\s+\w+\s+(\S+)$", out, re.M))
+    return _Demo(var_dir=var_dir, database=database, passwords=passwords)
+
+
 @contextmanager
-def _scratch_database() -> Iterator[str | None]:
-    """Under DATABASE_URL (PostgreSQL), a new empty database on the same server, dropped after;
-    otherwise None (the server then uses SQLite in its own var folder)."""
+def _scratch_database(template: str | None) -> Iterator[str | None]:
+    """Under DATABASE_URL (PostgreSQL), a copy of the demo's database on the same server,
+    dropped after; otherwise None (the server then uses the SQLite file in its var folder)."""
     url = os.environ.get("DATABASE_URL")
     if not url:
         yield None
         return
-    import psycopg
-    from psycopg import sql
-
     name = f"tongxin_e2e_{secrets.token_hex(4)}"
-    admin = urlsplit(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    copy = _create_database(url, name, template)
     try:
-        yield urlsplit(url)._replace(path=f"/{name}").geturl()
+        yield copy
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        _drop_database(url, name)
 
 
 @contextmanager
 def demo_server(var_dir: Path) -> Iterator[DemoServer]:
-    """Migrate a fresh database, load the demo, serve it; stop at exit. The database is
-    SQLite in ``var_dir``, or a scratch PostgreSQL database when DATABASE_URL is set."""
-    with _scratch_database() as database_url, _serve(var_dir, database_url) as server:
+    """A copy of the demo county (its own database and var folder), served; stopped at exit.
+    The database is SQLite in ``var_dir``, or a scratch PostgreSQL database when DATABASE_URL
+    is set."""
+    demo = _demo_template()
+    shutil.copytree(demo.var_dir, var_dir, dirs_exist_ok=True)
+    with (
+        _scratch_database(demo.database) as database_url,
+        _serve(var_dir, database_url, demo.passwords) as server,
+    ):
         yield server
 
 
@@ -96,24 +171,11 @@ def collected_static() -> Path:
 
 
 @contextmanager
-def _serve(var_dir: Path, database_url: str | None) -> Iterator[DemoServer]:
-    env = {
-        **os.environ,
-        "TONGXIN_VAR_DIR": str(var_dir),
-        "TONGXIN_DEMO": "1",
-        "DEBUG": "0",
-        "DJANGO_SETTINGS_MODULE": "tongxin.settings",
-        "STATIC_ROOT": str(collected_static()),
-    }
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    manage = [sys.executable, str(BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=BASE_DIR)
-    out = subprocess.run(
-        [*manage, "load_demo"], env=env, check=True, cwd=BASE_DIR, capture_output=True, text=True
-    ).stdout
-    passwords = dict(re.findall(r"^\s+(demo_\w+)\s+\w+\s+(\S+)$", out, re.M))
+def _serve(
+    var_dir: Path, database_url: str | None, passwords: dict[str, str]
+) -> Iterator[DemoServer]:
+    env = _environment(var_dir, database_url)
+    manage = MANAGE
     port = _free_port()
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],

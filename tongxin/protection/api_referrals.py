@@ -35,7 +35,16 @@ from tongxin.core.api import IF_MATCH, StaleSerializer, if_match, stale_response
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.plausible_fields import DateKind, PlausibleDateField
 from tongxin.core.versions import StaleEdit
-from tongxin.protection import access, policy, referrals, rules, selectors, services
+from tongxin.protection import (
+    access,
+    policy,
+    problems,
+    referral_reads,
+    referrals,
+    rules,
+    selectors,
+    services,
+)
 from tongxin.protection.fields import SeverityField
 from tongxin.protection.models import (
     Concern,
@@ -223,7 +232,7 @@ def problem_data(concern: Concern, *, timeline: bool) -> dict[str, Any]:
                 "owner": _ref(a.owner),
                 "owner_department": _ref(a.owner_department),
             }
-            for a in referrals.problem_timeline(concern)
+            for a in problems.problem_timeline(concern)
         ]
     return data
 
@@ -245,9 +254,11 @@ def referral_data(referral: Referral, view: access.ReferralView) -> dict[str, An
         "sent_at": referral.sent_at,
         "acceptance_due_at": referral.acceptance_due_at,
         "acceptance_due_estimated": bool(
-            referrals.referral_due_guessed_years(referral, work_calendar(), policy.clock_policy())
+            referral_reads.referral_due_guessed_years(
+                referral, work_calendar(), policy.clock_policy()
+            )
         ),
-        "overdue": referrals.referral_is_overdue(referral),
+        "overdue": referral_reads.referral_is_overdue(referral),
         "decided_at": referral.decided_at,
         "done_at": referral.done_at,
         "transitions": [t.value for t in view.transitions],
@@ -266,7 +277,7 @@ def referral_data(referral: Referral, view: access.ReferralView) -> dict[str, An
             outcome=referral.outcome,
         )
     if view.sections:
-        shared = referrals.shared_sections(referral, view)
+        shared = referral_reads.shared_sections(referral, view)
         data["shared"] = {k: v for k, v in dataclasses.asdict(shared).items() if v is not None}
     return data
 
@@ -292,16 +303,16 @@ def _conflict(message: str) -> Response:
 def _get_problem(request: Request, code: Any) -> tuple[Concern, access.ProblemView]:
     user = _user(request)
     try:
-        return referrals.get_problem_for_user(user, code)
+        return problems.get_problem_for_user(user, code)
     except Http404:
-        referrals.problem_access_denied(actor=user, code=str(code), request=request._request)
+        problems.problem_access_denied(actor=user, code=str(code), request=request._request)
         raise
 
 
 def _get_referral(request: Request, code: Any) -> tuple[Referral, access.ReferralView]:
     user = _user(request)
     try:
-        return referrals.get_referral_for_user(user, code)
+        return referral_reads.get_referral_for_user(user, code)
     except Http404:
         referrals.referral_access_denied(actor=user, code=str(code), request=request._request)
         raise
@@ -368,13 +379,13 @@ def child_problems(request: Request, public_id: Any) -> Response:
         raise PermissionDenied
     child = get_child_for_user(user, public_id)
     if request.method == "GET":
-        problems = list(referrals.child_problems(child).select_related("child__village", "report"))
-        referrals.problem_list_opened(
-            actor=user, count=len(problems), child=child, request=request._request
+        listed = list(problems.child_problems(child).select_related("child__village", "report"))
+        problems.problem_list_opened(
+            actor=user, count=len(listed), child=child, request=request._request
         )
         body = {
-            "count": len(problems),
-            "results": [problem_data(p, timeline=False) for p in problems],
+            "count": len(listed),
+            "results": [problem_data(p, timeline=False) for p in listed],
         }
         response = Response(ProblemListSerializer(body).data)
         response["Cache-Control"] = "private, no-store"
@@ -385,12 +396,12 @@ def child_problems(request: Request, public_id: Any) -> Response:
     data.is_valid(raise_exception=True)
     fields = _owner_fields(data.validated_data)
     try:
-        concern = referrals.problem_raise(
+        concern = problems.problem_raise(
             actor=user, child=child, fields=fields, request=request._request
         )
     except ValidationError as exc:
         raise _errors(exc) from exc
-    concern, _view = referrals.get_problem_for_user(user, concern.public_id)
+    concern, _view = problems.get_problem_for_user(user, concern.public_id)
     return _problem_response(concern, status.HTTP_201_CREATED)
 
 
@@ -438,7 +449,7 @@ def problem_detail(request: Request, code: Any) -> Response:
         raise PermissionDenied
     concern, view = _get_problem(request, code)
     if request.method == "GET":
-        referrals.problem_opened(actor=user, concern=concern, request=request._request)
+        problems.problem_opened(actor=user, concern=concern, request=request._request)
         return _problem_response(concern)
     if not view.acts:
         raise PermissionDenied
@@ -450,14 +461,14 @@ def problem_detail(request: Request, code: Any) -> Response:
         )
     detail = _("The problem changed since your version; nothing was saved.")
     if version != concern.version:
-        return stale_response(concern.version, referrals.problem_changes(concern, version), detail)
+        return stale_response(concern.version, problems.problem_changes(concern, version), detail)
     data = ProblemPatchSerializer(data=request.data, partial=True)
     data.is_valid(raise_exception=True)
     given = _owner_fields(data.validated_data)
     new_status = given.pop("status", None)
     text = given.pop("text", "")
     try:
-        referrals.problem_update(
+        problems.problem_update(
             actor=user,
             concern=concern,
             version=version,
@@ -468,11 +479,11 @@ def problem_detail(request: Request, code: Any) -> Response:
         )
     except StaleEdit as exc:
         return stale_response(exc.current_version, exc.changes, detail)
-    except referrals.Conflict as exc:
+    except problems.Conflict as exc:
         return _conflict(str(exc))
     except ValidationError as exc:
         raise _errors(exc) from exc
-    concern, _view = referrals.get_problem_for_user(user, concern.public_id)
+    concern, _view = problems.get_problem_for_user(user, concern.public_id)
     return _problem_response(concern)
 
 
@@ -541,11 +552,11 @@ def referral_create(request: Request) -> Response:
             report=report,
             request=request._request,
         )
-    except referrals.Conflict as exc:
+    except problems.Conflict as exc:
         return _conflict(str(exc))
     except ValidationError as exc:
         raise _errors(exc) from exc
-    referral, view = referrals.get_referral_for_user(user, referral.public_id)
+    referral, view = referral_reads.get_referral_for_user(user, referral.public_id)
     return _referral_response(referral, view, status.HTTP_201_CREATED)
 
 
@@ -608,7 +619,7 @@ def referral_transitions(request: Request, code: Any) -> Response:
             outcome=given["outcome"],
             request=request._request,
         )
-    except referrals.Conflict as exc:
+    except problems.Conflict as exc:
         return _conflict(str(exc))
     except ValidationError as exc:
         raise _errors(exc) from exc

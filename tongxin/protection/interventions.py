@@ -40,7 +40,7 @@ from tongxin.protection.models import (
     MandatoryReport,
     Placement,
 )
-from tongxin.protection.services import check_uploads, store_uploads
+from tongxin.protection.services.uploads import check_uploads, store_uploads
 from tongxin.registry.models import Child
 
 OBJECT_TYPE = "intervention"

@@ -22,7 +22,7 @@ from tongxin.core.panels import (
     register_home_panel,
     register_menu_entry,
 )
-from tongxin.protection import referrals, selectors
+from tongxin.protection import problems, referral_reads, selectors
 from tongxin.protection.interventions import file_section
 from tongxin.protection.models import Concern
 from tongxin.registry.models import Child
@@ -69,17 +69,17 @@ def _problems_open(user: User) -> PanelFill:
 
 
 def _problems_mine(user: User) -> PanelFill:
-    items, total = referrals.my_problems_panel(user, limit=PANEL_LENGTH)
+    items, total = problems.my_problems_panel(user, limit=PANEL_LENGTH)
     return PanelFill(items=items, total=total, url=reverse("reports:problem_mine"))
 
 
 def _problems_overdue(user: User) -> PanelFill:
-    items, total = referrals.overdue_problems_panel(user, limit=PANEL_LENGTH)
+    items, total = problems.overdue_problems_panel(user, limit=PANEL_LENGTH)
     return PanelFill(items=items, total=total, url="")
 
 
 def _referrals_incoming(user: User) -> PanelFill:
-    items, total = referrals.incoming_panel(user, limit=PANEL_LENGTH)
+    items, total = referral_reads.incoming_panel(user, limit=PANEL_LENGTH)
     return PanelFill(items=items, total=total, url=reverse("reports:referral_list"))
 
 

@@ -36,7 +36,7 @@ from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
 from tongxin.core.plausible_fields import DateKind, PlausibleForm
 from tongxin.core.versions import StaleEdit
-from tongxin.protection import access, policy, referrals, rules
+from tongxin.protection import access, policy, problems, referral_reads, referrals, rules
 from tongxin.protection.models import (
     ActionKind,
     Concern,
@@ -97,8 +97,8 @@ class _OwnerFields(_IdPrefixed, PlausibleForm):
             department = self.fields["owner_department"]
             assert isinstance(owner, forms.ModelChoiceField)
             assert isinstance(department, forms.ModelChoiceField)
-            owner.queryset = referrals.owner_choices(concern_child)
-            department.queryset = referrals.department_choices(concern_child.village_id)
+            owner.queryset = problems.owner_choices(concern_child)
+            department.queryset = problems.department_choices(concern_child.village_id)
 
 
 class ProblemForm(_OwnerFields):
@@ -236,9 +236,9 @@ TOP = "#top"
 def _get_problem(request: HttpRequest, code: Any) -> tuple[Concern, access.ProblemView]:
     user = _actor(request)
     try:
-        return referrals.get_problem_for_user(user, code)
+        return problems.get_problem_for_user(user, code)
     except Http404:
-        referrals.problem_access_denied(actor=user, code=str(code), request=request)
+        problems.problem_access_denied(actor=user, code=str(code), request=request)
         raise
 
 
@@ -257,7 +257,7 @@ def child_problems(request: HttpRequest, public_id: Any) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                concern = referrals.problem_raise(
+                concern = problems.problem_raise(
                     actor=user, child=child, fields=dict(form.cleaned_data), request=request
                 )
             except ValidationError as exc:
@@ -266,15 +266,15 @@ def child_problems(request: HttpRequest, public_id: Any) -> HttpResponse:
                 messages.success(request, _("Problem recorded."))
                 return redirect(_problem_url(concern))
         status = 400
-    problems = list(referrals.child_problems(child))
-    referrals.problem_list_opened(actor=user, count=len(problems), child=child, request=request)
+    listed = list(problems.child_problems(child))
+    problems.problem_list_opened(actor=user, count=len(listed), child=child, request=request)
     today = timezone.localdate()
     response = render(
         request,
         "protection/problem_list.html",
         {
             "child": child,
-            "rows": [(p, p.is_overdue(today)) for p in problems],
+            "rows": [(p, p.is_overdue(today)) for p in listed],
             "form": form,
         },
         status=status,
@@ -292,12 +292,12 @@ def problem_mine(request: HttpRequest) -> HttpResponse:
     """The problems I own, in person or through my department: open and overdue first."""
     user = _actor(request)
     show = request.GET.get("show", "open")
-    problems = referrals.my_problems(user)
+    mine = problems.my_problems(user)
     if show != "all":
         show = "open"
-        problems = problems.filter(status__in=rules.PROBLEM_OPEN)
-    page = Paginator(problems, PAGE_SIZE).get_page(request.GET.get("page"))
-    referrals.problem_list_opened(actor=user, count=len(page.object_list), request=request)
+        mine = mine.filter(status__in=rules.PROBLEM_OPEN)
+    page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
+    problems.problem_list_opened(actor=user, count=len(page.object_list), request=request)
     today = timezone.localdate()
     response = render(
         request,
@@ -316,7 +316,7 @@ def _reads_problems(user: User) -> bool:
 def problem_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     user = _actor(request)
     concern, view = _get_problem(request, public_id)
-    referrals.problem_opened(actor=user, concern=concern, request=request)
+    problems.problem_opened(actor=user, concern=concern, request=request)
     return _problem_page(request, concern, view)
 
 
@@ -341,9 +341,9 @@ def _problem_page(
         "overdue": concern.is_overdue(timezone.localdate()),
         "timeline": [
             (a, _status_label(a.from_status), _status_label(a.to_status))
-            for a in referrals.problem_timeline(concern)
+            for a in problems.problem_timeline(concern)
         ],
-        "referrals": referrals.referrals_of(user, concern=concern),
+        "referrals": referral_reads.referrals_of(user, concern=concern),
         "kinds": ActionKind,
         "follows_report": concern.report_id is not None,
     }
@@ -390,7 +390,7 @@ def problem_action(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = ActionForm(request.POST)
     if form.is_valid():
         try:
-            referrals.problem_action_add(
+            problems.problem_action_add(
                 actor=user, concern=concern, text=form.cleaned_data["text"], request=request
             )
         except ValidationError as exc:
@@ -409,13 +409,13 @@ def _update_problem(
     form_name: str,
     **update: Any,
 ) -> HttpResponse:
-    """``referrals.problem_update`` with what a valid form gave: a stale version or a move the
+    """``problems.problem_update`` with what a valid form gave: a stale version or a move the
     status does not allow is said over the problem; bad input is shown under the form."""
     try:
-        referrals.problem_update(actor=_actor(request), concern=concern, request=request, **update)
+        problems.problem_update(actor=_actor(request), concern=concern, request=request, **update)
     except StaleEdit as exc:
         _stale_message(request, exc)
-    except referrals.Conflict as exc:
+    except problems.Conflict as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         add_errors(form, exc)
@@ -487,7 +487,7 @@ def _sees_referrals(user: User) -> bool:
 def _get_referral(request: HttpRequest, code: Any) -> tuple[Any, access.ReferralView]:
     user = _actor(request)
     try:
-        return referrals.get_referral_for_user(user, code)
+        return referral_reads.get_referral_for_user(user, code)
     except Http404:
         referrals.referral_access_denied(actor=user, code=str(code), request=request)
         raise
@@ -499,14 +499,14 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     see the open ones sent to their department)."""
     user = _actor(request)
     show = request.GET.get("show", "open")
-    found = referrals.referrals_for(user)
+    found = referral_reads.referrals_for(user)
     if show != "all":
         show = "open"
         found = found.open()
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [
-        (r, access.referral_view(user, r), referrals.referral_is_overdue(r, now))
+        (r, access.referral_view(user, r), referral_reads.referral_is_overdue(r, now))
         for r in page.object_list
     ]
     referrals.referral_list_opened(actor=user, count=len(rows), request=request)
@@ -553,7 +553,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     user = _actor(request)
     concern, report = _referral_source(request, user)
     division = concern.child.village_id if concern is not None else report.division_id  # type: ignore[union-attr]
-    departments = referrals.department_choices(division, referrals.REFERRAL_DEPARTMENTS).exclude(
+    departments = problems.department_choices(division, referrals.REFERRAL_DEPARTMENTS).exclude(
         pk=user.organisation_id or 0
     )
     offered = [
@@ -586,7 +586,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
                     report=report,
                     request=request,
                 )
-            except referrals.Conflict as exc:
+            except problems.Conflict as exc:
                 form.add_error(None, str(exc))
             except ValidationError as exc:
                 add_errors(form, exc)
@@ -610,11 +610,11 @@ def referral_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     context: dict[str, Any] = {
         "referral": referral,
         "view": view,
-        "overdue": referrals.referral_is_overdue(referral),
-        "due_guessed_years": referrals.referral_due_guessed_years(
+        "overdue": referral_reads.referral_is_overdue(referral),
+        "due_guessed_years": referral_reads.referral_due_guessed_years(
             referral, work_calendar(), policy.clock_policy()
         ),
-        "shared": referrals.shared_sections(referral, view),
+        "shared": referral_reads.shared_sections(referral, view),
         "steps": [
             {
                 "key": t.value,
@@ -666,7 +666,7 @@ def referral_transition(request: HttpRequest, public_id: Any) -> HttpResponse:
             outcome=data["outcome"],
             request=request,
         )
-    except referrals.Conflict as exc:
+    except problems.Conflict as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         for message in exc.messages:

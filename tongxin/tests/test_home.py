@@ -128,18 +128,18 @@ def test_it_offers_the_ledger_import_to_the_roles_that_import(actors: Actors) ->
 
 
 def test_it_lists_the_open_problems_of_the_directors_village(actors: Actors) -> None:
-    from tongxin.protection import referrals
+    from tongxin.protection import problems
 
     mine = make_family(actors, name="孙小云")
     theirs = make_family(actors, name="周小雨", village="620724100202")
     today = timezone.localdate()
     for child, due in ((mine, today + timedelta(days=30)), (theirs, today + timedelta(days=20))):
-        referrals.problem_raise(
+        problems.problem_raise(
             actor=actors.county_admin,
             child=child,
             fields={"category": "safety", "description": "屋后水塘无护栏", "due_on": due},
         )
-    closed = referrals.problem_raise(
+    closed = problems.problem_raise(
         actor=actors.county_admin,
         child=mine,
         fields={"category": "health", "description": "已就医"},

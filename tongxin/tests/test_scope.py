@@ -1165,18 +1165,18 @@ def referral_world(actors: Actors) -> dict[str, UUID]:
     department) and referred by the county officer to the police, sharing the child and the
     problem; the other not referred. And a report (routed to the police) to refer."""
     from tongxin.accounts.models import Organisation
-    from tongxin.protection import referrals
+    from tongxin.protection import problems, referrals
     from tongxin.protection.tests.conftest import file_report
     from tongxin.registry.tests.conftest import make_family
 
     child = make_family(actors, name="郑小冬", father_left=None, mother_left=None)
     police = Organisation.objects.get(department="police", division_id="620724000000")
-    problem = referrals.problem_raise(
+    problem = problems.problem_raise(
         actor=actors.village_director,
         child=child,
         fields={"category": "safety", "description": "放学路上被拦", "owner_department": police},
     )
-    other = referrals.problem_raise(
+    other = problems.problem_raise(
         actor=actors.village_director,
         child=child,
         fields={"category": "schooling", "description": "经常缺课"},

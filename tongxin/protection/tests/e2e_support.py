@@ -27,7 +27,7 @@ from tongxin.accounts.roles import Role
 from tongxin.accounts.services import user_create
 from tongxin.audit.models import AuditEvent
 from tongxin.e2e import BASE_DIR, DemoServer, assert_fits, screenshot
-from tongxin.protection import referrals
+from tongxin.protection import problems
 from tongxin.protection.models import (
     Concern,
     ConcernAction,
@@ -168,7 +168,7 @@ def problem_overdue() -> dict[str, Any]:
     child = _child_of(director.division_id)
     today = timezone.localdate()
     with time_machine.travel(timezone.now() - timedelta(days=10), tick=True):
-        concern = referrals.problem_raise(
+        concern = problems.problem_raise(
             actor=county,
             child=child,
             fields={
@@ -247,7 +247,7 @@ def referral_world() -> dict[str, Any]:
     director = _user("demo_village")
     assert director.division_id is not None
     child = _child_of(director.division_id, skip=1)
-    concern = referrals.problem_raise(
+    concern = problems.problem_raise(
         actor=_user("demo_county"),
         child=child,
         fields={

@@ -18,7 +18,7 @@ from tongxin.accounts.models import Organisation
 from tongxin.audit.models import AuditEvent
 from tongxin.core.versions import StaleEdit
 from tongxin.notices.models import Notification
-from tongxin.protection import referrals, rules
+from tongxin.protection import problems, rules
 from tongxin.protection.models import ActionKind, Concern, ConcernAction
 from tongxin.protection.tests.conftest import file_report
 from tongxin.registry.models import Child
@@ -37,14 +37,14 @@ def police(actors: Actors) -> Organisation:
 
 def raise_problem(actors: Actors, child: Child, **fields: Any) -> Concern:
     given: dict[str, Any] = {"category": "safety", "description": DESCRIPTION, **fields}
-    return referrals.problem_raise(actor=actors.village_director, child=child, fields=given)
+    return problems.problem_raise(actor=actors.village_director, child=child, fields=given)
 
 
 def _update(
     actors: Actors, concern: Concern, actor: str = "village_director", **kw: Any
 ) -> Concern:
     concern.refresh_from_db()
-    return referrals.problem_update(
+    return problems.problem_update(
         actor=getattr(actors, actor), concern=concern, version=concern.version, **kw
     )
 
@@ -98,7 +98,7 @@ def test_the_service_follows_the_table(
         assert moved.status == after
         assert moved.version == concern.version + 1
     else:
-        with pytest.raises(referrals.Conflict):
+        with pytest.raises(problems.Conflict):
             _update(actors, concern, status=after, text="原因或解决办法")
         concern.refresh_from_db()
         assert concern.status == before
@@ -157,7 +157,7 @@ def test_it_refuses_a_bad_problem(
 def test_roles_that_do_not_keep_the_file_may_not_raise_one(actors: Actors, child: Child) -> None:
     for actor in ("auditor", "department_officer", "other_village_director"):
         with pytest.raises(PermissionDenied):
-            referrals.problem_raise(
+            problems.problem_raise(
                 actor=getattr(actors, actor),
                 child=child,
                 fields={"category": "safety", "description": DESCRIPTION},
@@ -166,7 +166,7 @@ def test_roles_that_do_not_keep_the_file_may_not_raise_one(actors: Actors, child
 
 def test_the_timeline_keeps_who_did_what_and_when(actors: Actors, child: Child) -> None:
     concern = raise_problem(actors, child)
-    referrals.problem_action_add(actor=actors.village_director, concern=concern, text="已家访")
+    problems.problem_action_add(actor=actors.village_director, concern=concern, text="已家访")
     _update(actors, concern, status="in_progress")
     _update(actors, concern, changes={"owner": actors.town_supervisor}, actor="county_admin")
     _update(actors, concern, status="resolved", text=SOLUTION, actor="town_supervisor")
@@ -201,11 +201,11 @@ def test_closing_needs_the_solution_and_reopening_the_reason(actors: Actors, chi
 def test_a_stale_version_is_refused_with_what_changed(actors: Actors, child: Child) -> None:
     concern = raise_problem(actors, child)
     seen = concern.version
-    referrals.problem_update(
+    problems.problem_update(
         actor=actors.county_admin, concern=concern, version=seen, changes={"severity": "high"}
     )
     with pytest.raises(StaleEdit) as stale:
-        referrals.problem_update(
+        problems.problem_update(
             actor=actors.village_director, concern=concern, version=seen, status="in_progress"
         )
     assert stale.value.current_version == seen + 1
@@ -217,13 +217,13 @@ def test_a_stale_version_is_refused_with_what_changed(actors: Actors, child: Chi
 def test_the_owner_department_acts_but_does_not_reassign(actors: Actors, child: Child) -> None:
     concern = raise_problem(actors, child, owner_department=police(actors))
     officer = actors.department_officer
-    referrals.problem_action_add(actor=officer, concern=concern, text="民警已约谈监护人")
+    problems.problem_action_add(actor=officer, concern=concern, text="民警已约谈监护人")
     moved = _update(actors, concern, actor="department_officer", status="in_progress")
     assert moved.status == "in_progress"
     with pytest.raises(PermissionDenied):
         _update(actors, concern, actor="department_officer", changes={"due_on": None})
     with pytest.raises(PermissionDenied):
-        referrals.problem_action_add(
+        problems.problem_action_add(
             actor=actors.other_department_officer, concern=concern, text="x"
         )
 
@@ -231,7 +231,7 @@ def test_the_owner_department_acts_but_does_not_reassign(actors: Actors, child: 
 def test_a_problem_a_report_holds_open_is_not_closed_by_hand(actors: Actors, child: Child) -> None:
     report = file_report(actors, actor="county_admin", child=child)
     concern = Concern.objects.get(report=report)
-    with pytest.raises(referrals.Conflict):
+    with pytest.raises(problems.Conflict):
         _update(actors, concern, actor="county_admin", status="resolved", text=SOLUTION)
 
 

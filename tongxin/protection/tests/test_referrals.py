@@ -19,7 +19,7 @@ from django.utils import timezone
 from tongxin.accounts.models import Organisation
 from tongxin.audit.models import AuditEvent
 from tongxin.notices.models import Notification
-from tongxin.protection import referrals, rules
+from tongxin.protection import problems, referrals, rules
 from tongxin.protection.models import ActionKind, Concern, ConcernAction, MandatoryReport, Referral
 from tongxin.protection.tests.conftest import CHILD_NAME, FACTS, file_report
 from tongxin.protection.tests.test_problems import DESCRIPTION, police, raise_problem
@@ -110,7 +110,7 @@ def test_the_service_follows_the_table(
         assert moved.status == ALLOWED[(status, transition)]
         assert AuditEvent.objects.filter(action=f"referral.{transition}").exists()
     elif status in rules.REFERRAL_OPEN:
-        with pytest.raises(referrals.Conflict):
+        with pytest.raises(problems.Conflict):
             move(actors, referral, transition, **given)
     else:
         # Closed: the department no longer holds it at all.
@@ -310,12 +310,12 @@ def test_it_refuses_a_second_open_referral_and_a_closed_problem(
     actors: Actors, problem: Concern
 ) -> None:
     first = refer(actors, problem)
-    with pytest.raises(referrals.Conflict):
+    with pytest.raises(problems.Conflict):
         refer(actors, problem)
     move(actors, first, "decline", reason="不属于本部门职责")
     assert refer(actors, problem).status == "sent"  # declined: it may be sent again
     problem.refresh_from_db()
-    referrals.problem_update(
+    problems.problem_update(
         actor=actors.county_admin,
         concern=problem,
         version=problem.version,
@@ -323,7 +323,7 @@ def test_it_refuses_a_second_open_referral_and_a_closed_problem(
         text="已解决",
     )
     problem.refresh_from_db()
-    with pytest.raises(referrals.Conflict):
+    with pytest.raises(problems.Conflict):
         refer(actors, problem, to=education(actors))
 
 

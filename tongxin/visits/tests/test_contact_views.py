@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from tongxin.audit.models import AuditEvent
-from tongxin.protection import referrals
+from tongxin.protection import problems
 from tongxin.protection.models import Concern
 from tongxin.registry.models import Child
 from tongxin.testing import Actors, web_client
@@ -428,7 +428,7 @@ def test_the_file_sections_take_a_constant_number_of_queries(actors: Actors, chi
             fields={"day": date(2024, 5, 2 + n), "kind": "activity", "title": f"活动{n}"},
             children=[child],
         )
-        referrals.problem_raise(
+        problems.problem_raise(
             actor=actors.village_director,
             child=child,
             fields={"category": "health", "description": f"问题{n}"},

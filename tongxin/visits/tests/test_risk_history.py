@@ -24,7 +24,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tongxin.protection import referrals
+from tongxin.protection import problems
 from tongxin.protection.rules import ConcernCategory, Severity
 from tongxin.registry import services as registry
 from tongxin.registry.models import Child
@@ -288,7 +288,7 @@ def test_a_fact_change_and_a_problem_write_the_history_on_their_day(actors: Acto
             changes={"disability_grade": 3},
         ).child
     with time_machine.travel(date(2024, 3, 5), tick=False):
-        referrals.problem_raise(
+        problems.problem_raise(
             actor=actors.village_director,
             child=kid,
             fields={
