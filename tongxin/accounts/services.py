@@ -325,18 +325,6 @@ def organisation_update(
     return organisation
 
 
-@transaction.atomic
-def user_set_password(
-    *, actor: User, user: User, password: str, request: HttpRequest | None = None
-) -> None:
-    if actor.pk != user.pk and not actor.manages_users:
-        raise PermissionDenied
-    password_validation.validate_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    audit_object(actor, "user.password_change", user, request=request)
-
-
 def login_succeeded(*, request: HttpRequest, user: User, channel: str = "web") -> None:
     audit_object(user, "auth.login", user, request=request, detail={"channel": channel})
 

@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -22,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.benefits import policy, rules
+from tongxin.core.api_fields import named_choices
 from tongxin.lib import plausible
 
 
@@ -30,18 +30,7 @@ def _enum_field(
 ) -> Callable[..., serializers.ChoiceField]:
     """A choice field over ``members``, documented as one named schema component (as the
     registry's and the visits' APIs do), so the contract's enums keep their own names."""
-    choices = [(member.value, labels[member]) for member in members]
-
-    class EnumField(serializers.ChoiceField):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(choices=choices, **kwargs)
-
-    schema = {
-        "type": "string",
-        "enum": [value for value, _label in choices],
-        "description": "\n".join(f"* `{value}` - {label}" for value, label in choices),
-    }
-    return extend_schema_field(schema, component_name=component)(EnumField)
+    return named_choices([(member.value, labels[member]) for member in members], component)
 
 
 ParentStateField = _enum_field(rules.ParentState, rules.STATE_LABELS, "ParentLegalState")

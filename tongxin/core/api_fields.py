@@ -12,7 +12,7 @@ from rest_framework import serializers
 def named_choices(
     choices: list[tuple[str, Any]], component: str
 ) -> Callable[..., serializers.ChoiceField]:
-    """A choice field documented as one named schema component (as registry.api does), so the
+    """A choice field documented as one named schema component (every app's API enums), so the
     same choice set is not named once per field."""
 
     class NamedChoiceField(serializers.ChoiceField):

@@ -94,11 +94,6 @@ class Division(models.Model):
         """Whether the division with ``code`` lies inside this one (or is this one)."""
         return code.startswith(self.prefix)
 
-    @property
-    def is_rural(self) -> bool:
-        """Villages are rural; urban communities (社区) are not (the left-behind rule needs it)."""
-        return self.level == Level.VILLAGE
-
     def ancestors(self) -> list[Division]:
         """From the top down, this division excluded (one query)."""
         codes = [

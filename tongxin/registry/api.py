@@ -10,7 +10,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -18,6 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tongxin.core.api_fields import named_choices
 from tongxin.core.plausible_fields import DateKind, PlausibleDateField
 from tongxin.registry import policy, rules
 
@@ -34,17 +34,7 @@ def _enum_field(
     Naming the component here keeps the contract's enums apart from other ``status`` or
     ``code`` fields of the API (drf-spectacular would otherwise name them by field name).
     """
-
-    class EnumField(serializers.ChoiceField):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(choices=_choices(enum, labels), **kwargs)
-
-    schema = {
-        "type": "string",
-        "enum": [member.value for member in enum],
-        "description": "\n".join(f"* `{member.value}` - {labels[member]}" for member in enum),
-    }
-    return extend_schema_field(schema, component_name=component)(EnumField)
+    return named_choices(_choices(enum, labels), component)
 
 
 DestinationField = _enum_field(rules.Destination, rules.DESTINATION_LABELS, "MigrationDestination")

@@ -238,29 +238,10 @@ def escalations(user: User, as_of: date) -> list[WorkLine]:
 # --- periods ----------------------------------------------------------------------------------
 
 
-def period_index(day: date, kind: periods.PeriodKind) -> int:
-    """Periods of one kind numbered consecutively (as the SQL numbers them)."""
-    if kind is PeriodKind.MONTH:
-        return day.year * 12 + day.month - 1
-    if kind is PeriodKind.QUARTER:
-        return day.year * 4 + (day.month - 1) // 3
-    return day.year
-
-
 def first_index_from(day: date, kind: periods.PeriodKind) -> int:
     """The number of the first period that starts on or after ``day``."""
-    index = period_index(day, kind)
+    index = periods.period_index(day, kind)
     return index if periods.period_of(day, kind).start == day else index + 1
-
-
-def period_at(index: int, kind: periods.PeriodKind) -> periods.Period:
-    if kind is PeriodKind.MONTH:
-        year, month0 = divmod(index, 12)
-        return periods.period_of(date(year, month0 + 1, 1), kind)
-    if kind is PeriodKind.QUARTER:
-        year, quarter0 = divmod(index, 4)
-        return periods.period_of(date(year, 3 * quarter0 + 1, 1), kind)
-    return periods.period_of(date(index, 1, 1), kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,9 +263,9 @@ def _calendar_context(
     obligation: rules.Obligation, policies: Sequence[rules.CadencePolicy], as_of: date
 ) -> _Calendar:
     kind = rules.OBLIGATIONS[obligation].period
-    current_index = period_index(as_of, kind)
-    current = period_at(current_index, kind)
-    following = period_at(current_index + 1, kind)
+    current_index = periods.period_index(as_of, kind)
+    current = periods.period_at(current_index, kind)
+    following = periods.period_at(current_index + 1, kind)
     ordered = sorted(policies, key=lambda p: p.effective_from)
     # Version i governs the periods that start from its date until the next version's.
     starts = [first_index_from(p.effective_from, kind) for p in ordered]
@@ -326,7 +307,7 @@ def _calendar(
     if counted and last is not None and last >= cal.current.start:
         return cal.current.end, Status.DONE
     if missed is not None:
-        return period_at(missed, cal.kind).end, Status.OVERDUE
+        return periods.period_at(missed, cal.kind).end, Status.OVERDUE
     if counted:
         due = cal.current.end
     elif cal.applies_following:

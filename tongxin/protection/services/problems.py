@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
-from tongxin.audit.services import audit_record
+from tongxin.audit.services import audit_object
 from tongxin.protection import access, rules
 from tongxin.protection.models import Concern, MandatoryReport
 from tongxin.protection.rules import OPEN_STATUSES, ConcernStatus, Severity
@@ -47,22 +47,7 @@ def _raise_concerns(
             created_by=actor,
             report=report,
         )
-        concern._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
-        concern.save()
-        audit_record(
-            actor=actor,
-            action="concern.raise",
-            object_type="concern",
-            object_code=str(concern.public_id),
-            division_code=child.village_id,
-            request=request,
-            detail={
-                "child": str(child.public_id),
-                "category": category,
-                "severity": Severity.HIGH,
-                "report": str(report.public_id),
-            },
-        )
+        _save_raised(concern, actor, request, report=str(report.public_id))
     problems_changed.send(sender=Concern, children=(child,))
 
 
@@ -110,22 +95,7 @@ def contact_problems_raise(
                 due_on=problem.due_on,
                 created_by=actor,
             )
-            concern._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
-            concern.save()
-            audit_record(
-                actor=actor,
-                action="concern.raise",
-                object_type="concern",
-                object_code=str(concern.public_id),
-                division_code=child.village_id,
-                request=request,
-                detail={
-                    "child": str(child.public_id),
-                    "category": concern.category,
-                    "severity": concern.severity,
-                    "contact": str(contact.public_id),
-                },
-            )
+            _save_raised(concern, actor, request, contact=str(contact.public_id))
             raised.append(concern)
     if raised:
         children = tuple({c.child_id: c.child for c in raised}.values())
@@ -147,3 +117,23 @@ def _end_concerns(actor: User, report: MandatoryReport) -> None:
         concern.save(update_fields=["status", "outcome", "closed_on", "version"])
     if report.child is not None:
         problems_changed.send(sender=Concern, children=(report.child,))
+
+
+def _save_raised(concern: Concern, actor: User, request: HttpRequest | None, **source: str) -> None:
+    """Save a problem just raised (its history names the actor) with its audit entry, which
+    says what raised it (``report=…`` or ``contact=…``)."""
+    concern._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+    concern.save()
+    audit_object(
+        actor,
+        "concern.raise",
+        concern,
+        division_code=concern.child.village_id,
+        request=request,
+        detail={
+            "child": str(concern.child.public_id),
+            "category": concern.category,
+            "severity": concern.severity,
+            **source,
+        },
+    )
