@@ -35,7 +35,8 @@ from tongxin.protection import access, rules
 from tongxin.protection.models import ActionKind, Concern, ConcernAction
 from tongxin.protection.rules import OPEN_STATUSES, ConcernCategory, ConcernStatus, Severity
 from tongxin.protection.selectors import PanelLine
-from tongxin.protection.services.common import _in_chinese, list_opened
+from tongxin.protection.services.common import in_chinese, list_opened
+from tongxin.protection.services.problems import save_raised
 from tongxin.protection.signals import problems_changed
 from tongxin.registry.models import Child
 
@@ -128,7 +129,7 @@ def _notify_owner(concern: Concern) -> None:
                 organisation_id=concern.owner_department_id,
             ).order_by("pk")
         )
-    title = _in_chinese(
+    title = in_chinese(
         lambda: (
             _("A problem found is now yours: %(category)s, %(area)s")
             % {"category": concern.get_category_display(), "area": concern.child.village.name}
@@ -166,19 +167,7 @@ def problem_raise(
         },
     )
     concern.full_clean(exclude=["contact", "created_by", "report", "child"])
-    concern._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
-    concern.save()
-    audit_object(
-        actor,
-        "concern.raise",
-        concern,
-        request=request,
-        detail={
-            "child": str(concern.child.public_id),
-            "category": concern.category,
-            "severity": concern.severity,
-        },
-    )
+    save_raised(concern, actor, request)
     if concern.owner_id or concern.owner_department_id:
         _notify_owner(concern)
     problems_changed.send(sender=Concern, children=(child,))
@@ -302,7 +291,7 @@ def problem_update(
             owner=locked.owner,
             owner_department=locked.owner_department,
             text=(
-                _in_chinese(lambda: _("Due on %(day)s") % {"day": date_format(due_on)})
+                in_chinese(lambda: _("Due on %(day)s") % {"day": date_format(due_on)})
                 if due_on
                 else ""
             ),

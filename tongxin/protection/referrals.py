@@ -39,7 +39,7 @@ from tongxin.protection.models import (
     ReferralStatus,
 )
 from tongxin.protection.problems import Conflict, department_choices
-from tongxin.protection.services.common import _in_chinese, list_opened
+from tongxin.protection.services.common import in_chinese, list_opened
 from tongxin.registry.models import Child
 from tongxin.workdays.services import work_calendar
 
@@ -201,7 +201,7 @@ def referral_send(
 def _notify_sent(referral: Referral) -> None:
 
     due = timezone.localtime(referral.acceptance_due_at)
-    title = _in_chinese(
+    title = in_chinese(
         lambda: (
             _("New referral for your department: accept or decline by %(due)s")
             % {"due": date_format(due, "SHORT_DATETIME_FORMAT")}
@@ -240,7 +240,7 @@ def _notify_sender(referral: Referral) -> None:
     notifications.notify(
         recipient=referral.sent_by,
         kind="referral_" + referral.status,
-        title=_in_chinese(text),
+        title=in_chinese(text),
         url=reverse("reports:referral_detail", args=[referral.public_id]),
         key=f"referral:{referral.public_id}:{referral.status}",
     )
@@ -346,7 +346,7 @@ def referral_escalations(*, now: datetime | None = None) -> int:
     for referral in late:
         if referral.county_code not in admins:
             admins[referral.county_code] = _county_admins(referral.county_code)
-        title = _in_chinese(partial(_overdue_title, referral))
+        title = in_chinese(partial(_overdue_title, referral))
         recipients = {u.pk: u for u in [*admins[referral.county_code], referral.sent_by]}
         for user in recipients.values():
             if not user.is_active:

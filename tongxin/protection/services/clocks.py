@@ -17,7 +17,7 @@ from tongxin.accounts.models import User
 from tongxin.notices import services as notifications
 from tongxin.protection import policy, rules
 from tongxin.protection.models import MandatoryReport
-from tongxin.protection.services.common import _in_chinese, _recipients
+from tongxin.protection.services.common import in_chinese, recipients_of_notices
 from tongxin.workdays.services import work_calendar
 
 
@@ -49,10 +49,12 @@ def report_clock_alerts(*, now: datetime | None = None) -> int:
                 "receipt": report.receipt_no
             }
 
-        title = _in_chinese(text)
+        title = in_chinese(text)
         group = (report.county_code, report.handling_department_id)
         if group not in recipients:
-            recipients[group] = _recipients(report.county_code, [report.handling_department])
+            recipients[group] = recipients_of_notices(
+                report.county_code, [report.handling_department]
+            )
         for user in recipients[group]:
             note, created = notifications.notify(
                 recipient=user,

@@ -17,7 +17,7 @@ from tongxin.audit.services import audit_record
 from tongxin.protection import access
 
 
-def _in_chinese[T](fn: Callable[[], T]) -> T:
+def in_chinese[T](fn: Callable[[], T]) -> T:
     """Stored texts (notifications, problems) are written in the county's language."""
     with translation.override(settings.LANGUAGE_CODE):
         return fn()
@@ -37,7 +37,9 @@ def departments_of(county_code: str, keys: Iterable[str]) -> list[Organisation]:
     return [found[k] for k in wanted if k in found]
 
 
-def _recipients(county_code: str, departments: Iterable[Organisation | None]) -> list[User]:
+def recipients_of_notices(
+    county_code: str, departments: Iterable[Organisation | None]
+) -> list[User]:
     """The active officers of these departments, and the county's civil-affairs officers."""
     ids = [d.pk for d in departments if d is not None]
     return list(

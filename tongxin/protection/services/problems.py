@@ -24,15 +24,15 @@ from tongxin.registry.models import Child
 
 if TYPE_CHECKING:
     from tongxin.visits.models import Contact
-from tongxin.protection.services.common import _in_chinese
+from tongxin.protection.services.common import in_chinese
 
 
-def _raise_concerns(
+def raise_report_problems(
     actor: User, report: MandatoryReport, child: Child, request: HttpRequest | None
 ) -> None:
     """A child in a report has a high-severity problem (one per category its harms raise)
     until the report ends; the problem names the receipt, never the facts or the harm."""
-    description = _in_chinese(
+    description = in_chinese(
         lambda: (
             _("Mandatory report %(receipt)s: the child is under protection until it is closed.")
             % {"receipt": report.receipt_no}
@@ -47,7 +47,7 @@ def _raise_concerns(
             created_by=actor,
             report=report,
         )
-        _save_raised(concern, actor, request, report=str(report.public_id))
+        save_raised(concern, actor, request, report=str(report.public_id))
     problems_changed.send(sender=Concern, children=(child,))
 
 
@@ -95,7 +95,7 @@ def contact_problems_raise(
                 due_on=problem.due_on,
                 created_by=actor,
             )
-            _save_raised(concern, actor, request, contact=str(contact.public_id))
+            save_raised(concern, actor, request, contact=str(contact.public_id))
             raised.append(concern)
     if raised:
         children = tuple({c.child_id: c.child for c in raised}.values())
@@ -103,8 +103,8 @@ def contact_problems_raise(
     return raised
 
 
-def _end_concerns(actor: User, report: MandatoryReport) -> None:
-    outcome = _in_chinese(
+def end_report_problems(actor: User, report: MandatoryReport) -> None:
+    outcome = in_chinese(
         lambda: _("The mandatory report %(receipt)s ended.") % {"receipt": report.receipt_no}
     )
     today = timezone.localdate()
@@ -119,7 +119,7 @@ def _end_concerns(actor: User, report: MandatoryReport) -> None:
         problems_changed.send(sender=Concern, children=(report.child,))
 
 
-def _save_raised(concern: Concern, actor: User, request: HttpRequest | None, **source: str) -> None:
+def save_raised(concern: Concern, actor: User, request: HttpRequest | None, **source: str) -> None:
     """Save a problem just raised (its history names the actor) with its audit entry, which
     says what raised it (``report=…`` or ``contact=…``)."""
     concern._history_user = actor  # type: ignore[attr-defined]  # read by simple-history

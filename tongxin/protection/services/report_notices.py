@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import Organisation
 from tongxin.notices import services as notifications
 from tongxin.protection.models import MandatoryReport
-from tongxin.protection.services.common import _in_chinese, _recipients
+from tongxin.protection.services.common import in_chinese, recipients_of_notices
 
 
 def _send(notes: list[Any]) -> None:
@@ -23,7 +23,7 @@ def _send(notes: list[Any]) -> None:
         transaction.on_commit(partial(notifications.email_pending, notes))
 
 
-def _notify_new(report: MandatoryReport, departments: list[Organisation]) -> None:
+def notify_new_report(report: MandatoryReport, departments: list[Organisation]) -> None:
     """The departments the report went to and the county's civil-affairs officers hear of it
     at once: in the app, and by e-mail. Codes only, no facts, no names."""
     url = reverse("reports:report_detail", args=[report.public_id])
@@ -40,9 +40,9 @@ def _notify_new(report: MandatoryReport, departments: list[Organisation]) -> Non
         }
         return title, body
 
-    title, body = _in_chinese(texts)
+    title, body = in_chinese(texts)
     notes = []
-    for user in _recipients(report.county_code, departments):
+    for user in recipients_of_notices(report.county_code, departments):
         note, created = notifications.notify(
             recipient=user,
             kind="report_received",
@@ -56,16 +56,16 @@ def _notify_new(report: MandatoryReport, departments: list[Organisation]) -> Non
     _send(notes)
 
 
-def _notify_transfer(report: MandatoryReport) -> None:
+def notify_report_passed_on(report: MandatoryReport) -> None:
 
-    title = _in_chinese(
+    title = in_chinese(
         lambda: (
             _("Mandatory report %(receipt)s transferred to your department")
             % {"receipt": report.receipt_no}
         )
     )
     notes = []
-    for user in _recipients(report.county_code, [report.handling_department]):
+    for user in recipients_of_notices(report.county_code, [report.handling_department]):
         note, created = notifications.notify(
             recipient=user,
             kind="report_transferred",

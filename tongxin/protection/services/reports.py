@@ -44,8 +44,8 @@ from tongxin.protection.models import (
     Urgency,
 )
 from tongxin.protection.services.common import departments_of
-from tongxin.protection.services.problems import _end_concerns, _raise_concerns
-from tongxin.protection.services.report_notices import _notify_new, _notify_transfer
+from tongxin.protection.services.problems import end_report_problems, raise_report_problems
+from tongxin.protection.services.report_notices import notify_new_report, notify_report_passed_on
 from tongxin.protection.services.uploads import check_uploads, store_uploads
 from tongxin.registry.models import Child, Gender
 from tongxin.workdays.rules import EMPTY
@@ -319,10 +319,10 @@ def report_submit(
         },
     )
     if child is not None:
-        _raise_concerns(actor, report, child, request)
+        raise_report_problems(actor, report, child, request)
     else:
         _registration_task(report, described, now)
-    _notify_new(report, recipients)
+    notify_new_report(report, recipients)
     return report
 
 
@@ -514,9 +514,9 @@ def report_transition(
         detail={"receipt_no": locked.receipt_no, **extra},
     )
     if target in rules.ENDED:
-        _end_concerns(actor, locked)
+        end_report_problems(actor, locked)
     if step == rules.Transition.TRANSFER:
-        _notify_transfer(locked)
+        notify_report_passed_on(locked)
     return locked
 
 

@@ -15,7 +15,7 @@ from tongxin.geo.models import code_prefix
 from tongxin.geo.scope import in_scope
 from tongxin.protection import access
 from tongxin.protection.models import MandatoryReport, ReportEvent, ReportTask, TaskStatus
-from tongxin.protection.services.problems import _raise_concerns
+from tongxin.protection.services.problems import raise_report_problems
 from tongxin.protection.services.reports import ReportConflict
 from tongxin.registry.models import Child
 
@@ -53,5 +53,5 @@ def report_task_complete(
         report.save(update_fields=["child"])
         ReportEvent.objects.create(report=report, at=now, actor=actor, action="child_linked")
         if report.is_open:
-            _raise_concerns(actor, report, child, request)
+            raise_report_problems(actor, report, child, request)
     return locked
