@@ -1,10 +1,15 @@
-from collections.abc import Iterator
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from io import StringIO
 from typing import Any
 
 import pytest
 from asgiref.local import Local
+from django.core.management import call_command
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils import translation
 
 from tongxin.privacy_guard import guard
 from tongxin.testing import Actors, build_stock_world
@@ -78,3 +83,30 @@ def browser() -> Iterator[Any]:
 
     with chromium() as b:
         yield b
+
+
+@pytest.fixture
+def run_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """``manage.py db_worker --batch``: run every queued task, then exit. In the test's
+    transaction, so the worker must not close the connection that holds it (a worker process
+    closes its own). The worker installs its own signal handlers and log levels; the test
+    process gets its own back."""
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+    handlers = {s: signal.getsignal(s) for s in signals}
+    loggers = {name: logging.getLogger(name).level for name in ("django.tasks", "django_tasks_db")}
+
+    def run() -> None:
+        # A worker process speaks the site's language (settings.LANGUAGE_CODE): Chinese.
+        with translation.override("zh-hans"):
+            call_command(
+                "db_worker", "--batch", "--no-startup-delay", "--verbosity", "0", stdout=StringIO()
+            )
+
+    yield run
+    for s, handler in handlers.items():
+        signal.signal(s, handler)
+    for name, level in loggers.items():
+        logging.getLogger(name).setLevel(level)

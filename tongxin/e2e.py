@@ -140,15 +140,15 @@ def _scratch_database(template: str | None) -> Iterator[str | None]:
 
 
 @contextmanager
-def demo_server(var_dir: Path) -> Iterator[DemoServer]:
+def demo_server(var_dir: Path, **settings: str) -> Iterator[DemoServer]:
     """A copy of the demo county (its own database and var folder), served; stopped at exit.
     The database is SQLite in ``var_dir``, or a scratch PostgreSQL database when DATABASE_URL
-    is set."""
+    is set. ``settings``: more of the environment (``TONGXIN_EXPORT_INLINE_ROWS="100"``)."""
     demo = _demo_template()
     shutil.copytree(demo.var_dir, var_dir, dirs_exist_ok=True)
     with (
         _scratch_database(demo.database) as database_url,
-        _serve(var_dir, database_url, demo.passwords) as server,
+        _serve(var_dir, database_url, demo.passwords, settings) as server,
     ):
         yield server
 
@@ -172,9 +172,9 @@ def collected_static() -> Path:
 
 @contextmanager
 def _serve(
-    var_dir: Path, database_url: str | None, passwords: dict[str, str]
+    var_dir: Path, database_url: str | None, passwords: dict[str, str], settings: dict[str, str]
 ) -> Iterator[DemoServer]:
-    env = _environment(var_dir, database_url)
+    env = {**_environment(var_dir, database_url), **settings}
     manage = MANAGE
     port = _free_port()
     server = subprocess.Popen(

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tongxin.audit",
     "tongxin.workdays",
     "tongxin.notices",
+    "tongxin.exports",
     "tongxin.registry",
     "tongxin.interop",
     "tongxin.protection",
@@ -281,3 +282,6 @@ LOGGING = {
 }
 
 TONGXIN_VERBOSE_NAME = _("Tongxin")
+
+# An export of more rows than this is written by the background worker (tongxin/exports).
+TONGXIN_EXPORT_INLINE_ROWS = int(os.environ.get("TONGXIN_EXPORT_INLINE_ROWS", "5000"))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("children/", include("tongxin.registry.urls")),
     path("ledger/", include("tongxin.interop.urls")),
     path("visits/notifications/", include("tongxin.notices.urls")),
+    path("exports/", include("tongxin.exports.urls")),
     path("visits/", include("tongxin.visits.urls")),
     path("reports/", include("tongxin.protection.urls")),
     path("settings/", include("tongxin.workdays.urls")),

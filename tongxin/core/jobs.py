@@ -35,6 +35,11 @@ from django.tasks.exceptions import TaskResultDoesNotExist
 logger = logging.getLogger(__name__)
 
 
+class JobFailed(Exception):
+    """A task stopped on an unexpected error (logged); the row it worked on says so. Raised
+    without the error's text: the queue keeps it in a table, and the text could quote data."""
+
+
 def enqueue_on_commit(
     task: Task[Any, Any],
     *args: Any,

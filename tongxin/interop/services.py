@@ -61,10 +61,6 @@ class ApplyRefused(Exception):
     """Applying was refused or failed; nothing was changed. The message says why."""
 
 
-class JobFailed(Exception):
-    """A background check or apply stopped on an unexpected error (logged); the batch says so."""
-
-
 def may_import(user: User) -> bool:
     return user.keeps_child_files and user.division_id is not None
 
@@ -508,7 +504,7 @@ def batch_run(batch_id: int, job: Job, ip: str | None = None) -> None:
         batch_stopped(batch_id, job)
         # The task fails too, without the error's text: the queue keeps it in a table, and an
         # unexpected error could quote a cell of the file.
-        raise JobFailed(f"ledger {job} of batch {batch_id}: {type(exc).__name__}") from None
+        raise jobs.JobFailed(f"ledger {job} of batch {batch_id}: {type(exc).__name__}") from None
     except BaseException:  # the worker was stopped in the middle (SystemExit)
         batch_stopped(batch_id, job, message=_stopped_message())
         raise

@@ -7,4 +7,10 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Child registry")
 
     def ready(self) -> None:
-        from tongxin.registry import panels  # noqa: F401  (registers its panels and menu entries)
+        from tongxin.exports.services import register_exporter
+        from tongxin.registry import (
+            exports,
+            panels,  # noqa: F401  (registers its panels and menu entries)
+        )
+
+        register_exporter("children", title=_("List of children"), write=exports.children_write)

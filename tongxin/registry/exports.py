@@ -9,6 +9,7 @@ children the filters match.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from datetime import date
 from typing import IO
 
@@ -116,11 +117,12 @@ def children_export(
     filters: ChildFilters,
     full_ids: bool = False,
     request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> ExportedFile:
     """The children ``actor`` may see, narrowed by ``filters``, as an xlsx file. ID numbers
     are masked unless ``full_ids`` is asked by a role that may reveal them. The export is
     audited with its row count and filters (never the search text), and a full-number export
-    once more as a reveal."""
+    once more as a reveal. ``ip``: the address that asked, when the worker writes it."""
     full_ids = full_ids and actor.reveals_id_numbers
     today = timezone.localdate()
     out = tempfile.TemporaryFile()  # noqa: SIM115  # handed to the response, which closes it
@@ -137,6 +139,7 @@ def children_export(
                 object_type="child",
                 division_code=actor.division_id or "",
                 request=request,
+                ip=ip,
                 detail=detail,
             )
             if full_ids:
@@ -152,3 +155,12 @@ def children_export(
         out.close()
         raise
     return ExportedFile(file=out, filename=f"children-{today:%Y%m%d}.xlsx", rows=rows)
+
+
+def children_write(actor: User, params: Mapping[str, str], ip: str | None) -> ExportedFile:
+    """The list of children as the worker writes it (``exports`` kind ``children``): the
+    query the list was exported with, read again as the page reads it."""
+    filters, _errors = ChildFilters.parse(params)
+    return children_export(
+        actor=actor, filters=filters, full_ids=params.get("full_ids") == "1", ip=ip
+    )

@@ -20,6 +20,7 @@ from uuid import UUID
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tongxin.privacy_guard import guard
 from tongxin.testing import (
@@ -72,6 +73,7 @@ class World:
     intervention_child: UUID
     intervention: UUID
     intervention_document: UUID
+    export: UUID
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def base_cases() -> dict[str, list[Case]]:
     """Signing in, the home page, divisions, accounts, the audit log, the lists of children and
     the stateless API."""
     village = "620724100201"
-    return {
+    cases: dict[str, list[Case]] = {
         "login": [Case(public=True)],
         "logout": [Case(method="post", public=True)],
         "set_language": [Case(method="post", data={"language": "en"}, public=True)],
@@ -194,6 +196,11 @@ def base_cases() -> dict[str, list[Case]]:
             )
         },
     }
+    cases["registry:child_export"].append(
+        # Queues the export for the worker (exports_cases: its page is the asker's alone).
+        Case(method="post", allowed=(*LIST_READERS, "other_county_admin"), outsiders=LIST_OUTSIDERS)
+    )
+    return cases
 
 
 def api_rule_cases() -> dict[str, list[Case]]:
@@ -637,6 +644,37 @@ def ledger_world(actors: Actors) -> dict[str, UUID]:
         counts={"new": 1, "total": 1},
     )
     return {"batch": batch.public_id}
+
+
+def export_world(actors: Actors) -> dict[str, UUID]:
+    """A list of children the worker wrote for the county officer, its file waiting."""
+    from tongxin.exports.models import ExportRun, ExportStatus
+
+    run = ExportRun.objects.create(
+        kind="children",
+        requested_by=actors.county_admin,
+        status=ExportStatus.DONE,
+        rows=0,
+        filename="children.xlsx",
+        finished_at=timezone.now(),
+    )
+    run.path.parent.mkdir(parents=True, exist_ok=True)
+    run.path.write_bytes(b"PK")  # the world rolls back; a file left in var/ is deleted in a day
+    return {"export": run.public_id}
+
+
+def export_cases() -> dict[str, list[Case]]:
+    """An export written in the background (``export_world``): its page and file are its
+    asker's alone; everyone else, whatever their role, gets 404."""
+    others = tuple(k for k in STOCK_ACTORS if k != "county_admin")
+
+    def on_export(w: World) -> list[object]:
+        return [w.export]
+
+    return {
+        name: [Case(args=on_export, allowed=("county_admin",), outsiders=others)]
+        for name in ("exports:export_detail", "exports:export_file")
+    }
 
 
 def ledger_cases() -> dict[str, list[Case]]:
@@ -1458,6 +1496,7 @@ CASES: dict[str, list[Case]] = {
     **duplicate_cases(),
     **file_cases(),
     **ledger_cases(),
+    **export_cases(),
     **remind_cases(),
     **contact_cases(),
     **report_cases(),
@@ -1481,6 +1520,7 @@ def build_world(actors: Actors) -> World:
         **duplicate_world(actors),
         **file_world(actors),
         **ledger_world(actors),
+        **export_world(actors),
         **remind_world(actors),
         **contact_world(actors),
         **report_world(actors),

@@ -4,21 +4,16 @@ shown on the page, failures marked on the batch in Chinese, files deleted."""
 
 from __future__ import annotations
 
-import logging
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.tasks import TaskResultStatus
 from django.tasks.signals import task_started
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
@@ -41,33 +36,6 @@ STOPPED_ON_AN_ERROR = "导入因意外错误中断，数据未作任何改动。
 def _database_queue(settings: Any) -> None:
     """The production backend: a task waits in the database for the worker."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
-def run_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """``manage.py db_worker --batch``: run every queued task, then exit. In the test's
-    transaction, so the worker must not close the connection that holds it (a worker process
-    closes its own). The worker installs its own signal handlers and log levels; the test
-    process gets its own back."""
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
-    handlers = {s: signal.getsignal(s) for s in signals}
-    loggers = {name: logging.getLogger(name).level for name in ("django.tasks", "django_tasks_db")}
-
-    def run() -> None:
-        # A worker process speaks the site's language (settings.LANGUAGE_CODE): Chinese.
-        with translation.override("zh-hans"):
-            call_command(
-                "db_worker", "--batch", "--no-startup-delay", "--verbosity", "0", stdout=StringIO()
-            )
-
-    yield run
-    for s, handler in handlers.items():
-        signal.signal(s, handler)
-    for name, level in loggers.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def _post_upload(client: Client, capture: Capture, data: bytes) -> ImportBatch:
@@ -242,7 +210,7 @@ def test_a_task_that_fails_marks_its_batch_failed_in_chinese(
     assert Child.objects.count() == 0
     task = DBTaskResult.objects.get(task_path=f"tongxin.interop.tasks.ledger_{job}")
     assert task.status == TaskResultStatus.FAILED
-    assert task.exception_class_path == "tongxin.interop.services.JobFailed"
+    assert task.exception_class_path == "tongxin.core.jobs.JobFailed"
     assert "王小明" not in task.traceback  # the queue's table keeps no text from the file
     assert "620724201203050012" not in task.traceback
 

@@ -8,16 +8,18 @@ from datetime import date
 
 from django.core.paginator import Page, Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from tongxin.accounts.models import User
 from tongxin.core.http import render_page_or_fragment, staff_view
 from tongxin.core.xlsx import XLSX_CONTENT_TYPE
+from tongxin.exports.services import export_queue, inline_rows
 from tongxin.geo.models import PREFIX_LENGTH, Division
 from tongxin.registry import agreements, exports
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment
@@ -199,6 +201,8 @@ def _list_page(
             "age_bands": AGE_BANDS,
             "all_url": base,
             "export_url": export_url,
+            # A long list is written by the worker: its link opens a page, not a download.
+            "export_later": total > inline_rows(),
             "export_full_url": f"{export_base}?{_query(request.GET, full_ids='1')}"
             if user.reveals_id_numbers
             else "",
@@ -208,16 +212,29 @@ def _list_page(
     )
 
 
+@require_http_methods(["GET", "POST"])
 @staff_view(allow=_reads_files)
 def child_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as an xlsx file: every matching row, ID numbers masked unless a role
-    that may reveal them asks for them (``full_ids=1``). Audited with the row count."""
+    that may reveal them asks for them (``full_ids=1``). Audited with the row count. A list
+    longer than the exports' inline limit is written by the worker: the GET asks to confirm,
+    the POST queues it and sends the user to the export's page."""
     user = request.user
     assert isinstance(user, User)
     filters, errors = ChildFilters.parse(request.GET)
     if errors:
         # Nothing is exported on filters the user did not mean: the list shows what is wrong.
         return _list_page(request, user, filters, errors)
+    if request.method == "POST":
+        run = export_queue(actor=user, kind="children", params=request.GET.dict(), request=request)
+        return redirect("exports:export_detail", run.public_id)
+    rows = children_for_list(user, filters).count()
+    if rows > inline_rows():
+        return render(
+            request,
+            "exports/confirm.html",
+            {"title": _("List of children"), "rows": rows, "back": reverse("registry:child_list")},
+        )
     exported = exports.children_export(
         actor=user,
         filters=filters,
