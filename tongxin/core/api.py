@@ -91,10 +91,14 @@ def tagged(body: Any, version: int, code: int = status.HTTP_200_OK) -> Response:
 
 
 def precondition(
-    request: Request, current: int, changes_since: Callable[[int], list[FieldChange]]
+    request: Request,
+    current: int,
+    changes_since: Callable[[int], list[FieldChange]],
+    detail: str | None = None,
 ) -> Response | int:
     """The version If-Match names when it is the current one; else the 428 or 412 answer
-    (``changes_since(version)`` lists what changed after an older version)."""
+    (``changes_since(version)`` lists what changed after an older version; ``detail`` says
+    what changed, when it is not the child's file)."""
     version = if_match(request)
     if version is None:
         return Response(
@@ -102,5 +106,7 @@ def precondition(
             status=status.HTTP_428_PRECONDITION_REQUIRED,
         )
     if version != current:
-        return stale_response(current, changes_since(version) if 0 < version < current else [])
+        return stale_response(
+            current, changes_since(version) if 0 < version < current else [], detail
+        )
     return version

@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import User
-from tongxin.core.api import IF_MATCH, FieldChangeSerializer, if_match
+from tongxin.core.api import IF_MATCH, StaleSerializer, precondition, stale_response
 from tongxin.core.api_fields import named_choices
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.paging import api_page
@@ -231,10 +231,14 @@ class ContactPageSerializer(serializers.Serializer[Any]):
     results = ContactOutSerializer(many=True)
 
 
-class StaleContactSerializer(serializers.Serializer[Any]):
-    detail = serializers.CharField()
-    current_version = serializers.IntegerField()
-    changes = FieldChangeSerializer(many=True, help_text="what changed after your version")
+# The 412 answer about a contact: the schema's ``StaleContact`` (no docstring: it would become
+# the schema's description).
+class StaleContactSerializer(StaleSerializer):
+    pass
+
+
+def _stale_contact() -> str:
+    return _("The contact changed since your version; nothing was saved.")
 
 
 _OWN_FIELDS = (
@@ -487,19 +491,6 @@ def _window_closed() -> Response:
     return Response({"detail": detail}, status=status.HTTP_409_CONFLICT)
 
 
-def _stale(current: int, changes: list[Any]) -> Response:
-    body = StaleContactSerializer(
-        {
-            "detail": _("The contact changed since your version; nothing was saved."),
-            "current_version": current,
-            "changes": [c.__dict__ for c in changes],
-        }
-    ).data
-    response = Response(body, status=status.HTTP_412_PRECONDITION_FAILED)
-    response["ETag"] = f'"{current}"'
-    return response
-
-
 @extend_schema(
     methods=["GET"],
     operation_id="contact_retrieve",
@@ -555,14 +546,11 @@ def contact_detail(request: Request, public_id: Any) -> Response:
             },
             status=status.HTTP_409_CONFLICT,
         )
-    version = if_match(request)
-    if version is None:
-        return Response(
-            {"detail": _("If-Match is required: send the ETag of the version you changed.")},
-            status=status.HTTP_428_PRECONDITION_REQUIRED,
-        )
-    if version != contact.version:
-        return _stale(contact.version, _changes_since(contact, version) if version > 0 else [])
+    version = precondition(
+        request, contact.version, lambda since: _changes_since(contact, since), _stale_contact()
+    )
+    if isinstance(version, Response):
+        return version
     data = ContactPatchSerializer(data=request.data, partial=True)
     data.is_valid(raise_exception=True)
     try:
@@ -574,7 +562,7 @@ def contact_detail(request: Request, public_id: Any) -> Response:
             request=request._request,
         )
     except StaleEdit as exc:
-        return _stale(exc.current_version, exc.changes)
+        return stale_response(exc.current_version, exc.changes, _stale_contact())
     except services.EditWindowClosed:
         return Response(
             {
