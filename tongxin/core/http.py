@@ -1,5 +1,6 @@
-"""Requests and responses: the signed-in request type, the view guards, and the one rule for
-answering an htmx request with a fragment and any other with the whole page.
+"""Requests and responses: the signed-in user of a request (``signed_in_user``), the view
+guards, and the one rule for answering an htmx request with a fragment and any other with the
+whole page.
 
 View guards. Order matters: anonymous → sign-in page; read-only role on a write → 403;
 a role with no business on the page → 404, the same answer as for a page that is not there.
@@ -26,12 +27,6 @@ if TYPE_CHECKING:
     from tongxin.accounts.models import User
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
-
-
-class AuthenticatedHttpRequest(HttpRequest):
-    """For annotations only: a request that a guard has let in, whose ``user`` is a ``User``."""
-
-    user: User
 
 
 def staff_view(

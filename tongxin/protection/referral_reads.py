@@ -28,7 +28,6 @@ from tongxin.protection.models import (
     ReferralSection,
     ReferralStatus,
 )
-from tongxin.protection.problems import get_problem_for_user
 from tongxin.protection.selectors import PanelLine
 from tongxin.workdays.rules import WorkCalendar
 
@@ -207,14 +206,3 @@ def incoming_panel(user: User, limit: int = 10) -> tuple[list[PanelLine], int]:
             )
         )
     return lines, waiting.count()
-
-
-def referral_source_in(user: User, *, problem: Any = None, report: Any = None) -> Any:
-    """The problem or report to refer, fetched through the user's own access (404 else)."""
-    if problem:
-        return get_problem_for_user(user, problem)[0]
-    if report:
-        from tongxin.protection import selectors
-
-        return selectors.get_report_for_user(user, report)[0]
-    raise Http404

@@ -538,14 +538,7 @@ def contact_detail(request: Request, public_id: Any) -> Response:
     if contact.author_id != user.pk:
         raise PermissionDenied(_("Only the author may change a contact; add an addendum."))
     if not services.contact_can_edit(user, contact):
-        return Response(
-            {
-                "detail": _(
-                    "A contact can be changed only within 48 hours. Add an addendum instead."
-                )
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
+        return _window_closed()
     version = precondition(
         request, contact.version, lambda since: _changes_since(contact, since), _stale_contact()
     )
@@ -564,14 +557,7 @@ def contact_detail(request: Request, public_id: Any) -> Response:
     except StaleEdit as exc:
         return stale_response(exc.current_version, exc.changes, _stale_contact())
     except services.EditWindowClosed:
-        return Response(
-            {
-                "detail": _(
-                    "A contact can be changed only within 48 hours. Add an addendum instead."
-                )
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
+        return _window_closed()
     except ValidationError as exc:
         return _errors(exc)
     return _contact_response(contact)

@@ -154,14 +154,6 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.day}"
 
-    @property
-    def is_home_visit(self) -> bool:
-        return self.kind == ContactKind.HOME_VISIT
-
-    def concerns_found(self) -> list[str]:
-        """The checklist fields marked "concern"."""
-        return [f for f in CHECKLIST_FIELDS if getattr(self, f) == Check.CONCERN]
-
 
 class ContactCredit(models.Model):
     """A child a contact counts for, with the contact's day, kind and author role copied so that

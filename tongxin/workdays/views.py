@@ -26,8 +26,6 @@ from tongxin.core.http import staff_view
 from tongxin.workdays import services
 from tongxin.workdays.models import CalendarDay, CalendarYear, DayKind
 
-ACTIONS = ("add", "remove", "confirm", "reopen")
-
 
 class DayForm(forms.Form):
     # The browser's date picker (an ISO value): the foundation does not import the registry's.

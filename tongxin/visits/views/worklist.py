@@ -248,7 +248,6 @@ PANEL_OBLIGATIONS = {
     "visits_due": rules.Obligation.QUARTERLY_HOME_VISIT,
     "family_contacts_due": rules.Obligation.YEARLY_FAMILY_CONTACT,
 }
-PANEL_KEYS = (*PANEL_OBLIGATIONS, "escalations")
 
 
 def panel_lines(user: User, key: str) -> list[WorkLine]:
