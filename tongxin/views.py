@@ -6,9 +6,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from tongxin.accounts.models import User
 from tongxin.accounts.views import login_view
-from tongxin.core.http import staff_view
+from tongxin.core.http import signed_in_user, staff_view
 from tongxin.core.panels import home_panels
 from tongxin.protection import selectors as protection_selectors
 
@@ -22,8 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 def _my_work(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     panels = home_panels(user)
     # Deadlines counted over a year whose holidays are missing: said before any panel.
     warning = protection_selectors.calendar_warning(user)

@@ -28,7 +28,7 @@ from tongxin.accounts.forms import (
 )
 from tongxin.accounts.models import Organisation, OrganisationKind, User
 from tongxin.accounts.roles import Role
-from tongxin.core.http import staff_view
+from tongxin.core.http import signed_in_user, staff_view
 from tongxin.geo.scope import get_for_user_or_404
 
 # One message for a wrong password and for a name that does not exist, and one for a lockout
@@ -92,8 +92,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def second_factor(request: HttpRequest) -> HttpResponse:
     """Verify the TOTP code, or enrol a first authenticator when the user has none."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not user.needs_second_factor or user.is_verified():  # type: ignore[attr-defined]
         # Roles without a second factor have nothing to enrol: no stray device rows.
         return redirect(_safe_next(request))

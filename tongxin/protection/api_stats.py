@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from tongxin.accounts.models import User
 from tongxin.core import periods
+from tongxin.core.http import signed_in_user
 from tongxin.geo.models import CODE_LENGTH, Division
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.protection import access
@@ -166,8 +167,7 @@ def _period(text: str) -> periods.Period:
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def report_stats_view(request: Request) -> Response:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not access.reads_report_stats(user):
         raise NotFound
     params = request.query_params

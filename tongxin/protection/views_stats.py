@@ -26,7 +26,7 @@ from tongxin.audit.services import audit_record
 from tongxin.core import periods
 from tongxin.core.charts import bar_chart
 from tongxin.core.forms import period_label, period_picker
-from tongxin.core.http import staff_view
+from tongxin.core.http import signed_in_user, staff_view
 from tongxin.core.periods import Period
 from tongxin.geo.models import Division
 from tongxin.geo.scope import get_for_user_or_404, in_scope
@@ -76,8 +76,7 @@ def stats_read(*, actor: User, stats: ReportStats, request: HttpRequest | None) 
 
 @staff_view(allow=access.reads_report_stats)
 def report_stats_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     today = timezone.localdate()
     code = request.GET.get("division", "").strip() or (user.division_id or "")
     division = get_for_user_or_404(Division.objects.visible_to(user), code=code)

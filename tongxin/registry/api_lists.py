@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.models import User
+from tongxin.core.http import signed_in_user
 from tongxin.core.paging import api_page
 from tongxin.registry.api import CategoryCodeField
 from tongxin.registry.models import CategoryCode, Child, ChildStatus, Enrolment, Gender
@@ -114,8 +114,7 @@ def _param(name: str, description: str, enum: list[str] | None = None) -> OpenAp
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def child_list(request: Request) -> Response:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if not user.reads_child_files:
         raise NotFound
     filters = ChildFilters.from_params(request.query_params)

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from tongxin.accounts.models import User
 from tongxin.core import periods
+from tongxin.core.http import signed_in_user
 from tongxin.geo.models import CODE_LENGTH, Division
 from tongxin.geo.scope import get_for_user_or_404
 from tongxin.visits import rules
@@ -214,8 +215,7 @@ def _period(text: str) -> periods.Period:
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def compliance(request: Request) -> Response:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if user.role not in COMPLIANCE_ROLES or not user.reads_child_files:
         raise NotFound
     params = request.query_params

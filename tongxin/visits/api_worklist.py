@@ -17,7 +17,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tongxin.accounts.models import User
+from tongxin.core.http import signed_in_user
 from tongxin.core.paging import api_page
 from tongxin.geo.models import Division
 from tongxin.geo.scope import in_scope
@@ -125,8 +125,7 @@ def _as_of(text: str) -> date:
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def worklist(request: Request) -> Response:
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if user.role not in WORKLIST_ROLES:
         raise NotFound
     params = request.query_params

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from tongxin.accounts.models import User
-from tongxin.core.http import render_page_or_fragment, staff_view
+from tongxin.core.http import render_page_or_fragment, signed_in_user, staff_view
 from tongxin.core.xlsx import XLSX_CONTENT_TYPE
 from tongxin.exports.services import export_queue, inline_rows
 from tongxin.geo.models import PREFIX_LENGTH, Division
@@ -148,8 +148,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
     """The children in the user's scope, filtered, counted and paged (50 a page). A filter
     whose value the list does not take (an address edited by hand) is left out, and named
     with the reason on the filter form (400)."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     filters, errors = ChildFilters.parse(request.GET)
     return _list_page(request, user, filters, errors)
 
@@ -219,8 +218,7 @@ def child_export(request: HttpRequest) -> HttpResponse:
     that may reveal them asks for them (``full_ids=1``). Audited with the row count. A list
     longer than the exports' inline limit is written by the worker: the GET asks to confirm,
     the POST queues it and sends the user to the export's page."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     filters, errors = ChildFilters.parse(request.GET)
     if errors:
         # Nothing is exported on filters the user did not mean: the list shows what is wrong.
@@ -257,8 +255,7 @@ def child_export(request: HttpRequest) -> HttpResponse:
 def agreement_expiring_list(request: HttpRequest) -> HttpResponse:
     """Every care agreement in the user's area that ends within 30 days, soonest first (the
     home page's panel shows the first few): the children, the caregiver, the end date."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     page = Paginator(agreements.expiring_queryset(user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -27,7 +27,7 @@ from tongxin.accounts.roles import Role
 from tongxin.core import periods
 from tongxin.core.charts import BarChart, bar_chart
 from tongxin.core.forms import period_label, period_picker
-from tongxin.core.http import staff_view
+from tongxin.core.http import signed_in_user, staff_view
 from tongxin.core.periods import Period, PeriodKind
 from tongxin.core.xlsx import XLSX_CONTENT_TYPE
 from tongxin.geo.models import Division
@@ -232,8 +232,7 @@ def _chart(report: ComplianceReport) -> BarChart:
 def compliance(request: HttpRequest) -> HttpResponse:
     """The figures per obligation for the division and each division one level down, per
     worker, and the children who missed."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     today = timezone.localdate()
     division, period, error = _params(request, user)
     shown = period or periods.period_of(today, PeriodKind.QUARTER)
@@ -282,8 +281,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
 def compliance_export_view(request: HttpRequest) -> HttpResponse:
     """The same report as an xlsx file: figures per division and worker, and every miss.
     Audited with the number of children listed."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     division, period, error = _params(request, user)
     if period is None:
         return HttpResponseBadRequest(error)

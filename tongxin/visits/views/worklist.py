@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
-from tongxin.core.http import render_page_or_fragment, staff_view
+from tongxin.core.http import render_page_or_fragment, signed_in_user, staff_view
 from tongxin.core.panels import PanelLine
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404
@@ -154,8 +154,7 @@ def _division(user: User, code: str) -> Division | None:
 @staff_view(allow=_has_worklist)
 def worklist(request: HttpRequest) -> HttpResponse:
     """The worklist, most urgent first, with the counts per status over the whole list."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     today = timezone.localdate()
     as_of, as_of_error = _as_of(request, today)
     division = _division(user, request.GET.get("village", "").strip())
