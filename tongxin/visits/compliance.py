@@ -3,11 +3,11 @@
 ``compliance_report`` answers, for a division and a report period, what ``rules.compliance``
 answers for every obligation: how many children (households, for the town supervisor's yearly
 contact) counted and how many met it, overall, per division one level down, per responsible
-worker, and who missed it. The semantics are the reference's exactly (``rules`` module doc:
-who counts, longer report periods judged obligation period by obligation period, the yearly
-contact in a shorter report judged as progress so far, the policy version in force on each
-obligation period's first day); the property tests hold the SQL to it on SQLite and
-PostgreSQL.
+worker, and who missed it. The semantics are the reference's exactly (the module docs of
+``rules.cadence`` and ``rules.compliance``: who counts, longer report periods judged obligation
+period by obligation period, the yearly contact in a shorter report judged as progress so far,
+the policy version in force on each obligation period's first day); the property tests hold the
+SQL to it on SQLite and PostgreSQL.
 
 The work is one SQL statement, whatever the number of children or divisions:
 

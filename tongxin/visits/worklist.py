@@ -29,7 +29,7 @@ How the SQL computes the reference
     the family line): the last qualifying contact on or before ``as_of`` (``ContactCredit``: the
     child's credits, with the author's role at the time and whether it was a home visit; a
     household visit is one credit per sibling), and the first missed period
-    (``rules._first_missed``). Periods are numbered (months ``year*12+month-1``, quarters
+    (``rules.cadence._first_missed``). Periods are numbered (months ``year*12+month-1``, quarters
     ``year*4+quarter-1``, years): the first missed period is the smallest number ``k`` not
     before the first period that starts on or after the registration date, after the period of
     the last contact, before the current period, whose last day a category span covers (and,
@@ -299,7 +299,7 @@ def _calendar(
     as_of: date,
     due_soon_days: int,
 ) -> tuple[date, rules.Status] | None:
-    """``rules._calendar`` given what the SQL found: ``counted`` (registered by the current
+    """``rules.cadence._calendar`` given what the SQL found: ``counted`` (registered by the current
     period's first day; in scope on ``as_of`` is already known) and ``missed`` (the number of
     the first missed period, or None)."""
     if not cal.applies:
