@@ -38,9 +38,9 @@ from tongxin.visits.compliance import (
     CHILD_UNIT_OBLIGATIONS,
     ComplianceReport,
     Figures,
-    compliance_export,
     compliance_report,
 )
+from tongxin.visits.exports import compliance_export
 from tongxin.visits.rules import Obligation
 from tongxin.visits.views.worklist import RISK_LABELS
 from tongxin.visits.worklist import mask_name
