@@ -63,7 +63,7 @@ village lies in, and times, ``--runs`` times each, interleaved:
 - ``tongxin.visits.compliance.compliance_report(county, period)`` against ``COMPLIANCE_SQL``,
 
 after checking once that each pair gives the same answer. The SQL is written from the
-semantics in the module docstring of ``tongxin/visits/rules.py`` (the reference), independently
+semantics in the module docstrings of ``tongxin/visits/rules/`` (the reference), independently
 of the selectors it is compared with, for one cadence policy version; both run on the same
 connection. It prints p50 and p95 of each, their ratio, how each selector's time splits between
 its queries and Python, and the EXPLAIN ANALYZE summary of the SQL. ``--check-rules`` first

@@ -23,7 +23,8 @@ from tongxin.geo.models import Division
 from tongxin.geo.scope import in_scope
 from tongxin.lib.params import QueryParams
 from tongxin.visits import rules
-from tongxin.visits.worklist import WORKLIST_ROLES, WorkLine, worklist_lines
+from tongxin.visits.worklist import WORKLIST_ROLES, worklist_lines
+from tongxin.visits.worklist_sql import WorkLine
 
 PAGE_SIZE = 100
 

@@ -1,7 +1,7 @@
 """Contacts and visits (任务9): who was in touch with which child, how and when; the cadence
 policy versions; the stored risk level; the director's work log; in-app notifications.
 
-The pure rules live in ``visits/rules.py``; the SQL that computes worklists and compliance in
+The pure rules live in ``visits/rules/``; the SQL that computes worklists and compliance in
 ``visits/selectors.py`` reads the denormalised ``ContactCredit`` rows (one per child a contact
 counts for), so every question "when was this child last contacted by a village director" is
 one index range scan.

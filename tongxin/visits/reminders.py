@@ -39,7 +39,7 @@ from tongxin.registry.models import Child, ChildStatus
 from tongxin.visits import rules
 
 if TYPE_CHECKING:
-    from tongxin.visits.worklist import WorkLine
+    from tongxin.visits.worklist_sql import WorkLine
 
 # How many children (families) a digest names; the rest are counted.
 DIGEST_NAMES = 10

@@ -20,13 +20,8 @@ from tongxin.visits import rules, services
 from tongxin.visits.models import ChildRisk, RiskSpan
 from tongxin.visits.tests import worklist_world as world
 from tongxin.visits.tests.conftest import VISITED, add_sibling
-from tongxin.visits.worklist import (
-    WorkLine,
-    escalate_after_days,
-    escalations,
-    mask_name,
-    worklist_lines,
-)
+from tongxin.visits.worklist import escalate_after_days, escalations, worklist_lines
+from tongxin.visits.worklist_sql import WorkLine, mask_name
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,8 @@ from tongxin.registry.models import Child, ChildStatus, Household
 from tongxin.testing import Actors
 from tongxin.visits import rules
 from tongxin.visits.tests import worklist_world as world
-from tongxin.visits.worklist import child_lines, family_lines, sort_key, worklist_lines
+from tongxin.visits.worklist import sort_key, worklist_lines
+from tongxin.visits.worklist_sql import child_lines, family_lines
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from tongxin.visits.models import (
     RiskSpan,
     policy_versions,
 )
-from tongxin.visits.worklist import WorkLine
+from tongxin.visits.worklist_sql import WorkLine
 
 VILLAGE = "620724100201"  # 东村 (the stock village director's)
 OTHER_VILLAGE = "620724100202"  # 西村, same town

@@ -38,12 +38,12 @@ from tongxin.visits.compliance import (
     CHILD_UNIT_OBLIGATIONS,
     ComplianceReport,
     Figures,
-    compliance_export,
     compliance_report,
 )
+from tongxin.visits.exports import compliance_export
 from tongxin.visits.rules import Obligation
 from tongxin.visits.views.worklist import RISK_LABELS
-from tongxin.visits.worklist import mask_name
+from tongxin.visits.worklist_sql import mask_name
 
 # Who reads compliance: the county, the towns' supervisors, the auditors (each in scope).
 COMPLIANCE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWN_SUPERVISOR, Role.AUDITOR})

@@ -34,11 +34,11 @@ from tongxin.visits.worklist import (
     OWN_WORKLIST_ROLES,
     VILLAGE_LEVELS,
     WORKLIST_ROLES,
-    WorkLine,
     escalations,
     status_counts,
     worklist_lines,
 )
+from tongxin.visits.worklist_sql import WorkLine
 
 PAGE_SIZE = 50
 
