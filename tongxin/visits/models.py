@@ -1,10 +1,10 @@
 """Contacts and visits (任务9): who was in touch with which child, how and when; the cadence
-policy versions; the stored risk level; the director's work log; in-app notifications.
+policy versions; the stored risk level; the director's work log.
 
-The pure rules live in ``visits/rules/``; the SQL that computes worklists and compliance in
-``visits/selectors.py`` reads the denormalised ``ContactCredit`` rows (one per child a contact
-counts for), so every question "when was this child last contacted by a village director" is
-one index range scan.
+The pure rules live in ``visits/rules/``; the SQL that computes worklists
+(``visits/worklist_sql.py``) and compliance (``visits/compliance.py``) reads the denormalised
+``ContactCredit`` rows (one per child a contact counts for), so every question "when was this
+child last contacted by a village director" is one index range scan.
 """
 
 from __future__ import annotations
