@@ -338,7 +338,7 @@ def duplicate_world(actors: Actors) -> dict[str, UUID]:
 
     from tongxin.geo.models import Division
     from tongxin.lib import crypto, idcard
-    from tongxin.registry import duplicates
+    from tongxin.registry import transfers
     from tongxin.registry.models import DuplicateCandidate
     from tongxin.registry.tests.conftest import make_family
 
@@ -357,7 +357,7 @@ def duplicate_world(actors: Actors) -> dict[str, UUID]:
         birth_date=date(2012, 12, 12),
         id_number=number,
     )
-    transfer = duplicates.transfer_request_create(
+    transfer = transfers.transfer_request_create(
         actor=actors.village_director,
         lookup=crypto.lookup_hash(number),
         to_village=Division.objects.get(code="620724100201"),

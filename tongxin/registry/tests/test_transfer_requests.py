@@ -18,7 +18,7 @@ from django.utils import translation
 from tongxin.audit.models import AuditEvent
 from tongxin.geo.models import Division
 from tongxin.lib import crypto, idcard
-from tongxin.registry import duplicates, services
+from tongxin.registry import services, transfers
 from tongxin.registry.models import Child, TransferRequest, TransferStatus
 from tongxin.registry.tests.conftest import make_family
 from tongxin.registry.views.duplicates import OFFER_KEY, offer_transfer
@@ -59,7 +59,7 @@ def elsewhere(actors: Actors, number: str) -> Child:
 
 
 def _request(actors: Actors, elsewhere: Child, number: str) -> TransferRequest:
-    return duplicates.transfer_request_create(
+    return transfers.transfer_request_create(
         actor=actors.village_director,
         lookup=crypto.lookup_hash(number),
         to_village=Division.objects.get(code=EAST),
@@ -150,10 +150,10 @@ def test_it_refuses_with_a_reason_the_requester_sees(
 ) -> None:
     transfer = _request(actors, elsewhere, number)
     with pytest.raises(ValidationError):
-        duplicates.transfer_request_decide(
+        transfers.transfer_request_decide(
             actor=actors.county_admin, transfer=transfer, approve=False, reason=" "
         )
-    duplicates.transfer_request_decide(
+    transfers.transfer_request_decide(
         actor=actors.county_admin, transfer=transfer, approve=False, reason="该户未迁入东村"
     )
     transfer.refresh_from_db()
@@ -165,7 +165,7 @@ def test_it_refuses_with_a_reason_the_requester_sees(
     )
     assert "该户未迁入东村" in page.content.decode()
     with pytest.raises(ValidationError):
-        duplicates.transfer_request_decide(
+        transfers.transfer_request_decide(
             actor=actors.county_admin, transfer=transfer, approve=True
         )
 
@@ -190,7 +190,7 @@ def test_it_says_nothing_new_about_numbers_in_scope_or_unknown(actors: Actors, n
         reverse("registry:child_detail", args=[own.public_id]),
     )
     with pytest.raises(ValidationError):
-        duplicates.transfer_request_create(
+        transfers.transfer_request_create(
             actor=actors.village_director,
             lookup=crypto.lookup_hash(number),
             to_village=Division.objects.get(code=EAST),
@@ -207,14 +207,14 @@ def test_it_asks_for_a_village_in_the_requesters_area(
     actors: Actors, elsewhere: Child, number: str
 ) -> None:
     with pytest.raises(ValidationError):
-        duplicates.transfer_request_create(
+        transfers.transfer_request_create(
             actor=actors.village_director,
             lookup=crypto.lookup_hash(number),
             to_village=Division.objects.get(code="620724100202"),  # 西村: not theirs
             reason="x",
         )
     with pytest.raises(PermissionDenied):
-        duplicates.transfer_request_create(
+        transfers.transfer_request_create(
             actor=actors.auditor,
             lookup=crypto.lookup_hash(number),
             to_village=Division.objects.get(code=EAST),
@@ -228,7 +228,7 @@ def test_it_lets_only_a_county_officer_covering_both_villages_decide(
     transfer = _request(actors, elsewhere, number)
     for key in ("village_director", "town_supervisor", "auditor", "other_county_admin"):
         with pytest.raises(PermissionDenied):
-            duplicates.transfer_request_decide(
+            transfers.transfer_request_decide(
                 actor=getattr(actors, key), transfer=transfer, approve=True, reason="x"
             )
     url = reverse("registry:transfer_request_decide", args=[transfer.public_id])
@@ -299,7 +299,7 @@ def test_it_lists_requests_in_a_constant_number_of_queries(actors: Actors) -> No
             random.Random(seed), region="620724", birth_date=born, gender="male"
         )
         make_family(actors, name=f"周{seed}", village=SOUTH, birth_date=born, id_number=number)
-        duplicates.transfer_request_create(
+        transfers.transfer_request_create(
             actor=actors.village_director,
             lookup=crypto.lookup_hash(number),
             to_village=Division.objects.get(code=EAST),

@@ -30,7 +30,7 @@ from tongxin.core.forms import SecretInput, add_errors
 from tongxin.core.http import render_page_or_fragment, staff_view
 from tongxin.core.http import signed_in_user as _user
 from tongxin.geo.models import Division, Level
-from tongxin.registry import duplicates, services
+from tongxin.registry import duplicates, services, transfers
 from tongxin.registry.models import (
     CandidateStatus,
     CategoryCode,
@@ -287,7 +287,7 @@ def duplicate_distinct(request: HttpRequest, code: UUID) -> HttpResponse:
 def offer_transfer(request: HttpRequest, id_number: str) -> str:
     """For the registration form, on a duplicate outside the user's area: remember the number
     (hash and mask only) and return the address of the transfer request form."""
-    found = duplicates.id_number_locate(actor=_user(request), id_number=id_number, request=request)
+    found = transfers.id_number_locate(actor=_user(request), id_number=id_number, request=request)
     if found.outcome != "elsewhere":
         return ""
     request.session[OFFER_KEY] = {"lookup": found.lookup, "masked": found.masked}
@@ -306,10 +306,10 @@ def _files_requests(user: User) -> bool:
 def transfer_request_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     status = request.GET.get("status", "")
-    page = Paginator(duplicates.transfer_request_list(user, status), PAGE_SIZE).get_page(
+    page = Paginator(transfers.transfer_request_list(user, status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = [(t, duplicates.sees_transfer_details(user, t)) for t in page]
+    rows = [(t, transfers.sees_transfer_details(user, t)) for t in page]
     return render(
         request,
         "registry/transfer_requests.html",
@@ -341,7 +341,7 @@ def transfer_request_create(request: HttpRequest) -> HttpResponse:
             return response
     elif step == "request" and offer and form.is_valid():
         try:
-            transfer = duplicates.transfer_request_create(
+            transfer = transfers.transfer_request_create(
                 actor=user,
                 lookup=offer["lookup"],
                 to_village=form.cleaned_data["to_village"],
@@ -366,7 +366,7 @@ def _locate(
     """Step one: a file elsewhere moves on to step two (the number kept as hash and mask);
     otherwise the form says why not."""
     try:
-        found = duplicates.id_number_locate(
+        found = transfers.id_number_locate(
             actor=_user(request), id_number=locate.cleaned_data["id_number"], request=request
         )
     except ValidationError as error:
@@ -389,8 +389,8 @@ def _transfer_detail(
     request: HttpRequest, transfer: Any, form: DecideForm | None = None, status: int = 200
 ) -> HttpResponse:
     user = _user(request)
-    details = duplicates.sees_transfer_details(user, transfer)
-    can_decide = transfer.status == TransferStatus.PENDING and duplicates.decides_transfer(
+    details = transfers.sees_transfer_details(user, transfer)
+    can_decide = transfer.status == TransferStatus.PENDING and transfers.decides_transfer(
         user, transfer
     )
     return render(
@@ -410,7 +410,7 @@ def _transfer_detail(
 @staff_view(allow=_reads_requests)
 def transfer_request_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     """The requester sees that the request exists and its outcome; the county sees the file."""
-    transfer = duplicates.get_transfer_request_for_user(_user(request), code)
+    transfer = transfers.get_transfer_request_for_user(_user(request), code)
     return _transfer_detail(request, transfer)
 
 
@@ -418,13 +418,13 @@ def transfer_request_detail(request: HttpRequest, code: UUID) -> HttpResponse:
 @require_POST
 def transfer_request_decide(request: HttpRequest, code: UUID) -> HttpResponse:
     user = _user(request)
-    transfer = duplicates.get_transfer_request_for_user(user, code)
-    if not duplicates.decides_transfer(user, transfer):
+    transfer = transfers.get_transfer_request_for_user(user, code)
+    if not transfers.decides_transfer(user, transfer):
         raise PermissionDenied
     form = DecideForm(request.POST)
     if form.is_valid():
         try:
-            duplicates.transfer_request_decide(
+            transfers.transfer_request_decide(
                 actor=user,
                 transfer=transfer,
                 approve=form.cleaned_data["decision"] == "approve",
