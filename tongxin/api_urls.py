@@ -8,6 +8,7 @@ from tongxin.protection import api as protection_api
 from tongxin.protection import api_referrals as protection_api_referrals
 from tongxin.protection import api_stats as protection_api_stats
 from tongxin.registry import api as registry_api
+from tongxin.registry import api_family as registry_api_family
 from tongxin.registry import api_file as registry_api_file
 from tongxin.registry import api_lists as registry_api_lists
 from tongxin.visits import api_compliance as visits_api_compliance
@@ -25,17 +26,17 @@ urlpatterns = [
     path("children/<uuid:public_id>", registry_api_file.child_detail, name="child_detail"),
     path(
         "children/<uuid:public_id>/parents/<str:role>",
-        registry_api_file.child_parent,
+        registry_api_family.child_parent,
         name="child_parent",
     ),
     path(
         "children/<uuid:public_id>/parents/<str:role>/migrations",
-        registry_api_file.parent_migration_create,
+        registry_api_family.parent_migration_create,
         name="parent_migration_create",
     ),
     path(
         "children/<uuid:public_id>/migrations/<uuid:spell>",
-        registry_api_file.child_migration,
+        registry_api_family.child_migration,
         name="child_migration",
     ),
     path(

@@ -2,7 +2,8 @@
 
 The file carries its version as an ``ETag``; a change must name the version it was based on in
 ``If-Match`` (428 without it, 412 with a stale one, listing what changed meanwhile), so that no
-system overwrites an edit it has not seen."""
+system overwrites an edit it has not seen. That way of changing (``patch``, its schema
+``patch_schema``) is shared with the API of the parents and their spells (``api_family``)."""
 
 from __future__ import annotations
 
@@ -28,29 +29,17 @@ from tongxin.core.api import (
     stale_response,
     tagged,
 )
-from tongxin.core.plausible_fields import (
-    BORN_ON,
-    DateKind,
-    PersonNameField,
-    PlausibleDateField,
-    date_error,
-)
-from tongxin.core.versions import FieldChange, StaleEdit, record_changes_since, record_version
+from tongxin.core.plausible_fields import DateKind, PersonNameField, PlausibleDateField, date_error
+from tongxin.core.versions import FieldChange, StaleEdit
 from tongxin.registry import services
 from tongxin.registry.api import CategoryOutSerializer
 from tongxin.registry.models import (
-    Capacity,
     Child,
-    Destination,
     Enrolment,
     Gender,
     GuardianshipAssessment,
     Health,
     IdMissingReason,
-    Migration,
-    Parent,
-    ParentRole,
-    ParentStatus,
     SchoolStage,
 )
 from tongxin.registry.selectors import child_changes, get_child_for_user, masked_id
@@ -236,7 +225,7 @@ def _file_response(child: Child, *, warnings: tuple[str, ...] | None = None) -> 
     return tagged(body, child.version)
 
 
-def _caller(request: Request) -> User:
+def caller(request: Request) -> User:
     """The user; for a change, one that keeps files (read-only roles 403, roles that keep no
     files 404)."""
     user = request.user
@@ -249,12 +238,12 @@ def _caller(request: Request) -> User:
     return user
 
 
-def _errors(exc: ValidationError) -> Response:
+def errors(exc: ValidationError) -> Response:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
     return Response(errors, status=status.HTTP_400_BAD_REQUEST)
 
 
-def _patch(
+def patch(
     request: Request,
     serializer_class: type[serializers.Serializer[Any]],
     *,
@@ -278,7 +267,7 @@ def _patch(
     except StaleEdit as exc:
         return stale_response(exc.current_version, exc.changes, stale_detail)
     except ValidationError as exc:
-        return _errors(exc)
+        return errors(exc)
 
 
 READ_ONLY = OpenApiResponse(description="Your role may read files but not change them.")
@@ -291,7 +280,7 @@ IF_MATCH_ANSWERS = (
 )
 
 
-def _patch_schema[F: Callable[..., Any]](
+def patch_schema[F: Callable[..., Any]](
     *,
     operation_id: str,
     summary: str,
@@ -334,7 +323,7 @@ def _patch_schema[F: Callable[..., Any]](
     ),
     responses={200: ChildFileSerializer, 404: NOT_FOUND},
 )
-@_patch_schema(
+@patch_schema(
     operation_id="child_partial_update",
     summary="Change the child's own facts",
     description=f"{SEND_CHANGES}. {IF_MATCH_ANSWERS} The child is reclassified at once.",
@@ -345,7 +334,7 @@ def _patch_schema[F: Callable[..., Any]](
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthenticated])
 def child_detail(request: Request, public_id: Any) -> Response:
-    user = _caller(request)
+    user = caller(request)
     child = get_child_for_user(user, public_id)
     if request.method == "GET":
         services.child_file_opened(actor=user, child=child, request=request._request)
@@ -371,7 +360,7 @@ def child_detail(request: Request, public_id: Any) -> Response:
             return Response(body, status=status.HTTP_409_CONFLICT)
         return _file_response(get_child_for_user(user, public_id), warnings=saved.warnings)
 
-    return _patch(
+    return patch(
         request,
         ChildPatchSerializer,
         current=child.version,
@@ -379,269 +368,3 @@ def child_detail(request: Request, public_id: Any) -> Response:
         save=save,
         context={"birth_date": child.birth_date},
     )
-
-
-# --- the parents and their spells of work away -----------------------------------------------
-#
-# A parent and a spell have no version column: their version is the id of their latest history
-# entry (``versions.record_version``, which every write makes, the ledger import's too), sent
-# as the ETag like the file's version. The same rules: 428 without If-Match, 412 when stale.
-
-
-class ParentDetailSerializer(serializers.Serializer[Any]):
-    role = serializers.CharField(help_text="father or mother")
-    version = serializers.IntegerField(help_text='also sent as the ETag header: "<version>"')
-    name = serializers.CharField()
-    birth_date = serializers.DateField(allow_null=True)
-    id_number = serializers.CharField(help_text="masked: 620724********123X; empty when none")
-    phone = serializers.CharField()
-    status = serializers.CharField()
-    capacity = serializers.CharField(help_text="guardianship capacity (监护能力)")
-    capacity_note = serializers.CharField()
-    migrations = MigrationOutSerializer(many=True)
-
-
-class ParentPatchSerializer(serializers.Serializer[Any]):
-    """The parent's facts; send only those that change. A parent not yet recorded is created
-    by a change with ``If-Match: "0"``."""
-
-    name = PersonNameField(allow_blank=True)
-    birth_date = PlausibleDateField(kind=DateKind.PERSON_BIRTH, allow_null=True)
-    id_number = serializers.CharField(
-        max_length=40, write_only=True, help_text="a new full ID number (GB 11643)"
-    )
-    phone = serializers.CharField(max_length=20, allow_blank=True)
-    status = serializers.ChoiceField(choices=ParentStatus.choices)
-    capacity = serializers.ChoiceField(choices=Capacity.choices)
-    capacity_note = serializers.CharField(max_length=200, allow_blank=True)
-
-
-class MigrationDetailSerializer(MigrationOutSerializer):
-    version = serializers.IntegerField(help_text='also sent as the ETag header: "<version>"')
-    role = serializers.CharField(source="parent.role", help_text="whose spell: father or mother")
-    phone = serializers.CharField()
-
-
-class MigrationPatchSerializer(serializers.Serializer[Any]):
-    """A spell's facts; send only those that change (all but ``destination`` may be null).
-    The dates lie neither in the future nor before the parent's birth (context ``born_on``):
-    a spell may begin before the children were born."""
-
-    left_on = PlausibleDateField(
-        kind=DateKind.EVENT, allow_null=True, required=False, help_text="null: start unknown"
-    )
-    returned_on = PlausibleDateField(
-        kind=DateKind.EVENT, allow_null=True, required=False, help_text="null: still away"
-    )
-    destination = serializers.ChoiceField(choices=Destination.choices)
-    work_place = serializers.CharField(max_length=100, allow_blank=True, required=False)
-    phone = serializers.CharField(max_length=20, allow_blank=True, required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        left_on, returned_on = attrs.get("left_on"), attrs.get("returned_on")
-        if left_on and returned_on and returned_on < left_on:
-            raise serializers.ValidationError(
-                {"returned_on": [_("The return cannot come before the departure.")]}
-            )
-        return attrs
-
-
-class MigrationCreateSerializer(MigrationPatchSerializer):
-    destination = serializers.ChoiceField(choices=Destination.choices, required=True)
-
-
-def _role_or_404(role: str) -> ParentRole:
-    if role not in ParentRole.values:
-        raise NotFound
-    return ParentRole(role)
-
-
-def _patch_record(
-    request: Request,
-    model: type[Parent] | type[Migration],
-    pk: int | None,
-    label: str,
-    serializer_class: type[serializers.Serializer[Any]],
-    save: Callable[[dict[str, Any], int], Response],
-    context: dict[str, Any] | None = None,
-) -> Response:
-    """A change of a parent or a spell (``pk`` None: a parent not yet recorded, version 0),
-    based on its ``record_version``."""
-    return _patch(
-        request,
-        serializer_class,
-        current=record_version(model, pk),
-        changes_since=lambda version: record_changes_since(model, pk, version, label),
-        save=save,
-        stale_detail=_("The record changed since your version; nothing was saved."),
-        context=context,
-    )
-
-
-def _parent_response(parent: Parent) -> Response:
-    version = record_version(Parent, parent.pk)
-    data = {
-        "role": parent.role,
-        "version": version,
-        "name": parent.name,
-        "birth_date": parent.birth_date,
-        "id_number": masked_id(parent.id_number_enc),
-        "phone": parent.phone,
-        "status": parent.status,
-        "capacity": parent.capacity,
-        "capacity_note": parent.capacity_note,
-        "migrations": list(parent.migrations.all()),
-    }
-    return tagged(ParentDetailSerializer(data).data, version)
-
-
-def _spell_response(spell: Migration, code: int = status.HTTP_200_OK) -> Response:
-    version = record_version(Migration, spell.pk)
-    spell.version = version  # type: ignore[attr-defined]  # for the serializer
-    return tagged(MigrationDetailSerializer(spell).data, version, code)
-
-
-@extend_schema(
-    methods=["GET"],
-    operation_id="child_parent_retrieve",
-    summary="A parent on the child's file",
-    description=(
-        "The father's or mother's record (the ID number masked) with the spells of work away. "
-        "The `ETag` header holds its version. 404 when not recorded. Every read is audited."
-    ),
-    responses={200: ParentDetailSerializer, 404: NOT_FOUND},
-)
-@_patch_schema(
-    operation_id="child_parent_partial_update",
-    summary="Change (or record) a parent",
-    description=(
-        f'{SEND_CHANGES} (`"0"` to record a parent not yet on file). {IF_MATCH_ANSWERS} '
-        "The family's children are reclassified at once."
-    ),
-    request=ParentPatchSerializer,
-    result=ParentDetailSerializer,
-)
-@api_view(["GET", "PATCH"])
-@permission_classes([IsAuthenticated])
-def child_parent(request: Request, public_id: Any, role: str) -> Response:
-    user = _caller(request)
-    child = get_child_for_user(user, public_id)
-    parent_role = _role_or_404(role)
-    household = child.household
-    parent = Parent.objects.filter(household=household, role=parent_role).first()
-    if request.method == "GET":
-        if parent is None:
-            raise NotFound
-        services.child_file_opened(actor=user, child=child, request=request._request)
-        return _parent_response(parent)
-
-    def save(fields: dict[str, Any], version: int) -> Response:
-        id_number = fields.pop("id_number", None)
-        saved = services.parent_save(
-            actor=user,
-            household=household,
-            role=parent_role,
-            fields=fields,
-            version=version,
-            id_number=id_number,
-            request=request._request,
-        )
-        return _parent_response(saved)
-
-    pk = parent.pk if parent else None
-    label = str(parent_role.label)
-    return _patch_record(request, Parent, pk, label, ParentPatchSerializer, save)
-
-
-@extend_schema(
-    methods=["GET"],
-    operation_id="child_migration_retrieve",
-    summary="A spell of work away on the child's file",
-    description="One parent's spell of work away; the `ETag` header holds its version.",
-    responses={200: MigrationDetailSerializer, 404: NOT_FOUND},
-)
-@_patch_schema(
-    operation_id="child_migration_partial_update",
-    summary="Change a spell of work away",
-    description=(
-        f"{SEND_CHANGES}. {IF_MATCH_ANSWERS} The family's children are reclassified at once."
-    ),
-    request=MigrationPatchSerializer,
-    result=MigrationDetailSerializer,
-)
-@api_view(["GET", "PATCH"])
-@permission_classes([IsAuthenticated])
-def child_migration(request: Request, public_id: Any, spell: Any) -> Response:
-    user = _caller(request)
-    child = get_child_for_user(user, public_id)
-    migration = (
-        Migration.objects.filter(parent__household=child.household, public_id=spell)
-        .select_related("parent__household")
-        .first()
-    )
-    if migration is None:
-        raise NotFound
-    if request.method == "GET":
-        services.child_file_opened(actor=user, child=child, request=request._request)
-        return _spell_response(migration)
-
-    def save(fields: dict[str, Any], version: int) -> Response:
-        saved = services.migration_save(
-            actor=user,
-            parent=migration.parent,
-            migration=migration,
-            fields=fields,
-            version=version,
-            request=request._request,
-        )
-        return _spell_response(saved)
-
-    label = _("Work away: %(parent)s") % {"parent": ParentRole(migration.parent.role).label}
-    context = {BORN_ON: migration.parent.birth_date}
-    return _patch_record(
-        request, Migration, migration.pk, label, MigrationPatchSerializer, save, context
-    )
-
-
-@extend_schema(
-    operation_id="child_migration_create",
-    summary="Record a spell of work away",
-    description=(
-        "A new spell of work away of the father or mother (who must be on file). A new spell "
-        "changes no earlier version, so no `If-Match` is needed; the answer's `ETag` is the "
-        "spell's first version."
-    ),
-    request=MigrationCreateSerializer,
-    responses={
-        201: MigrationDetailSerializer,
-        400: OpenApiResponse(description="A field is invalid; the body names it."),
-        403: READ_ONLY,
-        404: NOT_FOUND,
-    },
-)
-@api_view(["POST"])
-@permission_classes([IsAuthenticated])
-def parent_migration_create(request: Request, public_id: Any, role: str) -> Response:
-    user = _caller(request)
-    child = get_child_for_user(user, public_id)
-    parent_role = _role_or_404(role)
-    parent = (
-        Parent.objects.filter(household=child.household, role=parent_role)
-        .select_related("household")
-        .first()
-    )
-    if parent is None:
-        raise NotFound
-    data = MigrationCreateSerializer(data=request.data, context={BORN_ON: parent.birth_date})
-    data.is_valid(raise_exception=True)
-    try:
-        saved = services.migration_save(
-            actor=user,
-            parent=parent,
-            fields=dict(data.validated_data),
-            version=0,
-            request=request._request,
-        )
-    except ValidationError as exc:
-        return _errors(exc)
-    return _spell_response(saved, status.HTTP_201_CREATED)

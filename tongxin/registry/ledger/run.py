@@ -1,11 +1,11 @@
 """One run of a ledger import (``Run``): its batches read, checked (``checks``), matched to the
-stored files (children by ID number, families by a parent's ID number, review rows by name
-and birth date), and planned: what each row changes in memory, on the child and on the family
-its siblings share, and its outcome and categories. ``write`` then writes the planned batch."""
+stored files (``match``: children by ID number, families by a parent's ID number, review rows
+by name and birth date), and planned: what each row changes in memory, on the child and on the
+family its siblings share, and its outcome and categories. ``write`` then writes the planned
+batch."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,61 +18,33 @@ from pypinyin.constants import PHRASES_DICT
 
 from tongxin.accounts.models import User
 from tongxin.geo.models import Division, Level
-from tongxin.geo.scope import in_scope, scope_q
+from tongxin.geo.scope import in_scope
 from tongxin.lib.pinyin import name_keys
 from tongxin.registry import policy, rules
 from tongxin.registry.ledger.bulk import BLANKS, Writer
 from tongxin.registry.ledger.checks import Fact, check_row, fact_label, field_label, parent_label
+from tongxin.registry.ledger.match import (
+    Family,
+    existing_children,
+    explain_review,
+    families_of,
+    family_for_new_child,
+    review_candidates,
+)
 from tongxin.registry.ledger.rows import LedgerParent, LedgerRow, Outcome, RowResult
 from tongxin.registry.ledger.write import write_batch
 from tongxin.registry.models import (
     Child,
-    Household,
     Migration,
     Parent,
     ParentRole,
 )
 from tongxin.registry.selectors import parent_facts
 
-ROLES = (ParentRole.FATHER, ParentRole.MOTHER)
 # Facts of a family the categories depend on: sibling rows that disagree on one are an error.
 _DECISIVE = frozenset(
     {"parents_divorced", "dibao", "tekun", "status", "capacity", "destination", "left_on", "id"}
 )
-
-
-@dataclass
-class Family:
-    """A household as this import sees it: the stored one (or a new one), its parents and
-    their spells, and what the rows of the batch set on it."""
-
-    household: Household
-    parents: dict[str, Parent]
-    spells: dict[str, list[Migration]]
-    is_new: bool
-    first_line: int
-    set_by: dict[Fact, tuple[int, Any]] = field(default_factory=dict)  # fact → (line, value)
-    labels: list[Fact] = field(default_factory=list)  # what the batch changes, for the rows
-    # The first row of the batch for this family sets its facts unchecked; only when a second
-    # row comes are the first one's facts recorded in ``set_by`` (most families have one row).
-    first_row: LedgerRow | None = None
-    shared: bool = False
-    changed: set[str] = field(default_factory=set)  # household fields changed
-    parents_new: set[str] = field(default_factory=set)
-    parents_changed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    spells_new: list[tuple[str, Migration]] = field(default_factory=list)  # (role, spell)
-    spells_changed: dict[int, tuple[Migration, set[str]]] = field(default_factory=dict)
-
-    @property
-    def touched(self) -> bool:
-        return bool(
-            self.is_new
-            or self.changed
-            or self.parents_new
-            or any(self.parents_changed.values())
-            or self.spells_new
-            or self.spells_changed
-        )
 
 
 @dataclass
@@ -104,6 +76,8 @@ class Run:
         # written (apply), else the first row's line (preview).
         self.new_families: dict[tuple[str, str], int | str] = {}
         self.batch_keys: list[tuple[str, str]] = []  # those the current batch added
+        # Stored households the current batch may join, by (village, parent ID hash).
+        self.by_parent: dict[tuple[str, str], int] = {}
         self.pinyin: dict[str, tuple[str, str]] = {}
         self.writer = Writer()
         self.written: list[int] = []  # the children new or updated (apply)
@@ -136,15 +110,15 @@ class Run:
         for p in planned:
             check_row(self, p, ids, parent_ids, sealed)
 
-        existing = self._existing_children(set(ids.values()))
-        families = self._families_of(existing, parent_ids, planned)
-        review = self._review_candidates([p for p in planned if p.result.outcome == Outcome.REVIEW])
+        existing = existing_children(self, set(ids.values()))
+        families = families_of(self, existing, parent_ids, planned)
+        review = review_candidates(self, [p for p in planned if p.result.outcome == Outcome.REVIEW])
 
         batch_families: dict[int | str, Family] = {}
         for p in planned:
             if p.result.outcome in (Outcome.ERROR, Outcome.REVIEW):
                 if p.result.outcome == Outcome.REVIEW:
-                    self._explain_review(p, review)
+                    explain_review(p, review)
                 continue
             try:
                 self._plan_row(p, ids, parent_ids, sealed, existing, families, batch_families)
@@ -170,101 +144,6 @@ class Run:
                 "code", "name", "level"
             ):
                 self.divisions[code] = (name, level)
-
-    def _existing_children(self, hashes: set[str]) -> dict[str, Child]:
-        if not hashes:
-            return {}
-        queryset = Child.objects.filter(id_number_hash__in=hashes).select_related("household")
-        if self.apply:
-            queryset = queryset.select_for_update(of=("self",))
-        return {c.id_number_hash or "": c for c in queryset}
-
-    def _families_of(
-        self,
-        existing: dict[str, Child],
-        parent_ids: dict[tuple[int, str], str],
-        planned: list[Planned],
-    ) -> dict[int, Family]:
-        """Stored households this batch may touch, by pk: those of the children found, those of
-        parents found by ID number (siblings), and those this run created in earlier batches."""
-        household_pks = {c.household_id for c in existing.values()}
-        by_parent: dict[tuple[str, str], int] = {}
-        village_of = {p.row.line: p.row.village_code for p in planned}
-        wanted = {(village_of[line], h) for (line, _role), h in parent_ids.items()}
-        for key in wanted:
-            known = self.new_families.get(key)
-            if isinstance(known, int):
-                by_parent[key] = known
-        lookup = {h for (_v, h) in wanted if (_v, h) not in self.new_families}
-        if lookup:
-            for pk, village, digest in (
-                Parent.objects.filter(id_number_hash__in=lookup)
-                .filter(scope_q(self.actor, "household__village__code"))
-                .values_list("household_id", "household__village_id", "id_number_hash")
-                .order_by("household_id")
-            ):
-                by_parent.setdefault((village, digest), pk)
-        household_pks |= set(by_parent.values())
-        self._by_parent = by_parent
-        if not household_pks:
-            return {}
-        households = Household.objects.filter(pk__in=household_pks)
-        parents = list(Parent.objects.filter(household_id__in=household_pks))
-        spells: dict[int, list[Migration]] = defaultdict(list)
-        for m in Migration.objects.filter(parent__household_id__in=household_pks):
-            spells[m.parent_id].append(m)
-        by_household: dict[int, dict[str, Parent]] = defaultdict(dict)
-        for parent in parents:
-            by_household[parent.household_id][parent.role] = parent
-        families: dict[int, Family] = {}
-        for h in households:
-            own = by_household[h.pk]
-            families[h.pk] = Family(
-                household=h,
-                parents=own,
-                spells={role: spells[par.pk] for role, par in own.items()},
-                is_new=False,
-                first_line=0,
-            )
-        return families
-
-    def _review_candidates(self, planned: list[Planned]) -> dict[tuple[Any, ...], Child]:
-        """Files a row without an ID number would be matched to: same village, name, birth."""
-        keys = {
-            (p.row.village_code, p.row.child.get("name", ""), p.row.child.get("birth_date"))
-            for p in planned
-        }
-        if not keys:
-            return {}
-        found: dict[tuple[Any, ...], Child] = {}
-        names = {k[1] for k in keys}
-        births = {k[2] for k in keys if k[2]}
-        for c in Child.objects.visible_to(self.actor).filter(name__in=names, birth_date__in=births):
-            found.setdefault((c.village_id, c.name, c.birth_date), c)
-        return found
-
-    def _explain_review(self, p: Planned, candidates: dict[tuple[Any, ...], Child]) -> None:
-        row = p.row
-        match = candidates.get(
-            (row.village_code, row.child.get("name", ""), row.child.get("birth_date"))
-        )
-        if match is not None:
-            p.result.messages = [
-                _(
-                    "No ID number: not imported. It matches the file of %(name)s (same name, "
-                    "birth date and village); add the ID number to the row, or update that "
-                    "file by hand."
-                )
-                % {"name": match.name}
-            ]
-        else:
-            p.result.messages = [
-                _(
-                    "No ID number: not imported. No file has the same name, birth date and "
-                    "village; add the ID number to the row, or register the child by hand "
-                    "with the reason the number is missing."
-                )
-            ]
 
     # --- planning one row --------------------------------------------------------------------
 
@@ -304,7 +183,7 @@ class Run:
             batch_families[child.household_id] = family
             result.outcome = Outcome.UNCHANGED
         else:
-            family = self._family_for_new_child(p, parent_ids, families, batch_families)
+            family = family_for_new_child(self, p, parent_ids, families, batch_families)
             child = BLANKS.new(
                 Child,
                 village_id=row.village_code,
@@ -399,42 +278,6 @@ class Run:
             child.left_behind = bool(result.categories) and result.categories[0][0] == "left_behind"
             child.in_difficulty = classification.in_difficulty
             child.classified_on = self.as_of
-
-    def _family_for_new_child(
-        self,
-        p: Planned,
-        parent_ids: dict[tuple[int, str], str],
-        families: dict[int, Family],
-        batch_families: dict[int | str, Family],
-    ) -> Family:
-        row = p.row
-        keys = [
-            (row.village_code, parent_ids[(row.line, role)])
-            for role in ROLES
-            if (row.line, role) in parent_ids
-        ]
-        for key in keys:
-            pk = self._by_parent.get(key)
-            if pk is not None:
-                family = batch_families.get(pk) or families[pk]
-                batch_families[pk] = family
-                return family
-            marker = self.new_families.get(key)
-            if isinstance(marker, str) and marker in batch_families:
-                return batch_families[marker]
-        household = BLANKS.new(
-            Household, village_id=row.village_code, created_at=self.now, updated_at=self.now
-        )
-        family = Family(
-            household=household, parents={}, spells={}, is_new=True, first_line=row.line
-        )
-        marker = f"row:{row.line}"
-        batch_families[marker] = family
-        for key in keys:
-            if key not in self.new_families:
-                self.new_families[key] = marker
-                self.batch_keys.append(key)
-        return family
 
     def _set_shared(self, p: Planned, family: Family, fact: Fact, value: Any) -> bool:
         """A fact of the family as this row gives it; False when an earlier sibling row of the

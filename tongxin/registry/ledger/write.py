@@ -23,7 +23,8 @@ from tongxin.registry.models import (
 )
 
 if TYPE_CHECKING:
-    from tongxin.registry.ledger.run import Family, Planned, Run
+    from tongxin.registry.ledger.match import Family
+    from tongxin.registry.ledger.run import Planned, Run
 
 
 def _history(run: Run) -> dict[str, Any]:

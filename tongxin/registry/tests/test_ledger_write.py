@@ -105,7 +105,7 @@ def test_a_write_that_fails_undoes_the_whole_import(
     # breaks the ID number's uniqueness. Every batch is written before it is found.
     make_family(actors, id_number=number(9))
     before = _records()
-    monkeypatch.setattr(run.Run, "_existing_children", lambda self, hashes: {})
+    monkeypatch.setattr(run, "existing_children", lambda _run, hashes: {})
     rows = [row(3, 1), row(4, 2), row(5, 3)]
     rows[conflict_at] = row(3 + conflict_at, 9)
 
