@@ -29,6 +29,7 @@ from tongxin.core.api import (
     stale_response,
     tagged,
 )
+from tongxin.core.http import signed_in_user
 from tongxin.core.plausible_fields import DateKind, PersonNameField, PlausibleDateField, date_error
 from tongxin.core.versions import FieldChange, StaleEdit
 from tongxin.registry import services
@@ -228,8 +229,7 @@ def _file_response(child: Child, *, warnings: tuple[str, ...] | None = None) -> 
 def caller(request: Request) -> User:
     """The user; for a change, one that keeps files (read-only roles 403, roles that keep no
     files 404)."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     if request.method != "GET":
         if user.is_read_only:
             raise PermissionDenied
