@@ -205,10 +205,6 @@ class EffectiveRisk(NamedTuple):
     override_level: RiskLevel | None
     override_until: date | None
 
-    @property
-    def overridden(self) -> bool:
-        return self.override_level is not None
-
 
 def apply_override(
     computed: Risk,

@@ -215,10 +215,14 @@ def test_it_refuses_thresholds_out_of_range() -> None:
 def test_it_applies_an_override_through_its_end_date() -> None:
     computed = risk_level(RiskFacts(), AS_OF)
     during = apply_override(computed, "high", D("2024-06-30"), D("2024-06-30"))
-    assert (during.level, during.overridden, during.override_until) == (HIGH, True, D("2024-06-30"))
+    assert (during.level, during.override_level, during.override_until) == (
+        HIGH,
+        HIGH,
+        D("2024-06-30"),
+    )
     assert during.computed == computed  # the computed level stays visible
     after = apply_override(computed, HIGH, D("2024-06-30"), D("2024-07-01"))
-    assert (after.level, after.overridden, after.override_level) == (LOW, False, None)
+    assert (after.level, after.override_level, after.override_until) == (LOW, None, None)
     assert after.computed.level == LOW
 
 
