@@ -5,6 +5,7 @@ from django.urls import path
 from tongxin.accounts import api as accounts_api
 from tongxin.benefits import api as benefits_api
 from tongxin.protection import api as protection_api
+from tongxin.protection import api_problems as protection_api_problems
 from tongxin.protection import api_referrals as protection_api_referrals
 from tongxin.protection import api_stats as protection_api_stats
 from tongxin.registry import api as registry_api
@@ -71,10 +72,10 @@ urlpatterns = [
     ),
     path(
         "children/<uuid:public_id>/problems",
-        protection_api_referrals.child_problems,
+        protection_api_problems.child_problems,
         name="child_problems",
     ),
-    path("problems/<uuid:code>", protection_api_referrals.problem_detail, name="problem_detail"),
+    path("problems/<uuid:code>", protection_api_problems.problem_detail, name="problem_detail"),
     path("referrals", protection_api_referrals.referral_create, name="referral_create"),
     path("referrals/<uuid:code>", protection_api_referrals.referral_detail, name="referral_detail"),
     path(

@@ -1,9 +1,5 @@
-"""Pages of problems found (问题和解决方案) and referrals (转介), under /reports/:
+"""Pages of referrals (转介), under /reports/:
 
-- ``children/<id>/problems/`` — the child's problems, and a new one;
-- ``problems/`` — the problems I own (in person or through my department);
-- ``problems/<id>/`` — one problem with its timeline, and the forms to record an action, change
-  its status, give it to another owner, refer it;
 - ``referrals/`` — referrals I may see (a department's officers: those open for it);
 - ``referrals/new/?problem=<id>`` or ``?report=<id>`` — refer a problem or a report;
 - ``referrals/<id>/`` — one referral, with the sections it shares to those who may see them.
@@ -30,22 +26,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tongxin.accounts.models import Organisation, User
-from tongxin.accounts.roles import CHILD_FILE_WRITER_ROLES, Role
+from tongxin.accounts.roles import Role
 from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
-from tongxin.core.plausible_fields import DateKind, PlausibleForm
-from tongxin.core.versions import StaleEdit
 from tongxin.protection import access, policy, problems, referral_reads, referrals, rules
-from tongxin.protection.models import (
-    ActionKind,
-    Concern,
-    MandatoryReport,
-    ReferralSection,
-    ReferralStatus,
-)
-from tongxin.protection.rules import ConcernCategory, ConcernStatus, Severity
-from tongxin.registry.selectors import get_child_for_user
+from tongxin.protection.models import Concern, MandatoryReport, ReferralSection
+from tongxin.protection.views_problems import get_problem
 from tongxin.workdays.services import work_calendar
 
 PAGE_SIZE = 30
@@ -58,104 +45,6 @@ REFERRAL_STEP_LABELS: dict[str, Any] = {
 
 
 # --- forms -----------------------------------------------------------------------------------
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-
-class _IdPrefixed(forms.Form):
-    """Forms that share a page name their elements apart (``action_text``, ``status_text``):
-    a label then points at its own field."""
-
-    id_prefix = "id"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
-        super().__init__(*args, **kwargs)
-
-
-class _OwnerFields(_IdPrefixed, PlausibleForm):
-    plausible_dates = {"due_on": DateKind.PLAN}
-
-    owner = forms.ModelChoiceField(
-        label=gettext_lazy("Owner: a person"),
-        queryset=User.objects.none(),
-        required=False,
-    )
-    owner_department = forms.ModelChoiceField(
-        label=gettext_lazy("or a department"),
-        queryset=Organisation.objects.none(),
-        required=False,
-    )
-    due_on = forms.DateField(label=gettext_lazy("Due on"), required=False, widget=_DateInput)
-
-    def __init__(self, *args: Any, concern_child: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if concern_child is not None:
-            owner = self.fields["owner"]
-            department = self.fields["owner_department"]
-            assert isinstance(owner, forms.ModelChoiceField)
-            assert isinstance(department, forms.ModelChoiceField)
-            owner.queryset = problems.owner_choices(concern_child)
-            department.queryset = problems.department_choices(concern_child.village_id)
-
-
-class ProblemForm(_OwnerFields):
-    category = forms.ChoiceField(
-        label=gettext_lazy("Kind of problem"), choices=ConcernCategory.choices
-    )
-    severity = forms.ChoiceField(
-        label=gettext_lazy("How serious"), choices=Severity.choices, initial=Severity.MEDIUM
-    )
-    description = forms.CharField(
-        label=gettext_lazy("Problem found"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    solution = forms.CharField(
-        label=gettext_lazy("Proposed solution"),
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    field_order = [
-        "category",
-        "severity",
-        "description",
-        "solution",
-        "owner",
-        "owner_department",
-        "due_on",
-    ]
-
-
-class AssignForm(_OwnerFields):
-    id_prefix = "assign"
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    severity = forms.ChoiceField(label=gettext_lazy("How serious"), choices=Severity.choices)
-
-
-class StatusForm(_IdPrefixed):
-    id_prefix = "status"
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    status = forms.ChoiceField(label=gettext_lazy("New status"), choices=ConcernStatus.choices)
-    text = forms.CharField(
-        label=gettext_lazy("Solution, or the reason"),
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
-class ActionForm(_IdPrefixed):
-    id_prefix = "action"
-    text = forms.CharField(
-        label=gettext_lazy("What was done"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
 
 
 class ReferralForm(forms.Form):
@@ -220,259 +109,6 @@ class ReferralStepForm(forms.Form):
             self.fields[needs].widget.attrs["required"] = True
 
 
-# --- problems --------------------------------------------------------------------------------
-
-
-def _problem_url(concern: Concern) -> str:
-    return reverse("reports:problem_detail", args=[concern.public_id])
-
-
-# A form of the problem's page is sent to its own place on the page (``…/status/#change-status``)
-# so that a phone sent back its errors lands on them; once saved, the page opens at its top
-# (the status and the message), not where the form's place would otherwise carry over.
-TOP = "#top"
-
-
-def _get_problem(request: HttpRequest, code: Any) -> tuple[Concern, access.ProblemView]:
-    user = _actor(request)
-    try:
-        return problems.get_problem_for_user(user, code)
-    except Http404:
-        problems.problem_access_denied(actor=user, code=str(code), request=request)
-        raise
-
-
-@staff_view(allow=lambda u: u.reads_child_files)
-def child_problems(request: HttpRequest, public_id: Any) -> HttpResponse:
-    """The child's problems (open first), and the form for a new one (those who keep files)."""
-    user = _actor(request)
-    child = get_child_for_user(user, public_id)
-    keeps = access.raises_problems(user, child.village_id)
-    form = ProblemForm(request.POST or None, concern_child=child) if keeps else None
-    status = 200
-    if request.method == "POST":
-        if user.is_read_only:
-            raise PermissionDenied
-        if form is None:
-            raise Http404
-        if form.is_valid():
-            try:
-                concern = problems.problem_raise(
-                    actor=user, child=child, fields=dict(form.cleaned_data), request=request
-                )
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Problem recorded."))
-                return redirect(_problem_url(concern))
-        status = 400
-    listed = list(problems.child_problems(child))
-    problems.problem_list_opened(actor=user, count=len(listed), child=child, request=request)
-    today = timezone.localdate()
-    response = render(
-        request,
-        "protection/problem_list.html",
-        {
-            "child": child,
-            "rows": [(p, p.is_overdue(today)) for p in listed],
-            "form": form,
-        },
-        status=status,
-    )
-    add_never_cache_headers(response)
-    return response
-
-
-def _owns_problems(user: User) -> bool:
-    return user.role in CHILD_FILE_WRITER_ROLES or user.role == Role.DEPARTMENT_OFFICER
-
-
-@staff_view(allow=_owns_problems)
-def problem_mine(request: HttpRequest) -> HttpResponse:
-    """The problems I own, in person or through my department: open and overdue first."""
-    user = _actor(request)
-    show = request.GET.get("show", "open")
-    mine = problems.my_problems(user)
-    if show != "all":
-        show = "open"
-        mine = mine.filter(status__in=rules.PROBLEM_OPEN)
-    page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
-    problems.problem_list_opened(actor=user, count=len(page.object_list), request=request)
-    today = timezone.localdate()
-    response = render(
-        request,
-        "protection/problem_mine.html",
-        {"page": page, "rows": [(p, p.is_overdue(today)) for p in page], "show": show},
-    )
-    add_never_cache_headers(response)
-    return response
-
-
-def _reads_problems(user: User) -> bool:
-    return user.reads_child_files or user.role == Role.DEPARTMENT_OFFICER
-
-
-@staff_view(allow=_reads_problems)
-def problem_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _actor(request)
-    concern, view = _get_problem(request, public_id)
-    problems.problem_opened(actor=user, concern=concern, request=request)
-    return _problem_page(request, concern, view)
-
-
-def _status_label(status: str) -> str:
-    labels = {**dict(ConcernStatus.choices), **dict(ReferralStatus.choices)}
-    return str(labels.get(status, status))
-
-
-def _problem_page(
-    request: HttpRequest,
-    concern: Concern,
-    view: access.ProblemView,
-    *,
-    forms_given: dict[str, forms.Form] | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    user = _actor(request)
-    given = forms_given or {}
-    context: dict[str, Any] = {
-        "concern": concern,
-        "view": view,
-        "overdue": concern.is_overdue(timezone.localdate()),
-        "timeline": [
-            (a, _status_label(a.from_status), _status_label(a.to_status))
-            for a in problems.problem_timeline(concern)
-        ],
-        "referrals": referral_reads.referrals_of(user, concern=concern),
-        "kinds": ActionKind,
-        "follows_report": concern.report_id is not None,
-    }
-    if view.acts:
-        context["action_form"] = given.get("action") or ActionForm()
-        moves = rules.PROBLEM_MOVES[rules.ProblemStatus(concern.status)]
-        if concern.report_id is None:
-            status_form = given.get("status") or StatusForm(initial={"version": concern.version})
-            field = status_form.fields["status"]
-            assert isinstance(field, forms.ChoiceField)
-            field.choices = [(k, v) for k, v in ConcernStatus.choices if k in moves]
-            context["status_form"] = status_form
-    if view.assigns:
-        context["assign_form"] = given.get("assign") or AssignForm(
-            concern_child=concern.child,
-            initial={
-                "version": concern.version,
-                "owner": concern.owner_id,
-                "owner_department": concern.owner_department_id,
-                "due_on": concern.due_on,
-                "severity": concern.severity,
-            },
-        )
-    response = render(request, "protection/problem_detail.html", context, status=status)
-    add_never_cache_headers(response)
-    return response
-
-
-def _stale_message(request: HttpRequest, exc: StaleEdit) -> None:
-    changed = sorted({c.label for c in exc.changes})
-    text = _("Someone changed this problem meanwhile; nothing was saved. Look again and retry.")
-    if changed:
-        text += " " + _("Changed: %(fields)s.") % {"fields": "、".join(changed)}
-    messages.error(request, text)
-
-
-@require_POST
-@staff_view(allow=_reads_problems, write=True)
-def problem_action(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _actor(request)
-    concern, view = _get_problem(request, public_id)
-    if not view.acts:
-        raise Http404
-    form = ActionForm(request.POST)
-    if form.is_valid():
-        try:
-            problems.problem_action_add(
-                actor=user, concern=concern, text=form.cleaned_data["text"], request=request
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(_problem_url(concern) + "#timeline")
-    return _problem_page(request, concern, view, forms_given={"action": form}, status=400)
-
-
-def _update_problem(
-    request: HttpRequest,
-    concern: Concern,
-    view: access.ProblemView,
-    form: forms.Form,
-    form_name: str,
-    **update: Any,
-) -> HttpResponse:
-    """``problems.problem_update`` with what a valid form gave: a stale version or a move the
-    status does not allow is said over the problem; bad input is shown under the form."""
-    try:
-        problems.problem_update(actor=_actor(request), concern=concern, request=request, **update)
-    except StaleEdit as exc:
-        _stale_message(request, exc)
-    except problems.Conflict as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        add_errors(form, exc)
-        return _problem_page(request, concern, view, forms_given={form_name: form}, status=400)
-    else:
-        messages.success(request, _("Saved."))
-    return redirect(_problem_url(concern) + TOP)
-
-
-@require_POST
-@staff_view(allow=_reads_problems, write=True)
-def problem_status(request: HttpRequest, public_id: Any) -> HttpResponse:
-    concern, view = _get_problem(request, public_id)
-    if not view.acts:
-        raise Http404
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        return _problem_page(request, concern, view, forms_given={"status": form}, status=400)
-    data = form.cleaned_data
-    return _update_problem(
-        request,
-        concern,
-        view,
-        form,
-        "status",
-        version=data["version"],
-        status=data["status"],
-        text=data["text"],
-    )
-
-
-@require_POST
-@staff_view(allow=_reads_problems, write=True)
-def problem_assign(request: HttpRequest, public_id: Any) -> HttpResponse:
-    concern, view = _get_problem(request, public_id)
-    if not view.assigns:
-        raise Http404
-    form = AssignForm(request.POST, concern_child=concern.child)
-    if not form.is_valid():
-        return _problem_page(request, concern, view, forms_given={"assign": form}, status=400)
-    data = form.cleaned_data
-    return _update_problem(
-        request,
-        concern,
-        view,
-        form,
-        "assign",
-        version=data["version"],
-        changes={
-            "owner": data["owner"],
-            "owner_department": data["owner_department"],
-            "due_on": data["due_on"],
-            "severity": data["severity"],
-        },
-    )
-
-
 # --- referrals -------------------------------------------------------------------------------
 
 
@@ -531,7 +167,7 @@ def _referral_source(
     if bool(problem) == bool(report):
         raise Http404
     if problem:
-        concern, view = _get_problem(request, problem)
+        concern, view = get_problem(request, problem)
         if not view.refers:
             raise Http404
         return concern, None
@@ -680,12 +316,6 @@ def referral_transition(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 urlpatterns: list[URLPattern] = [
-    path("children/<uuid:public_id>/problems/", child_problems, name="child_problems"),
-    path("problems/", problem_mine, name="problem_mine"),
-    path("problems/<uuid:public_id>/", problem_detail, name="problem_detail"),
-    path("problems/<uuid:public_id>/actions/", problem_action, name="problem_action"),
-    path("problems/<uuid:public_id>/status/", problem_status, name="problem_status"),
-    path("problems/<uuid:public_id>/assign/", problem_assign, name="problem_assign"),
     path("referrals/", referral_list, name="referral_list"),
     path("referrals/new/", referral_create, name="referral_create"),
     path("referrals/<uuid:public_id>/", referral_detail, name="referral_detail"),

@@ -1,6 +1,5 @@
 """Mandatory reports (强制报告, task 6) as pure rules: the workflow, who may move a report along
-it, the statutory clocks, and the routing of a new report. No ORM, no request: plain data in,
-plain data out.
+it, the report's two clocks, and the routing of a new report with the problems it raises.
 
 The workflow::
 
@@ -13,14 +12,8 @@ The workflow::
 A transferred report stays open: it waits for the new handling department to accept it, as a
 received report waits for the first one, and its acceptance clock starts again at the transfer.
 
-Clocks (each limit a setting, see ``ClockPolicy``): acceptance within 24 hours of receipt, a
-result within 15 days of acceptance. Limits count in hours (exact), in calendar days, or in
-working days (the State Council's calendar, kept by the county as data and passed in as a
-``workdays.rules.WorkCalendar``: weekends, public holidays and the Saturdays or Sundays made
-working days around them). A period in days does not count the day it starts on and ends at the
-end of its last day; when that last day is a rest day, the period ends with the next working day
-(the rule of 期间 in 民事诉讼法 art. 85 and 行政诉讼法 art. 83). A deadline that counted a day of a
-year the calendar does not know is an estimate (``Due.estimated``), shown as one.
+Clocks: acceptance within 24 hours of receipt, a result within 15 days of acceptance (each limit
+a setting, see ``clocks.ClockPolicy``, which also says how a limit counts).
 
 Routing: a new report goes at once to every department the routing table names for its harms
 (and for imminent danger); one of them, the first in ``LEAD_ORDER``, handles it.
@@ -28,18 +21,13 @@ Routing: a new report goes at once to every department the routing table names f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from django.db.models import TextChoices
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
-
-from tongxin.workdays.rules import WorkCalendar, add_workdays, next_workday
+from tongxin.protection.rules.clocks import DEFAULT_POLICY, ClockPolicy, Limit, due
+from tongxin.workdays.rules import WorkCalendar
 
 # --- the workflow ----------------------------------------------------------------------------
 
@@ -157,109 +145,7 @@ def available_transitions(status: Status, parties: Iterable[Party]) -> tuple[Tra
     return tuple(t for t, step in STEPS.items() if status in step.sources and step.parties & held)
 
 
-# --- limits and working days -----------------------------------------------------------------
-
-
-class Unit(StrEnum):
-    HOURS = "hours"
-    DAYS = "days"
-    WORKING_DAYS = "working_days"
-
-
-_LIMIT = re.compile(r"^\s*(\d+)\s*(h|d|wd)\s*$")
-_UNIT_SUFFIX = {"h": Unit.HOURS, "d": Unit.DAYS, "wd": Unit.WORKING_DAYS}
-
-
-@dataclass(frozen=True)
-class Limit:
-    """A time limit: ``24 hours``, ``15 days``, ``3 working days``."""
-
-    amount: int
-    unit: Unit
-
-    def __post_init__(self) -> None:
-        if self.amount < 1:
-            raise ValueError(f"a limit must be at least 1: {self.amount}")
-
-    @classmethod
-    def parse(cls, text: str) -> Limit:
-        """``"24h"``, ``"15d"``, ``"3wd"`` (how a county writes it in its settings)."""
-        found = _LIMIT.match(text)
-        if found is None:
-            raise ValueError(f"not a limit (24h, 15d, 3wd): {text!r}")
-        return cls(int(found.group(1)), _UNIT_SUFFIX[found.group(2)])
-
-    def __str__(self) -> str:
-        suffix = {v: k for k, v in _UNIT_SUFFIX.items()}[self.unit]
-        return f"{self.amount}{suffix}"
-
-
-@dataclass(frozen=True)
-class Due:
-    """When a clock runs out, and the years whose holidays the count had to guess (none: the
-    deadline is certain)."""
-
-    at: datetime
-    guessed_years: tuple[int, ...] = ()
-
-    @property
-    def estimated(self) -> bool:
-        return bool(self.guessed_years)
-
-
-def _end_of(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=tz)
-
-
-def due(start: datetime, limit: Limit, tz: tzinfo, calendar: WorkCalendar) -> Due:
-    """When a clock started at ``start`` (aware) runs out; it is breached after this instant.
-    Days are counted on the local calendar of ``tz``, working days on ``calendar``."""
-    if start.tzinfo is None:
-        raise ValueError("start must be an aware datetime")
-    if limit.unit == Unit.HOURS:
-        return Due(start + timedelta(hours=limit.amount))
-    day = start.astimezone(tz).date()
-    if limit.unit == Unit.DAYS:
-        counted = next_workday(day + timedelta(days=limit.amount), calendar)
-    else:
-        counted = add_workdays(day, limit.amount, calendar)
-    return Due(_end_of(counted.day, tz), counted.guessed_years)
-
-
-def deadline(start: datetime, limit: Limit, tz: tzinfo, calendar: WorkCalendar) -> datetime:
-    """``due(...).at``: the instant alone, for the columns that store it."""
-    return due(start, limit, tz, calendar).at
-
-
-def guessed_years(
-    start: datetime, end: datetime, limit: Limit, tz: tzinfo, calendar: WorkCalendar
-) -> tuple[int, ...]:
-    """The years a clock from ``start`` to its stored deadline ``end`` may have counted without
-    knowing their holidays: none for a limit in hours; else every year, from the day after the
-    start to the deadline's day, that the calendar does not know (erring towards "estimated")."""
-    if limit.unit == Unit.HOURS:
-        return ()
-    first = start.astimezone(tz).date() + timedelta(days=1)
-    return calendar.missing_years(first, end.astimezone(tz).date())
-
-
-# --- clocks ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClockPolicy:
-    acceptance: Limit = Limit(24, Unit.HOURS)
-    result: Limit = Limit(15, Unit.DAYS)
-    # For referrals between departments (issue 5, later): accepted within 3 working days.
-    referral_acceptance: Limit = Limit(3, Unit.WORKING_DAYS)
-    time_zone: str = "Asia/Shanghai"
-
-    @property
-    def tz(self) -> tzinfo:
-        return ZoneInfo(self.time_zone)
-
-
-DEFAULT_POLICY = ClockPolicy()
+# --- the report's clocks ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -495,7 +381,7 @@ def routing_problems(
     return problems
 
 
-# The problem category (protection.models.ConcernCategory values) each harm raises.
+# The problem category (rules.problems.ConcernCategory values) each harm raises.
 HARM_CATEGORY: dict[Harm, str] = {
     Harm.PHYSICAL_ABUSE: "safety",
     Harm.SEXUAL_ABUSE: "safety",
@@ -523,133 +409,3 @@ def concern_categories(harms: Iterable[Harm]) -> tuple[str, ...]:
 def masks_names(harms: Iterable[Harm]) -> bool:
     """Names in a report of suspected sexual abuse are shown as *** but to its handlers."""
     return Harm.SEXUAL_ABUSE in frozenset(harms)
-
-
-# --- problems found (问题和解决方案) ------------------------------------------------------------
-#
-#     open ─start─▶ in_progress ─resolve (the solution)─▶ resolved
-#     open / in_progress ─give_up (the reason)─▶ not_resolvable
-#     resolved / not_resolvable ─reopen (the reason)─▶ open
-
-
-# The problem's category, severity and status as stored (labelled for forms, pages and the
-# API): protection's public names for them, read by the apps that raise or count problems.
-
-
-class ConcernCategory(TextChoices):
-    GUARDIANSHIP = "guardianship", _("Guardianship")
-    SAFETY = "safety", _("Safety")
-    SCHOOLING = "schooling", _("Schooling")
-    HEALTH = "health", _("Health")
-    PSYCHOLOGICAL = "psychological", _("Psychological or behavioural")
-    ECONOMIC = "economic", _("Economic")
-    LEGAL = "legal", _("Legal")
-    OTHER = "other", _("Other")
-
-
-class Severity(TextChoices):
-    LOW = "low", _("Low")
-    MEDIUM = "medium", _("Medium")
-    HIGH = "high", _("High")
-
-
-class ConcernStatus(TextChoices):
-    OPEN = "open", pgettext_lazy("problem status", "Open")
-    IN_PROGRESS = "in_progress", _("In progress")
-    RESOLVED = "resolved", _("Resolved")
-    NOT_RESOLVABLE = "not_resolvable", _("Cannot be resolved")
-
-
-OPEN_STATUSES = (ConcernStatus.OPEN, ConcernStatus.IN_PROGRESS)
-
-
-class ProblemStatus(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    NOT_RESOLVABLE = "not_resolvable"
-
-
-PROBLEM_OPEN = frozenset({ProblemStatus.OPEN, ProblemStatus.IN_PROGRESS})
-PROBLEM_CLOSED = frozenset(ProblemStatus) - PROBLEM_OPEN
-
-# From → the statuses a problem may move to; closing needs a text (the solution or the reason),
-# and so does reopening (why it is not over).
-PROBLEM_MOVES: dict[ProblemStatus, frozenset[ProblemStatus]] = {
-    ProblemStatus.OPEN: frozenset(
-        {ProblemStatus.IN_PROGRESS, ProblemStatus.RESOLVED, ProblemStatus.NOT_RESOLVABLE}
-    ),
-    ProblemStatus.IN_PROGRESS: frozenset({ProblemStatus.RESOLVED, ProblemStatus.NOT_RESOLVABLE}),
-    ProblemStatus.RESOLVED: frozenset({ProblemStatus.OPEN}),
-    ProblemStatus.NOT_RESOLVABLE: frozenset({ProblemStatus.OPEN}),
-}
-
-
-def problem_move_allowed(before: ProblemStatus, after: ProblemStatus) -> bool:
-    return after in PROBLEM_MOVES[before]
-
-
-def problem_move_needs_text(before: ProblemStatus, after: ProblemStatus) -> bool:
-    """Closing needs the solution or the reason; reopening needs the reason."""
-    return after in PROBLEM_CLOSED or before in PROBLEM_CLOSED
-
-
-def problem_overdue(status: ProblemStatus, due_on: date | None, today: date) -> bool:
-    """Still open after its due date (the due day itself is not late)."""
-    return status in PROBLEM_OPEN and due_on is not None and due_on < today
-
-
-# --- referrals (转介) --------------------------------------------------------------------------
-#
-#     sent ─accept─▶ accepted ─complete (the outcome)─▶ done
-#     sent ─decline (the reason)─▶ declined
-#
-# Only the receiving department's officers move a referral. It must be accepted (or declined)
-# within ``ClockPolicy.referral_acceptance`` (3 working days); past it, it is escalated.
-
-
-class ReferralStatus(StrEnum):
-    SENT = "sent"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    DONE = "done"
-
-
-REFERRAL_OPEN = frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED})
-
-
-class ReferralTransition(StrEnum):
-    ACCEPT = "accept"
-    DECLINE = "decline"
-    COMPLETE = "complete"
-
-
-# transition → (from, to, what it needs: "reason" or "outcome" or "")
-REFERRAL_STEPS: dict[ReferralTransition, tuple[ReferralStatus, ReferralStatus, str]] = {
-    ReferralTransition.ACCEPT: (ReferralStatus.SENT, ReferralStatus.ACCEPTED, ""),
-    ReferralTransition.DECLINE: (ReferralStatus.SENT, ReferralStatus.DECLINED, "reason"),
-    ReferralTransition.COMPLETE: (ReferralStatus.ACCEPTED, ReferralStatus.DONE, "outcome"),
-}
-
-
-def referral_target(status: ReferralStatus, transition: ReferralTransition) -> ReferralStatus:
-    """The status ``transition`` leads to from ``status``; ValueError when it may not."""
-    source, target, _needs = REFERRAL_STEPS[transition]
-    if status != source:
-        raise ValueError(f"{transition} refused from {status}")
-    return target
-
-
-def referral_transitions(status: ReferralStatus) -> tuple[ReferralTransition, ...]:
-    return tuple(t for t, (source, _t, _n) in REFERRAL_STEPS.items() if source == status)
-
-
-def referral_acceptance_due(
-    sent_at: datetime, policy: ClockPolicy = DEFAULT_POLICY, *, calendar: WorkCalendar
-) -> datetime:
-    return deadline(sent_at, policy.referral_acceptance, policy.tz, calendar)
-
-
-def referral_overdue(status: ReferralStatus, due: datetime, now: datetime) -> bool:
-    """Not accepted (nor declined) by its deadline: escalated."""
-    return status == ReferralStatus.SENT and now > due
