@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
 
     name = "tongxin.core"
     label = "core"
-    verbose_name = _("Shared settings")
+    verbose_name = _("Shared plumbing")

@@ -15,7 +15,14 @@ from simple_history.models import HistoricalRecords
 
 from tongxin.accounts.models import Organisation
 from tongxin.geo.scope import scope_q
-from tongxin.protection.rules import OPEN_STATUSES, ConcernCategory, ConcernStatus, Severity
+from tongxin.protection.rules import (
+    OPEN_STATUSES,
+    ConcernCategory,
+    ConcernStatus,
+    ProblemStatus,
+    Severity,
+    problem_overdue,
+)
 from tongxin.registry.models import Child
 
 if TYPE_CHECKING:
@@ -113,7 +120,7 @@ class Concern(models.Model):
         return self.status in OPEN_STATUSES
 
     def is_overdue(self, today: date) -> bool:
-        return self.is_open and self.due_on is not None and self.due_on < today
+        return problem_overdue(ProblemStatus(self.status), self.due_on, today)
 
 
 class ActionKind(models.TextChoices):
