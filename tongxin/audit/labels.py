@@ -28,6 +28,7 @@ AREA_LABELS: dict[str, Promise] = {
     "risk": _("Risk levels"),
     "cadence": _("Cadence policy"),
     "compliance": _("Compliance"),
+    "export": _("Exports"),
     "visits": _("Reminders"),
     "concern": _("Problems found"),
     "referral": _("Referrals"),
@@ -127,6 +128,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "workday.year_confirm": _("Confirmed a year's holidays"),
     "workday.year_reopen": _("Reopened a year's holidays"),
     "workday.load": _("Loaded the holiday calendar"),
+    "export.download": _("Downloaded an export written in the background"),
 }
 
 OBJECT_LABELS: dict[str, Promise] = {
@@ -151,6 +153,7 @@ OBJECT_LABELS: dict[str, Promise] = {
     "intervention": _("intervention"),
     "calendarday": _("calendar day"),
     "calendaryear": _("calendar year"),
+    "export": _("export"),
 }
 
 

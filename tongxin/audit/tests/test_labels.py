@@ -101,10 +101,11 @@ def test_every_action_in_the_code_has_a_label() -> None:
 
 
 # Models with a public code that ``audit_object`` is never given without an ``object_type``:
-# audited under another name (``import_batch``, ``duplicate_pair``, ``transfer``), as part of
-# their parent record, or not at all (the history tables).
+# audited under another name (``import_batch``, ``export``, ``duplicate_pair``, ``transfer``),
+# as part of their parent record, or not at all (the history tables).
 NAMED_OTHERWISE = {
     "duplicatecandidate",
+    "exportrun",
     "importbatch",
     "interventionassessment",
     "interventiondocument",
