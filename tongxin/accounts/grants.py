@@ -11,7 +11,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongxin.accounts.credentials import tokens_end
+from tongxin.accounts.credentials import (
+    OneTimePassword,
+    generate_password,
+    make_one_time,
+    tokens_end,
+)
 from tongxin.accounts.models import GrantState, RoleGrant, User
 from tongxin.accounts.services import check_assignment
 from tongxin.audit.services import audit_object
@@ -63,10 +68,14 @@ def _decide(actor: User, grant: RoleGrant, decision: str) -> RoleGrant:
 
 
 @transaction.atomic
-def grant_approve(*, actor: User, grant: RoleGrant, request: HttpRequest | None = None) -> User:
-    """Put the requested role (with its division and organisation) in force. The account's API
-    tokens end (they were issued for its old role); a role that needs a second factor asks for
-    one, or its enrolment, at the account's next page."""
+def grant_approve(
+    *, actor: User, grant: RoleGrant, request: HttpRequest | None = None
+) -> OneTimePassword:
+    """Put the requested role (with its division and organisation) in force, with a new
+    one-time password that the approver hands over to the person: whoever asked for the role
+    (or knew the account's password before) holds no way into it. Its sessions and API tokens
+    end (they were opened for its old role); at the first sign-in the person sets their own
+    password, then enrols their authenticator where the role needs one."""
     grant = _decide(actor, grant, APPROVE)
     user = grant.user
     check_assignment(
@@ -74,7 +83,19 @@ def grant_approve(*, actor: User, grant: RoleGrant, request: HttpRequest | None 
     )
     old_role, old_division = user.role, user.division_id or ""
     user.role, user.division, user.organisation = grant.role, grant.division, grant.organisation
-    user.save(update_fields=["role", "division", "organisation"])
+    password = generate_password()
+    user.set_password(password)
+    expires = make_one_time(user)
+    user.save(
+        update_fields=[
+            "role",
+            "division",
+            "organisation",
+            "password",
+            "must_change_password",
+            "one_time_password_expires_at",
+        ]
+    )
     user.__dict__.pop("scope_prefix", None)
     grant.state, grant.decided_by, grant.decided_at = GrantState.APPROVED, actor, timezone.now()
     grant.save(update_fields=["state", "decided_by", "decided_at"])
@@ -104,7 +125,7 @@ def grant_approve(*, actor: User, grant: RoleGrant, request: HttpRequest | None 
             "new_division": user.division_id or "",
         },
     )
-    return user
+    return OneTimePassword(user=user, password=password, expires_at=expires)
 
 
 @transaction.atomic

@@ -64,8 +64,9 @@ def check_assignment(
 
 @dataclass(frozen=True)
 class CreatedUser:
-    """An account just made: its password, shown this once (one-time unless a demo account),
-    until when it works, and the request for its role when that needs a second person."""
+    """An account just made: its password, shown this once (one-time unless a demo account;
+    empty while its role awaits a second person), until when it works, and the request for its
+    role when that needs a second person."""
 
     user: User
     password: str
@@ -94,7 +95,8 @@ def user_create(
     once, to hand over; the person sets their own at the first sign-in (so does a person whose
     account the command line made, demo accounts apart). A role that needs a second person
     (``SECOND_PERSON_ROLES``) given by an administrator is only requested: the account has no
-    role until another administrator approves (``grants.grant_approve``)."""
+    role and no password until another administrator approves (``grants.grant_approve``), who
+    receives its one-time password to hand over (``password`` is then empty)."""
     if actor is not None:
         if not actor.manages_users or actor.is_read_only:
             raise PermissionDenied
@@ -117,10 +119,18 @@ def user_create(
         phone=phone,
         is_demo=is_demo,
     )
-    password = password or generate_password()
-    password_validation.validate_password(password, user)
-    user.set_password(password)
-    expires = None if is_demo and actor is None else make_one_time(user)
+    expires = None
+    if second_person:
+        # No way in until the second person approves: they hand over the one-time password
+        # (``grants.grant_approve``), so the requester never holds one to this account.
+        password = ""
+        user.set_unusable_password()
+    else:
+        password = password or generate_password()
+        password_validation.validate_password(password, user)
+        user.set_password(password)
+        if not (is_demo and actor is None):
+            expires = make_one_time(user)
     user.save()
     detail = {"role": user.role, "requested_role": role} if second_person else {"role": role}
     audit_object(actor, "user.create", user, request=request, detail=detail)

@@ -149,8 +149,18 @@ def grant_decide(request: HttpRequest, public_id: str) -> HttpResponse:
     decision = request.POST.get("decision", "")
     try:
         if decision == grants.APPROVE:
-            grants.grant_approve(actor=actor, grant=grant, request=request)
+            issued = grants.grant_approve(actor=actor, grant=grant, request=request)
             messages.success(request, _("Approved: the role is in force."))
+            return render(
+                request,
+                "accounts/user_created.html",
+                {
+                    "created": issued.user,
+                    "password": issued.password,
+                    "expires_at": issued.expires_at,
+                    "approved": True,
+                },
+            )
         elif decision in (grants.REJECT, grants.WITHDRAW):
             grants.grant_reject(actor=actor, grant=grant, decision=decision, request=request)
             messages.success(request, _("Done: the account keeps the role it had."))

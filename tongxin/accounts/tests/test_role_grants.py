@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.test import Client
 from django.urls import reverse
 from knox.models import AuthToken
 
 from tongxin.accounts import grants, services
 from tongxin.accounts.models import GrantState, RoleGrant, User
 from tongxin.accounts.roles import SECOND_PERSON_ROLES, Role
+from tongxin.accounts.tests.support import sign_in
 from tongxin.audit.models import AuditEvent
 from tongxin.geo.models import Division
 from tongxin.registry.models import Child
@@ -53,6 +55,9 @@ def test_a_new_account_of_such_a_role_has_no_role_until_approved(actors: Actors,
     )
     user = created.user
     assert user.role == ""
+    # No way in for anyone until the second person hands over a one-time password.
+    assert created.password == ""
+    assert not user.has_usable_password()
     assert created.grant is not None
     assert (created.grant.role, created.grant.state) == (role, GrantState.PENDING)
     assert created.grant.requested_by == actors.system_admin
@@ -104,9 +109,13 @@ def test_a_security_administrator_approves_and_the_role_is_in_force(actors: Acto
         actor=actors.system_admin, user=director, role=Role.COUNTY_ADMIN, division=_county()
     )
     grant = RoleGrant.objects.get(user=director)
-    status, said = _decide(actors.security_admin, grant, "approve")
-    assert status == 200
-    assert said == ["Approved: the role is in force."]
+    page = web_client(actors.security_admin).post(
+        reverse("accounts:grant_decide", args=[grant.public_id]),
+        {"decision": "approve"},
+        headers={"accept-language": "en"},
+    )
+    assert page.status_code == 200
+    assert [str(m) for m in page.context["messages"]] == ["Approved: the role is in force."]
     director.refresh_from_db()
     assert (director.role, director.division_id) == (Role.COUNTY_ADMIN, COUNTY)
     grant.refresh_from_db()
@@ -121,8 +130,16 @@ def test_a_security_administrator_approves_and_the_role_is_in_force(actors: Acto
         Role.VILLAGE_DIRECTOR,
         Role.COUNTY_ADMIN,
     )
-    # The new county officer is held at the second factor's enrolment.
-    session = web_client(director)
+    # The approver hands over a new one-time password: the old one (which whoever asked
+    # might know) opens nothing; the person sets their own, then enrols an authenticator.
+    given = page.context["password"]
+    assert director.check_password(given)
+    assert director.must_change_password
+    assert sign_in(Client(), "village_director").status_code == 200
+    session = Client()
+    assert sign_in(session, "village_director", given)["Location"] == "/accounts/password/"
+    mine = "Qilian-Snow-2718"
+    session.post("/accounts/password/", {"new_password1": mine, "new_password2": mine})
     assert session.get("/")["Location"] == "/accounts/2fa/"
     assert session.get("/accounts/2fa/").context["enrolling"] is True
 

@@ -85,7 +85,8 @@ class Command(BaseCommand):
         if password is None:
             self.stdout.write(
                 _(
-                    "One-time password (shown this once; the person sets their own at first sign-in): %(password)s"
+                    "One-time password (shown this once; the person sets their own at first "
+                    "sign-in): %(password)s"
                 )
                 % {"password": created.password}
             )
