@@ -51,7 +51,9 @@ register_menu_entry(
     order=155,
     url=lambda: reverse("accounts:grant_list"),
     label=lambda u: _("Role requests"),
-    shows=lambda user: bool(user.reads_accounts),
+    # The security administrator's main page; the user administrators reach it from the list
+    # of users and from their home page's panel.
+    shows=lambda user: bool(user.keeps_security),
 )
 
 

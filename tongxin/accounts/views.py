@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
+from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -212,6 +213,10 @@ def user_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "is_active": target.is_active,
     }
     form = UserUpdateForm(request.POST or None, actor=actor, initial=initial)
+    if not shown.role:
+        # No role in force and none asked for (a request turned down): the administrator
+        # chooses one, rather than the browser picking the list's first.
+        form.fields["role"].choices = [("", BLANK_CHOICE_LABEL), *Role.choices]  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update(actor=actor, user=target, request=request, **form.cleaned_data)
