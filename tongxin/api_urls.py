@@ -19,7 +19,7 @@ from tongxin.visits import api_worklist as visits_api_worklist
 
 app_name = "api"
 urlpatterns = [
-    path("auth/token", accounts_api.token_create, name="auth_token"),
+    path("auth/token", accounts_api.AuthTokenView.as_view(), name="auth_token"),
     path("me", accounts_api.me, name="me"),
     path("classify", registry_api.classify, name="classify"),
     path("eligibility", benefits_api.eligibility, name="eligibility"),

@@ -77,6 +77,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("demo_school", Role.REPORTER, "陈静", "town", "城关镇中心小学"),
     DemoAccount("demo_auditor", Role.AUDITOR, "刘洋", "county", None),
     DemoAccount("demo_sysadmin", Role.SYSTEM_ADMIN, "周涛", "county", None),
+    DemoAccount("demo_security", Role.SECURITY_ADMIN, "吴敏", "county", None),
 ]
 
 
@@ -139,6 +140,10 @@ def demo_load() -> DemoReport:
         0
     ]
     places = {"county": county, "town": towns[0], "village": first_village}
+    # Seeded from the command line (``actor=None``, as ``manage.py createuser`` does): each role
+    # is in force at once, with no second person's approval, and a demo account keeps the
+    # password printed here (no one-time password to replace). An administrator in the
+    # application never gets either (decision 015).
     for account in DEMO_ACCOUNTS:
         if User.objects.filter(username=account.username).exists():
             report.accounts.append((account, None))

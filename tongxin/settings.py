@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "tongxin.accounts.middleware.SecondFactorMiddleware",
+    "tongxin.accounts.middleware.SignInStepsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -140,7 +140,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "tongxin.accounts.backends.AccountBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {
@@ -249,6 +249,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tongxin.core.api_input.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# A password an administrator hands over (a new account, a reset) works for one sign-in, which
+# sets the person's own, and only for this many hours (decision 015).
+TONGXIN_ONE_TIME_PASSWORD_HOURS = int(os.environ.get("ONE_TIME_PASSWORD_HOURS", "72"))
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=int(os.environ.get("API_TOKEN_HOURS", 10))),
     "AUTO_REFRESH": True,

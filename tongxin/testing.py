@@ -25,7 +25,7 @@ from tongxin.accounts.models import (
     OrganisationKind,
     User,
 )
-from tongxin.accounts.roles import Role
+from tongxin.accounts.roles import SECOND_FACTOR_ROLES, Role
 from tongxin.geo.models import Division, Level
 
 PASSWORD = "Stock-Password-42"
@@ -57,6 +57,7 @@ STOCK_ACTORS: dict[str, tuple[str, str, str | None]] = {
     "reporter": (Role.REPORTER, "620724100000", "school"),
     "auditor": (Role.AUDITOR, "620724000000", None),
     "system_admin": (Role.SYSTEM_ADMIN, "620724000000", None),
+    "security_admin": (Role.SECURITY_ADMIN, "620724000000", None),
     "other_county_admin": (Role.COUNTY_ADMIN, "620702000000", "other_civil_affairs"),
 }
 
@@ -117,7 +118,7 @@ def build_stock_world() -> None:
         )
         user.set_password(PASSWORD)
         user.save()
-        if role in (Role.COUNTY_ADMIN, Role.SYSTEM_ADMIN):
+        if role in SECOND_FACTOR_ROLES:
             TOTPDevice.objects.create(user=user, name="default", confirmed=True)
 
 

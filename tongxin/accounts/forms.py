@@ -35,6 +35,56 @@ class TokenForm(forms.Form):
     )
 
 
+class PasswordSetForm(forms.Form):
+    """The person's own password: the current one first (unless they are replacing a one-time
+    password they have just signed in with), the new one twice. The rules are the validators'
+    (``credentials.password_set`` applies them)."""
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "At least 10 characters, of at least 3 kinds (lower case, upper case, digits, "
+            "other); not a common password, not like your name."
+        ),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, ask_current: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not ask_current:
+            del self.fields["current_password"]
+
+    def clean_current_password(self) -> str:
+        current: str = self.cleaned_data["current_password"]
+        if not self.user.check_password(current):
+            raise forms.ValidationError(_("That is not your current password."))
+        return current
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        first, second = (
+            self.cleaned_data.get("new_password1"),
+            self.cleaned_data.get("new_password2"),
+        )
+        if first and second and first != second:
+            self.add_error("new_password2", _("The two new passwords differ."))
+        return data
+
+
 class _UserFieldsForm(forms.Form):
     name = forms.CharField(label=_("Full name"), max_length=50, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
@@ -59,14 +109,8 @@ class UserCreateForm(_UserFieldsForm):
         regex=r"^[A-Za-z0-9_.@+-]+$",
         error_messages={"invalid": _("Letters, digits and . @ + - _ only.")},
     )
-    password = forms.CharField(
-        label=_("Initial password"),
-        strip=False,
-        required=False,
-        widget=forms.PasswordInput,
-        help_text=_("Leave empty to generate one; it is shown once."),
-    )
-    field_order = ["username", "name", "phone", "role", "division", "organisation", "password"]
+    # No password field: the system generates a one-time one, shown once to hand over.
+    field_order = ["username", "name", "phone", "role", "division", "organisation"]
 
 
 class UserUpdateForm(_UserFieldsForm):

@@ -9,16 +9,20 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.roles import (
     ACCESS_LOG_ROLES,
+    ACCOUNT_READER_ROLES,
     AUDIT_READER_ROLES,
     CHILD_FILE_ROLES,
     CHILD_FILE_WRITER_ROLES,
+    GRANT_APPROVER_ROLES,
     ID_REVEAL_ROLES,
     READ_ONLY_ROLES,
     SECOND_FACTOR_ROLES,
+    SECURITY_ADMIN_ROLES,
     USER_ADMIN_ROLES,
     Role,
 )
@@ -123,8 +127,9 @@ class Organisation(models.Model):
 
 class UserQuerySet(models.QuerySet["User"]):
     def visible_to(self, user: User) -> UserQuerySet:
-        """Accounts a user administrator may see: those attached inside their division."""
-        if not user.is_authenticated or user.role not in USER_ADMIN_ROLES:
+        """Accounts a user or security administrator may see: those attached inside their
+        division."""
+        if not user.is_authenticated or user.role not in ACCOUNT_READER_ROLES:
             return self.none()
         return self.filter(scope_q(user, "division__code"))
 
@@ -139,8 +144,15 @@ class TongxinUserManager(UserManager["User"]):
 
 class User(AbstractUser):
     """A person who signs in: a civil servant, a town supervisor (儿童督导员), a village child
-    director (儿童主任), a department officer, a mandatory reporter, an auditor, or a system
-    administrator. The role and the division together decide what they see."""
+    director (儿童主任), a department officer, a mandatory reporter, an auditor, a system
+    administrator or a security administrator. The role and the division together decide what
+    they see. An empty role is an account whose role awaits a second person's approval
+    (``RoleGrant``): it sees nothing until then.
+
+    An account created or reset by someone else signs in with a one-time password
+    (``must_change_password``), good until ``one_time_password_expires_at``; until the person
+    has set their own (and enrolled their authenticator where the role needs one) the account
+    can do nothing else."""
 
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
@@ -148,7 +160,7 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("full name"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     division = models.ForeignKey(
         Division,
         verbose_name=_("division"),
@@ -166,6 +178,10 @@ class User(AbstractUser):
     )
     # Demo accounts skip the second factor, and only while settings.TONGXIN_DEMO is on.
     is_demo = models.BooleanField(default=False, editable=False)
+    # The password was given by someone else (created or reset): the person sets their own at
+    # the next sign-in, which the one-time password allows only until it expires.
+    must_change_password = models.BooleanField(default=False, editable=False)
+    one_time_password_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[TongxinUserManager] = TongxinUserManager()
 
@@ -220,6 +236,19 @@ class User(AbstractUser):
         return self.role in USER_ADMIN_ROLES
 
     @property
+    def keeps_security(self) -> bool:
+        """Unlocks accounts, resets second factors, revokes other people's API tokens."""
+        return self.role in SECURITY_ADMIN_ROLES
+
+    @property
+    def reads_accounts(self) -> bool:
+        return self.role in ACCOUNT_READER_ROLES
+
+    @property
+    def approves_grants(self) -> bool:
+        return self.role in GRANT_APPROVER_ROLES and not self.is_read_only
+
+    @property
     def reads_audit(self) -> bool:
         return self.role in AUDIT_READER_ROLES
 
@@ -232,3 +261,84 @@ class User(AbstractUser):
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         self.__dict__.pop("scope_prefix", None)
         super().refresh_from_db(*args, **kwargs)
+
+
+class GrantState(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RoleGrantQuerySet(models.QuerySet["RoleGrant"]):
+    def visible_to(self, user: User) -> RoleGrantQuerySet:
+        """Grants a user or security administrator may see: to a division inside their own."""
+        if not user.is_authenticated or user.role not in ACCOUNT_READER_ROLES:
+            return self.none()
+        return self.filter(scope_q(user, "division__code"))
+
+
+class RoleGrant(models.Model):
+    """A request to give an account a role that reads the whole county (or approves such
+    requests) (角色授权申请): asked by one administrator, in force only once a second person of
+    an allowed role approves it. Until then the account keeps the role it had (a new account
+    has none)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        User, verbose_name=_("account"), on_delete=models.CASCADE, related_name="role_grants"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    division = models.ForeignKey(
+        Division, verbose_name=_("division"), on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=GrantState.choices, default=GrantState.PENDING
+    )
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(state="pending"),
+                name="role_grant_one_pending_per_user",
+            ),
+            # The requester never approves their own request, whatever calls the database.
+            models.CheckConstraint(
+                condition=~models.Q(state="approved", decided_by=models.F("requested_by")),
+                name="role_grant_second_person",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="approved", decided_by=models.F("user")),
+                name="role_grant_not_to_oneself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.role}"

@@ -3,9 +3,8 @@ transaction."""
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -15,14 +14,17 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from tongxin.accounts.credentials import generate_password, make_one_time, tokens_end
 from tongxin.accounts.models import (
     Department,
+    GrantState,
     InstitutionType,
     Organisation,
     OrganisationKind,
+    RoleGrant,
     User,
 )
-from tongxin.accounts.roles import ROLE_LEVELS, Role
+from tongxin.accounts.roles import ROLE_LEVELS, SECOND_PERSON_ROLES, Role
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_object, audit_record
 from tongxin.geo.models import Division, Level
@@ -32,21 +34,7 @@ if TYPE_CHECKING:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
-def generate_password(length: int = 14) -> str:
-    """A random password that passes the validators (four character classes)."""
-    alphabet = string.ascii_letters + string.digits + "-_.!@#"
-    while True:
-        pw = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (
-            any(c.islower() for c in pw)
-            and any(c.isupper() for c in pw)
-            and any(c.isdigit() for c in pw)
-            and any(not c.isalnum() for c in pw)
-        ):
-            return pw
-
-
-def _check_assignment(
+def check_assignment(
     *, actor: User | None, role: str, division: Division, organisation: Organisation | None
 ) -> None:
     errors: dict[str, list[str]] = {}
@@ -76,8 +64,14 @@ def _check_assignment(
 
 @dataclass(frozen=True)
 class CreatedUser:
+    """An account just made: its password, shown this once (one-time unless a demo account;
+    empty while its role awaits a second person), until when it works, and the request for its
+    role when that needs a second person."""
+
     user: User
     password: str
+    expires_at: datetime | None = None
+    grant: RoleGrant | None = None
 
 
 @transaction.atomic
@@ -94,32 +88,106 @@ def user_create(
     is_demo: bool = False,
     request: HttpRequest | None = None,
 ) -> CreatedUser:
-    """Create an account. ``actor`` None means the command line (an operator with shell access).
-    Without a password, a random one is generated and returned once."""
-    if actor is not None and not actor.manages_users:
-        raise PermissionDenied
-    _check_assignment(actor=actor, role=role, division=division, organisation=organisation)
+    """Create an account. ``actor`` None means the command line (an operator with shell access,
+    and the demo): the account's role is in force at once, and ``password`` may be given.
+
+    An administrator never chooses the password: a one-time one is generated and returned
+    once, to hand over; the person sets their own at the first sign-in (so does a person whose
+    account the command line made, demo accounts apart). A role that needs a second person
+    (``SECOND_PERSON_ROLES``) given by an administrator is only requested: the account has no
+    role and no password until another administrator approves (``grants.grant_approve``), who
+    receives its one-time password to hand over (``password`` is then empty)."""
+    if actor is not None:
+        if not actor.manages_users or actor.is_read_only:
+            raise PermissionDenied
+        if password is not None:
+            raise ValueError("an administrator never chooses another person's password")
+    check_assignment(actor=actor, role=role, division=division, organisation=organisation)
     try:
         User.username_validator(username)
     except ValidationError as exc:
         raise ValidationError({"username": exc.messages}) from exc
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": [_("This username is taken.")]})
+    second_person = actor is not None and role in SECOND_PERSON_ROLES
     user = User(
         username=username,
-        role=role,
+        role="" if second_person else role,
         division=division,
         organisation=organisation,
         name=name,
         phone=phone,
         is_demo=is_demo,
     )
-    password = password or generate_password()
-    password_validation.validate_password(password, user)
-    user.set_password(password)
+    expires = None
+    if second_person:
+        # No way in until the second person approves: they hand over the one-time password
+        # (``grants.grant_approve``), so the requester never holds one to this account.
+        password = ""
+        user.set_unusable_password()
+    else:
+        password = password or generate_password()
+        password_validation.validate_password(password, user)
+        user.set_password(password)
+        if not (is_demo and actor is None):
+            expires = make_one_time(user)
     user.save()
-    audit_object(actor, "user.create", user, request=request, detail={"role": role})
-    return CreatedUser(user=user, password=password)
+    detail = {"role": user.role, "requested_role": role} if second_person else {"role": role}
+    audit_object(actor, "user.create", user, request=request, detail=detail)
+    grant = None
+    if second_person:
+        assert actor is not None
+        grant = _grant_request(
+            actor=actor,
+            user=user,
+            role=role,
+            division=division,
+            organisation=organisation,
+            request=request,
+        )
+    return CreatedUser(user=user, password=password, expires_at=expires, grant=grant)
+
+
+def pending_grant(user: User) -> RoleGrant | None:
+    """The request for a role of ``user`` that awaits a second person, if any."""
+    return (
+        RoleGrant.objects.filter(user=user, state=GrantState.PENDING)
+        .select_related("division", "organisation", "requested_by")
+        .first()
+    )
+
+
+def _grant_request(
+    *,
+    actor: User,
+    user: User,
+    role: str,
+    division: Division,
+    organisation: Organisation | None,
+    request: HttpRequest | None,
+) -> RoleGrant:
+    """Ask for ``role`` (at ``division``, for ``organisation``) for ``user``: not in force until
+    a second person approves it. Inside the caller's transaction."""
+    grant = RoleGrant.objects.create(
+        user=user, role=role, division=division, organisation=organisation, requested_by=actor
+    )
+    audit_object(
+        actor,
+        "role_grant.request",
+        user,
+        request=request,
+        division_code=division.code,
+        detail={
+            "grant": str(grant.public_id),
+            "role": role,
+            "division": division.code,
+            "current_role": user.role,
+        },
+    )
+    return grant
+
+
+ASSIGNMENT = ("role", "division", "organisation")
 
 
 @transaction.atomic
@@ -131,28 +199,59 @@ def user_update(
     **changes: Any,
 ) -> User:
     """Change an account's role, division, organisation, name, phone or active flag. A role or
-    division change is audited as such, with the old and new role and division."""
+    division change is audited as such, with the old and new role and division.
+
+    A change that would give a role needing a second person (``SECOND_PERSON_ROLES``) is only
+    requested (``RoleGrant``); the account keeps its role, division and organisation until it is
+    approved. Disabling an account, or changing its role or division, ends its API tokens (a
+    disabled account's sessions end by themselves: Django refuses an inactive user)."""
     allowed = {"role", "division", "organisation", "name", "phone", "is_active"}
-    if not actor.manages_users or not in_scope(actor, user.division_id or ""):
+    if not actor.manages_users or actor.is_read_only or not in_scope(actor, user.division_id or ""):
         # The views fetch the account through ``User.objects.visible_to``; this guards every
         # other caller: an administrator never touches an account outside their division.
         raise PermissionDenied
     if unknown := set(changes) - allowed:
         raise ValueError(f"not changeable here: {sorted(unknown)}")
+    pending = pending_grant(user)
+    if pending is not None and all(
+        changes.get(k, getattr(user, k)) == getattr(pending, k) for k in ASSIGNMENT
+    ):
+        # The account's page shows the role that awaits approval: saving it as it is asks
+        # for nothing new.
+        changes = {k: v for k, v in changes.items() if k not in ASSIGNMENT}
     changed = [k for k, v in changes.items() if getattr(user, k) != v]
     if not changed:
         return user
     if user.pk == actor.pk and {"role", "division", "is_active"} & set(changed):
         raise ValidationError(_("You cannot change your own role, division or access."))
+    new = {k: changes.get(k, getattr(user, k)) for k in ASSIGNMENT}
+    assignment_changed = bool({"role", "division"} & set(changed))
+    if pending is not None and (assignment_changed or "organisation" in changed):
+        raise ValidationError(
+            _(
+                "A role for this account awaits approval: have it approved or rejected, or "
+                "withdraw it, before changing the role, division or organisation."
+            )
+        )
+    if assignment_changed or "organisation" in changed:
+        check_assignment(actor=actor, **new)
+    if assignment_changed and new["role"] in SECOND_PERSON_ROLES:
+        _grant_request(actor=actor, user=user, request=request, **new)
+        changed = [k for k in changed if k not in ASSIGNMENT]
+        assignment_changed = False
+    if not changed:
+        return user
     old_role, old_division = user.role, user.division_id or ""
-    new = {k: changes.get(k, getattr(user, k)) for k in ("role", "division", "organisation")}
-    _check_assignment(actor=actor, **new)
     for key in changed:
         setattr(user, key, changes[key])
     user.save(update_fields=changed)
     user.__dict__.pop("scope_prefix", None)
-    audit_object(actor, "user.update", user, request=request, detail={"fields": sorted(changed)})
-    if "role" in changed or "division" in changed:
+    ended = tokens_end(user) if assignment_changed or not user.is_active else 0
+    detail: dict[str, Any] = {"fields": sorted(changed)}
+    if ended:
+        detail["tokens"] = ended
+    audit_object(actor, "user.update", user, request=request, detail=detail)
+    if assignment_changed:
         audit_object(
             actor,
             "user.role_change",

@@ -3,11 +3,13 @@ from __future__ import annotations
 import base64
 
 import segno
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tongxin.accounts import services
+from tongxin.accounts import credentials, services
 from tongxin.accounts.forms import (
     LoginForm,
     OrganisationForm,
@@ -26,7 +28,7 @@ from tongxin.accounts.forms import (
     UserCreateForm,
     UserUpdateForm,
 )
-from tongxin.accounts.models import Organisation, OrganisationKind, User
+from tongxin.accounts.models import GrantState, Organisation, OrganisationKind, RoleGrant, User
 from tongxin.accounts.roles import Role
 from tongxin.core.http import signed_in_user, staff_view
 from tongxin.geo.scope import get_for_user_or_404
@@ -60,10 +62,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
             login(request, user)
             services.login_succeeded(request=request, user=user)
             target = _safe_next(request)
+            query = "" if target == reverse("home") else "?" + urlencode({"next": target})
+            if user.must_change_password:
+                # A one-time password: the person sets their own before anything else (the
+                # middleware holds them there), then the second step where the role needs it.
+                return redirect(reverse("accounts:password") + query)
             if user.needs_second_factor:
                 # Straight to the second step (the middleware would send them there anyway),
                 # keeping where they were going.
-                query = "" if target == reverse("home") else "?" + urlencode({"next": target})
                 return redirect(reverse("second_factor") + query)
             return redirect(target)
         # The attempt that reaches the limit locks the name (audited as the lockout) but
@@ -124,9 +130,16 @@ def _base32(key: bytes) -> str:
     return base64.b32encode(key).decode().rstrip("=")
 
 
-@staff_view(allow=lambda u: u.manages_users)
+@staff_view(allow=lambda u: u.reads_accounts)
 def user_list(request: HttpRequest) -> HttpResponse:
-    users = User.objects.visible_to(request.user).select_related("division", "organisation")  # type: ignore[arg-type]
+    """The accounts inside the administrator's division, each with the role it has in force
+    and any role that awaits a second person's approval."""
+    pending = RoleGrant.objects.filter(user=OuterRef("pk"), state=GrantState.PENDING)
+    users = (
+        User.objects.visible_to(signed_in_user(request))
+        .select_related("division", "organisation")
+        .annotate(pending_role=Subquery(pending.values("role")[:1]))
+    )
     role = request.GET.get("role", "")
     if role in Role.values:
         users = users.filter(role=role)
@@ -136,6 +149,9 @@ def user_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(users.order_by("division_id", "username"), 50).get_page(
         request.GET.get("page")
     )
+    labels = dict(Role.choices)
+    for account in page:
+        account.pending_label = labels.get(account.pending_role, "")  # type: ignore[attr-defined]
     return render(
         request,
         "accounts/user_list.html",
@@ -146,8 +162,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @staff_view(allow=lambda u: u.manages_users, write=True)
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
-    actor = request.user
-    assert isinstance(actor, User)
+    actor = signed_in_user(request)
     form = UserCreateForm(request.POST or None, actor=actor)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -161,7 +176,6 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 organisation=data["organisation"],
                 name=data["name"],
                 phone=data["phone"],
-                password=data["password"] or None,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -169,35 +183,68 @@ def user_create(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "accounts/user_created.html",
-                {"created": created.user, "password": created.password},
+                {
+                    "created": created.user,
+                    "password": created.password,
+                    "expires_at": created.expires_at,
+                    "grant": created.grant,
+                },
             )
     return render(request, "accounts/user_form.html", {"form": form, "creating": True})
 
 
-@staff_view(allow=lambda u: u.manages_users, write=True)
+@staff_view(allow=lambda u: u.reads_accounts, write=True)
 @require_http_methods(["GET", "POST"])
 def user_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    actor = request.user
-    assert isinstance(actor, User)
+    """An account: its form for a user administrator (a security administrator reads it and
+    answers 403 to a post), and its sign-in state with the actions each may take on it."""
+    actor = signed_in_user(request)
     target = get_for_user_or_404(User.objects.visible_to(actor), public_id=public_id)
+    if request.method == "POST" and (not actor.manages_users or actor.is_read_only):
+        raise PermissionDenied
+    pending = services.pending_grant(target)
+    shown = pending or target
     initial = {
         "name": target.name,
         "phone": target.phone,
-        "role": target.role,
-        "division": target.division,
-        "organisation": target.organisation,
+        "role": shown.role,
+        "division": shown.division,
+        "organisation": shown.organisation,
         "is_active": target.is_active,
     }
     form = UserUpdateForm(request.POST or None, actor=actor, initial=initial)
+    if not shown.role:
+        # No role in force and none asked for (a request turned down): the administrator
+        # chooses one, rather than the browser picking the list's first.
+        form.fields["role"].choices = [("", BLANK_CHOICE_LABEL), *Role.choices]  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
             services.user_update(actor=actor, user=target, request=request, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("Saved."))
+            if pending is None and services.pending_grant(target) is not None:
+                messages.success(
+                    request,
+                    _(
+                        "Saved. The new role is not in force until a second person approves "
+                        "it (a security administrator or another county officer)."
+                    ),
+                )
+            else:
+                messages.success(request, _("Saved."))
             return redirect("accounts:user_detail", public_id=target.public_id)
-    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+    context = {
+        "form": form if actor.manages_users and not actor.is_read_only else None,
+        "target": target,
+        "pending": pending,
+        "has_second_factor": credentials.has_second_factor(target),
+        "locked": credentials.account_locked(request, target),
+        "tokens": credentials.token_rows(target) if actor.keeps_security else [],
+        "resets_password": actor.manages_users and not actor.is_read_only and actor != target,
+        "keeps_security": actor.keeps_security and actor != target,
+    }
+    return render(request, "accounts/user_form.html", context)
 
 
 @staff_view(allow=lambda u: u.manages_users)
@@ -282,9 +329,7 @@ def organisation_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-def _add_errors(
-    form: UserCreateForm | UserUpdateForm | OrganisationForm, exc: ValidationError
-) -> None:
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

@@ -46,6 +46,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tongxin.accounts.models import Organisation, User
+from tongxin.accounts.roles import CASEWORK_ROLES
 from tongxin.core.api_input import JSONParser, MultiPartParser
 from tongxin.core.http import signed_in_user as _user
 from tongxin.core.plausible_fields import DateKind, date_error
@@ -264,7 +265,7 @@ def report_collection(request: Request) -> Response:
     user = _user(request)
     if request.method == "POST":
         return _intake(request, user)
-    if user.role == "system_admin":
+    if user.role not in CASEWORK_ROLES:
         raise Http404
     read = QueryParams(request.query_params)
     filter_ = read.choice("status", selectors.STATUS_FILTERS, label=_("Status")) or "open"

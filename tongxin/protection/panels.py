@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from tongxin.accounts.models import User
-from tongxin.accounts.roles import Role
+from tongxin.accounts.roles import CASEWORK_ROLES, Role
 from tongxin.core.panels import (
     PANEL_LENGTH,
     PanelFill,
@@ -152,7 +152,7 @@ register_menu_entry(
     order=50,
     url=lambda: reverse("reports:report_list"),
     label=lambda u: _("Mandatory reports"),
-    shows=lambda user: user.role != Role.SYSTEM_ADMIN,
+    shows=lambda user: user.role in CASEWORK_ROLES,
 )
 register_menu_entry(
     "referrals",

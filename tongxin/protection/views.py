@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tongxin.accounts.models import User
-from tongxin.accounts.roles import Role
+from tongxin.accounts.roles import CASEWORK_ROLES, Role
 from tongxin.core.documents import document_response
 from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
@@ -76,8 +76,9 @@ EVENT_LABELS: dict[str, Any] = {
 
 
 def _any_report_reader(user: User) -> bool:
-    """Everyone but the system administrator may have reports to see (their own, at least)."""
-    return user.role != Role.SYSTEM_ADMIN
+    """Everyone whose work is with children may have reports to see (their own, at least); the
+    administrators of accounts and security, and an account without a role, have none."""
+    return user.role in CASEWORK_ROLES
 
 
 def _detail_url(report: MandatoryReport) -> str:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tongxin.accounts.models import Organisation, User
-from tongxin.accounts.roles import Role
+from tongxin.accounts.roles import CASEWORK_ROLES, Role
 from tongxin.core.forms import add_errors
 from tongxin.core.http import signed_in_user as _actor
 from tongxin.core.http import staff_view
@@ -117,7 +117,7 @@ def _referral_url(code: Any) -> str:
 
 
 def _sees_referrals(user: User) -> bool:
-    return user.role not in (Role.SYSTEM_ADMIN, Role.REPORTER)
+    return user.role in CASEWORK_ROLES and user.role != Role.REPORTER
 
 
 def _get_referral(request: HttpRequest, code: Any) -> tuple[Any, access.ReferralView]:

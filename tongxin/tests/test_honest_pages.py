@@ -30,11 +30,13 @@ HOME_PANELS: dict[str, list[str]] = {
         "villages_without_director",
         "problems_overdue",
         "problems_mine",
+        "role_grants",
     ],
     Role.DEPARTMENT_OFFICER: ["urgent_reports", "referrals_incoming", "problems_mine"],
     Role.REPORTER: ["my_reports"],
     Role.AUDITOR: ["villages_without_director", "problems_overdue"],
-    Role.SYSTEM_ADMIN: [],
+    Role.SYSTEM_ADMIN: ["role_grants"],
+    Role.SECURITY_ADMIN: ["role_grants"],
 }
 
 

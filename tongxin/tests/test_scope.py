@@ -33,6 +33,8 @@ from tongxin.testing import (
 )
 
 EVERYONE_IN_GAOTAI = tuple(k for k in STOCK_ACTORS if k != "other_county_admin")
+# The administrators of accounts and of security: they read no child's data by any path.
+ACCOUNT_ADMINS = ("system_admin", "security_admin")
 CHILD_FILE_READERS = (
     "county_admin",
     "town_supervisor",
@@ -43,7 +45,7 @@ CHILD_FILE_READERS = (
 
 # Roles that list children's files (each inside its own scope), and those that may not.
 LIST_READERS = ("county_admin", "town_supervisor", "village_director", "auditor")
-LIST_OUTSIDERS = ("department_officer", "reporter", "system_admin")
+LIST_OUTSIDERS = ("department_officer", "reporter", *ACCOUNT_ADMINS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class World:
     """The objects the cases' URLs point at (their public ids), built for the stock world."""
 
     managed: UUID  # the village director's account, as administrators manage it
+    grant: UUID  # a request for a county officer's role, awaiting a second person
     school: UUID
     pair: UUID
     transfer: UUID
@@ -118,9 +121,13 @@ def base_cases() -> dict[str, list[Case]]:
         "set_language": [Case(method="post", data={"language": "en"}, public=True)],
         "schema": [Case(public=True)],
         "api_docs": [Case(public=True)],
-        "api:auth_token": [Case(method="post", data={}, api=True, public=True)],
+        "api:auth_token": [
+            Case(method="post", data={}, api=True, public=True),
+            # Revokes the token the request carries: everyone's own.
+            Case(method="delete", api=True, allowed=(*EVERYONE_IN_GAOTAI, "other_county_admin")),
+        ],
         "home": [Case(allowed=EVERYONE_IN_GAOTAI, public=True)],
-        "second_factor": [Case(allowed=("county_admin", "village_director"))],
+        "second_factor": [Case(allowed=("county_admin", "village_director", "security_admin"))],
         "geo:division_list": [
             Case(allowed=(*CHILD_FILE_READERS, "system_admin"), outsiders=("reporter",))
         ],
@@ -137,45 +144,18 @@ def base_cases() -> dict[str, list[Case]]:
             ),
             Case(args=["999999999999"], label="unknown", outsiders=("county_admin",)),
         ],
-        "accounts:user_list": [
-            Case(
-                allowed=("county_admin", "system_admin"),
-                outsiders=(
-                    "village_director",
-                    "town_supervisor",
-                    "department_officer",
-                    "reporter",
-                    "auditor",
-                ),
-            )
-        ],
-        "accounts:user_create": [
-            Case(
-                allowed=("county_admin", "system_admin"),
-                outsiders=("village_director", "town_supervisor", "reporter"),
-                read_only=("auditor",),
-            )
-        ],
-        "accounts:user_detail": [
-            Case(
-                args=lambda w: [w.managed],
-                allowed=("county_admin", "system_admin"),
-                outsiders=("other_county_admin", "village_director", "town_supervisor"),
-                read_only=("auditor",),
-            ),
-            Case(
-                args=lambda w: [w.managed],
-                method="post",
-                data={"role": "village_director", "division": village, "is_active": "on"},
-                outsiders=("other_county_admin", "other_village_director"),
-                read_only=("auditor",),
-            ),
-        ],
+        **account_cases(),
         **organisation_cases(),
         "audit:event_list": [
             Case(
                 allowed=("county_admin", "auditor"),
-                outsiders=("village_director", "town_supervisor", "system_admin", "reporter"),
+                outsiders=(
+                    "village_director",
+                    "town_supervisor",
+                    "system_admin",
+                    "security_admin",
+                    "reporter",
+                ),
             )
         ],
         # Lists of children: every file reader gets a list of their own scope (possibly
@@ -254,7 +234,7 @@ def worklist_cases() -> dict[str, list[Case]]:
     """The worklist: each worker's own; a county officer or auditor reads a village's or a
     town's; a village or town outside the scope answers 404 like one that is not there."""
     roles = ("county_admin", "town_supervisor", "village_director", "auditor")
-    others = ("department_officer", "reporter", "system_admin")
+    others = ("department_officer", "reporter", "system_admin", "security_admin")
     village = "?village=620724100201"
     not_theirs = ("other_village_director", "other_town_director", "other_county_admin")
     return {
@@ -291,7 +271,13 @@ def compliance_cases() -> dict[str, list[Case]]:
     division (the default) or one inside it; another division answers 404 like one that is
     not there, and so does the page for any other role."""
     readers = ("county_admin", "town_supervisor", "auditor")
-    others = ("village_director", "department_officer", "reporter", "system_admin")
+    others = (
+        "village_director",
+        "department_officer",
+        "reporter",
+        "system_admin",
+        "security_admin",
+    )
     town, other_town = "620724100000", "620724101000"
     cases: dict[str, list[Case]] = {}
     for name, api in (
@@ -369,8 +355,14 @@ def duplicate_world(actors: Actors) -> dict[str, UUID]:
 def duplicate_cases() -> dict[str, list[Case]]:
     """The duplicate review queue and a transfer request (``duplicate_world``). Decision posts
     carry an empty form: allowed users get it back with errors (400), nothing changes."""
-    no_queue = ("village_director", "department_officer", "reporter", "system_admin")
-    no_files = ("department_officer", "reporter", "system_admin")
+    no_queue = (
+        "village_director",
+        "department_officer",
+        "reporter",
+        "system_admin",
+        "security_admin",
+    )
+    no_files = ("department_officer", "reporter", "system_admin", "security_admin")
     queue_readers = ("county_admin", "town_supervisor", "auditor")
 
     def on_pair(w: World) -> list[object]:
@@ -504,6 +496,7 @@ def file_cases() -> dict[str, list[Case]]:
         "other_county_admin",
         "department_officer",
         "system_admin",
+        "security_admin",
         "reporter",
     )
 
@@ -529,14 +522,14 @@ def file_cases() -> dict[str, list[Case]]:
         "registry:child_create": [
             Case(
                 allowed=(*keepers, "other_village_director", "other_county_admin"),
-                outsiders=("department_officer", "system_admin", "reporter"),
+                outsiders=("department_officer", "system_admin", "security_admin", "reporter"),
                 read_only=("auditor",),
             ),
             Case(
                 method="post",
                 data={},
                 allowed=keepers,
-                outsiders=("department_officer", "system_admin", "reporter"),
+                outsiders=("department_officer", "system_admin", "security_admin", "reporter"),
                 read_only=("auditor",),
             ),
         ],
@@ -683,7 +676,7 @@ def ledger_cases() -> dict[str, list[Case]]:
     whose file is gone is refused with a message (302)."""
     # Another county's officer imports that county's own ledger: the pages are for them too.
     keepers = ("county_admin", "town_supervisor", "village_director", "other_county_admin")
-    others = ("department_officer", "reporter", "system_admin")
+    others = ("department_officer", "reporter", "system_admin", "security_admin")
     not_theirs = ("town_supervisor", "village_director", "other_county_admin", "reporter")
 
     def on_batch(w: World) -> list[object]:
@@ -734,9 +727,10 @@ def remind_cases() -> dict[str, list[Case]]:
         "other_county_admin",
         "department_officer",
         "system_admin",
+        "security_admin",
         "reporter",
     )
-    no_files = ("department_officer", "reporter", "system_admin")
+    no_files = ("department_officer", "reporter", "system_admin", "security_admin")
 
     def on_child(w: World) -> list[object]:
         return [w.risk_child]
@@ -810,9 +804,10 @@ def contact_cases() -> dict[str, list[Case]]:
         "other_county_admin",
         "department_officer",
         "system_admin",
+        "security_admin",
         "reporter",
     )
-    no_files = ("department_officer", "reporter", "system_admin")
+    no_files = ("department_officer", "reporter", "system_admin", "security_admin")
     not_author = ("auditor", "county_admin", "town_supervisor")
 
     def for_child(w: World) -> str:
@@ -935,12 +930,13 @@ def report_cases() -> dict[str, list[Case]]:
         "other_department_officer",
         "town_supervisor",
         "system_admin",
+        "security_admin",
         "other_county_admin",
     )
     movers = ("department_officer", "county_admin")
     addenda = (*movers, "reporter")
     not_addenda = (*strangers, "village_director")
-    everyone_but_admin = tuple(k for k in STOCK_ACTORS if k != "system_admin")
+    everyone_but_admin = tuple(k for k in STOCK_ACTORS if k not in ACCOUNT_ADMINS)
     submitters = ("reporter", "village_director", "county_admin", "department_officer")
 
     def on_report(w: World) -> list[object]:
@@ -950,18 +946,20 @@ def report_cases() -> dict[str, list[Case]]:
         return [w.report, w.attachment]
 
     return {
-        "reports:report_list": [Case(allowed=everyone_but_admin, outsiders=("system_admin",))],
+        "reports:report_list": [
+            Case(allowed=everyone_but_admin, outsiders=("system_admin", "security_admin"))
+        ],
         "reports:report_create": [
             Case(
                 allowed=(*submitters, "town_supervisor", "other_county_admin"),
-                outsiders=("system_admin",),
+                outsiders=("system_admin", "security_admin"),
                 read_only=("auditor",),
             ),
             Case(
                 method="post",
                 data={},
                 allowed=submitters,
-                outsiders=("system_admin",),
+                outsiders=("system_admin", "security_admin"),
                 read_only=("auditor",),
             ),
         ],
@@ -999,6 +997,7 @@ def report_cases() -> dict[str, list[Case]]:
                     "department_officer",
                     "reporter",
                     "system_admin",
+                    "security_admin",
                     "other_county_admin",
                 ),
                 read_only=("auditor",),
@@ -1013,24 +1012,33 @@ def report_cases() -> dict[str, list[Case]]:
                     "department_officer",
                     "reporter",
                     "system_admin",
+                    "security_admin",
                 ),
             )
         ],
         "reports:failure_create": [
             Case(
                 allowed=("county_admin", "other_county_admin"),
-                outsiders=("village_director", "department_officer", "reporter", "system_admin"),
+                outsiders=(
+                    "village_director",
+                    "department_officer",
+                    "reporter",
+                    "system_admin",
+                    "security_admin",
+                ),
                 read_only=("auditor",),
             )
         ],
         "api:report_collection": [
-            Case(api=True, allowed=everyone_but_admin, outsiders=("system_admin",)),
+            Case(
+                api=True, allowed=everyone_but_admin, outsiders=("system_admin", "security_admin")
+            ),
             Case(
                 method="post",
                 data={},
                 api=True,
                 allowed=submitters,
-                outsiders=("system_admin",),
+                outsiders=("system_admin", "security_admin"),
                 read_only=("auditor",),
             ),
         ],
@@ -1105,6 +1113,7 @@ def intervention_cases() -> dict[str, list[Case]]:
         "town_supervisor",
         "reporter",
         "system_admin",
+        "security_admin",
         "other_county_admin",
     )
     readers = (*writers, "auditor")
@@ -1180,6 +1189,7 @@ def report_stats_cases() -> dict[str, list[Case]]:
         "town_supervisor",
         "reporter",
         "system_admin",
+        "security_admin",
         "other_village_director",
     )
     town = {"division": "620724100000", "period": "2024"}
@@ -1248,6 +1258,7 @@ def referral_cases() -> dict[str, list[Case]]:
         "other_department_officer",
         "reporter",
         "system_admin",
+        "security_admin",
         "other_county_admin",
     )
     local = ("village_director", "town_supervisor")
@@ -1297,7 +1308,7 @@ def referral_cases() -> dict[str, list[Case]]:
         "reports:problem_mine": [
             Case(
                 allowed=(*keepers, "department_officer", "other_department_officer"),
-                outsiders=("reporter", "system_admin", "auditor"),
+                outsiders=("reporter", "system_admin", "security_admin", "auditor"),
             )
         ],
         "reports:problem_detail": [
@@ -1346,7 +1357,7 @@ def referral_cases() -> dict[str, list[Case]]:
                     "other_department_officer",
                     "other_county_admin",
                 ),
-                outsiders=("reporter", "system_admin"),
+                outsiders=("reporter", "system_admin", "security_admin"),
             )
         ],
         "reports:referral_create": [
@@ -1429,6 +1440,7 @@ def settings_cases() -> dict[str, list[Case]]:
         "department_officer",
         "reporter",
         "system_admin",
+        "security_admin",
     )
     return {
         name: [
@@ -1437,6 +1449,119 @@ def settings_cases() -> dict[str, list[Case]]:
         ]
         for name in ("workdays:workdays", "reports:routing")
     }
+
+
+def accounts_world(actors: Actors) -> dict[str, UUID]:
+    """A new account whose county-officer role the system administrator asked for: the request
+    awaits a second person."""
+    from tongxin.accounts.models import RoleGrant, User
+
+    subject = User.objects.create(
+        username="grant_subject", role="", division_id="620724000000", name="待批准"
+    )
+    grant = RoleGrant.objects.create(
+        user=subject,
+        role="county_admin",
+        division_id="620724000000",
+        requested_by=actors.system_admin,
+    )
+    return {"grant": grant.public_id}
+
+
+def account_cases() -> dict[str, list[Case]]:
+    """Accounts: user administrators (county officers, the system administrator) manage them,
+    the security administrator reads them and keeps their sign-in safe, each inside their own
+    division; every signed-in person has their own password and API token pages."""
+    village = "620724100201"
+    everyone = (*EVERYONE_IN_GAOTAI, "other_county_admin")
+    user_admins = ("county_admin", "system_admin")
+    account_readers = (*user_admins, "security_admin")
+    no_accounts = ("village_director", "town_supervisor", "department_officer", "reporter")
+
+    def on_managed(w: World) -> list[object]:
+        return [w.managed]
+
+    def security(action: str, **data: str) -> dict[str, str]:
+        return {"action": action, **data}
+
+    cases: dict[str, list[Case]] = {
+        "accounts:password": [
+            Case(allowed=everyone),
+            # An empty form: 400, the page again with its errors.
+            Case(method="post", data={}, allowed=everyone),
+        ],
+        "accounts:token_list": [
+            Case(allowed=everyone),
+            Case(method="post", data={"token": "all"}, allowed=everyone),
+        ],
+        "accounts:user_list": [
+            Case(allowed=account_readers, outsiders=(*no_accounts, "auditor")),
+        ],
+        "accounts:user_create": [
+            Case(
+                allowed=user_admins,
+                outsiders=("village_director", "town_supervisor", "reporter", "security_admin"),
+                read_only=("auditor",),
+            )
+        ],
+        "accounts:user_detail": [
+            Case(
+                args=on_managed,
+                allowed=account_readers,
+                outsiders=("other_county_admin", "village_director", "town_supervisor"),
+                read_only=("auditor",),
+            ),
+            Case(
+                args=on_managed,
+                method="post",
+                data={"role": "village_director", "division": village, "is_active": "on"},
+                outsiders=("other_county_admin", "other_village_director"),
+                # The security administrator reads the account and changes none of it.
+                read_only=("auditor", "security_admin"),
+            ),
+        ],
+        "accounts:user_security": [
+            Case(
+                args=on_managed,
+                method="post",
+                data=security("reset_password"),
+                label="password",
+                allowed=user_admins,
+                outsiders=("other_county_admin", "village_director", "reporter"),
+                read_only=("auditor", "security_admin"),
+            ),
+            *(
+                Case(
+                    args=on_managed,
+                    method="post",
+                    data=security(action, token="all"),
+                    label=action,
+                    allowed=("security_admin",),
+                    outsiders=("other_county_admin", "village_director", "reporter"),
+                    read_only=("auditor", *user_admins),
+                )
+                for action in ("reset_second_factor", "unlock", "revoke_tokens")
+            ),
+        ],
+        "accounts:grant_list": [
+            Case(
+                allowed=(*account_readers, "other_county_admin"),
+                outsiders=(*no_accounts, "auditor"),
+            )
+        ],
+        "accounts:grant_decide": [
+            Case(
+                args=lambda w: [w.grant],
+                method="post",
+                data={"decision": "approve"},
+                # The requester (the system administrator) is refused with a message.
+                allowed=account_readers,
+                outsiders=(*no_accounts, "other_county_admin"),
+                read_only=("auditor",),
+            )
+        ],
+    }
+    return cases
 
 
 def organisation_cases() -> dict[str, list[Case]]:
@@ -1457,13 +1582,20 @@ def organisation_cases() -> dict[str, list[Case]]:
                     "department_officer",
                     "reporter",
                     "auditor",
+                    "security_admin",
                 ),
             )
         ],
         "accounts:organisation_create": [
             Case(
                 allowed=admins,
-                outsiders=("village_director", "town_supervisor", "department_officer", "reporter"),
+                outsiders=(
+                    "village_director",
+                    "town_supervisor",
+                    "department_officer",
+                    "reporter",
+                    "security_admin",
+                ),
                 read_only=("auditor",),
             )
         ],
@@ -1471,7 +1603,7 @@ def organisation_cases() -> dict[str, list[Case]]:
             Case(
                 args=on_school,
                 allowed=admins,
-                outsiders=("other_county_admin", "village_director", "reporter"),
+                outsiders=("other_county_admin", "village_director", "reporter", "security_admin"),
                 read_only=("auditor",),
             ),
             Case(
@@ -1483,7 +1615,12 @@ def organisation_cases() -> dict[str, list[Case]]:
                     "institution_type": "school",
                     "division": "620724100000",
                 },
-                outsiders=("other_county_admin", "department_officer", "reporter"),
+                outsiders=(
+                    "other_county_admin",
+                    "department_officer",
+                    "reporter",
+                    "security_admin",
+                ),
                 read_only=("auditor",),
             ),
         ],
@@ -1517,6 +1654,7 @@ def build_world(actors: Actors) -> World:
     return World(
         managed=actors.village_director.public_id,
         school=Organisation.objects.get(name="城关镇中心小学").public_id,
+        **accounts_world(actors),
         **duplicate_world(actors),
         **file_world(actors),
         **ledger_world(actors),

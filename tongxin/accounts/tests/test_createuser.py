@@ -51,6 +51,10 @@ def test_it_creates_a_user_and_prints_the_password_once(
     password = re.split(r"[\s:：]", out.strip())[-1]
     assert user.check_password(password)
     assert out.count(password) == 1
+    # In force at once (the operator bootstraps), but one-time: the person sets their own.
+    assert not user.role_grants.exists()
+    assert user.must_change_password
+    assert user.one_time_password_expires_at is not None
     event = AuditEvent.objects.get(action="user.create")
     assert (event.actor, event.object_code) == (None, str(user.public_id))
 
@@ -68,6 +72,7 @@ def test_it_reads_the_password_from_stdin(actors: Actors, monkeypatch: pytest.Mo
     )
     user = User.objects.get(username="zhao_lei")
     assert user.check_password("Heihe-River 58")
+    assert user.must_change_password
     assert "Heihe-River 58" not in out
 
 

@@ -14,7 +14,7 @@ from tongxin.accounts.views import BAD_CREDENTIALS
 from tongxin.audit.models import AuditEvent
 from tongxin.testing import STOCK_ACTORS, Actors, signed_in
 
-SECOND_FACTOR_ACTORS = {"county_admin", "system_admin", "other_county_admin"}
+SECOND_FACTOR_ACTORS = {"county_admin", "system_admin", "security_admin", "other_county_admin"}
 SECOND_FACTOR_URL = "/accounts/2fa/"
 
 

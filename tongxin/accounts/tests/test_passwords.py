@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from tongxin.accounts.credentials import generate_password
 from tongxin.accounts.models import User
-from tongxin.accounts.services import generate_password
 from tongxin.accounts.validators import character_classes
 
 # password, the validators' error codes (empty: accepted)

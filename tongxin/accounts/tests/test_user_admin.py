@@ -24,7 +24,6 @@ def _new_user(**changes: str) -> dict[str, str]:
         "role": "village_director",
         "division": "620724100202",
         "organisation": "",
-        "password": "",
         **changes,
     }
 
@@ -50,6 +49,9 @@ def test_it_lets_a_county_admin_create_a_user(actors: Actors) -> None:
     password = response.context["password"]
     assert password in response.content.decode()
     assert created.check_password(password)
+    # One-time: the person replaces it at the first sign-in, and it expires.
+    assert created.must_change_password
+    assert created.one_time_password_expires_at == response.context["expires_at"]
 
     event = AuditEvent.objects.get(action="user.create")
     assert (event.actor, event.actor_role) == (actors.county_admin, "county_admin")
@@ -63,19 +65,14 @@ def test_it_lets_a_county_admin_create_a_user(actors: Actors) -> None:
     assert password not in detail.content.decode()
 
 
-def test_it_keeps_the_password_an_admin_chose(actors: Actors) -> None:
+def test_it_offers_no_password_field_and_ignores_one_posted(actors: Actors) -> None:
     client = web_client(actors.county_admin)
+    assert 'name="password"' not in client.get(CREATE_URL).content.decode()
     response = client.post(CREATE_URL, _new_user(password="Ruoshui-River-58"))
     assert response.status_code == 200
-    assert User.objects.get(username="li_ming").check_password("Ruoshui-River-58")
-
-
-def test_it_refuses_a_weak_initial_password(actors: Actors) -> None:
-    client = web_client(actors.county_admin)
-    response = client.post(CREATE_URL, _new_user(password="short"))
-    assert response.status_code == 200
-    assert response.context["form"].errors
-    assert not User.objects.filter(username="li_ming").exists()
+    created = User.objects.get(username="li_ming")
+    assert not created.check_password("Ruoshui-River-58")
+    assert created.check_password(response.context["password"])
 
 
 def test_it_refuses_a_taken_username_whatever_its_case(actors: Actors) -> None:

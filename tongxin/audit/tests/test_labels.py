@@ -113,6 +113,7 @@ NAMED_OTHERWISE = {
     "reportaddendum",
     "reportattachment",
     "reporttask",
+    "rolegrant",  # audited as a step of its account's file (``user``)
     "transferrequest",
     "worklogentry",
 }

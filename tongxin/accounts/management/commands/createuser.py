@@ -4,7 +4,11 @@ or any account an operator with shell access is asked for.
     python manage.py createuser wangfang --role county_admin --division 620724000000 \\
         --organisation 高台县民政局 --name 王芳
 
-Without ``--password-stdin`` a password is generated and printed once.
+Without ``--password-stdin`` a password is generated and printed once. Either way it is a
+one-time password: the person sets their own at the first sign-in, within
+``TONGXIN_ONE_TIME_PASSWORD_HOURS``. The role is in force at once, even one that needs a second
+person in the application (an operator with shell access bootstraps the installation: decision
+015).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password-stdin",
             action="store_true",
-            help="Read the password from the first line of standard input instead of "
+            help="Read the one-time password from the first line of standard input instead of "
             "generating one.",
         )
 
@@ -80,7 +84,10 @@ class Command(BaseCommand):
         )
         if password is None:
             self.stdout.write(
-                _("Initial password (shown this once): %(password)s")
+                _(
+                    "One-time password (shown this once; the person sets their own at first "
+                    "sign-in): %(password)s"
+                )
                 % {"password": created.password}
             )
 
