@@ -9,7 +9,7 @@ from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tongxin.audit.chain import GENESIS, HASHED_FIELDS, canonical_ip, entry_hash
+from tongxin.audit.chain import GENESIS, HASHED_FIELDS, as_stored, canonical_ip, entry_hash
 
 if TYPE_CHECKING:
     from tongxin.accounts.models import User
@@ -109,6 +109,7 @@ class AuditEvent(models.Model):
         with transaction.atomic(using=using, savepoint=False):
             head = AuditChainHead.locked(using)
             self.ip = canonical_ip(self.ip)
+            self.detail = as_stored(self.detail)
             self.seq = head.seq + 1
             self.prev_hash = head.hash
             self.hash = entry_hash(self.prev_hash, self.chain_fields())

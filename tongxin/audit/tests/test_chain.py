@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tongxin.audit.anchors import Anchor
-from tongxin.audit.chain import GENESIS, entry_hash
+from tongxin.audit.chain import GENESIS, as_stored, canonical, entry_hash
 from tongxin.audit.models import AppendOnlyError, AuditChainHead, AuditEvent
 from tongxin.audit.services import audit_record
 from tongxin.audit.verify import verify_chain
@@ -293,3 +293,35 @@ def test_a_missing_head_row_is_made_from_the_last_entry(entries: list[AuditEvent
     made = audit_record(actor=None, action="auth.login_failed")
     assert (made.seq, made.prev_hash) == (entries[-1].seq + 1, entries[-1].hash)
     assert verify_chain().broken is None
+
+
+@pytest.mark.parametrize(
+    ("written", "read_back"),
+    [
+        ({"n": 3.0}, {"n": 3}),
+        ({"n": 1e20}, {"n": 10**20}),  # jsonb gives 1e20 back as an integer
+        ({"t": (1, "a")}, {"t": [1, "a"]}),
+        ({"b": 1, "a": 2}, {"a": 2, "b": 1}),
+    ],
+)
+def test_the_hash_does_not_depend_on_how_the_database_gives_values_back(
+    written: dict[str, Any], read_back: dict[str, Any]
+) -> None:
+    fields = {
+        "seq": 1,
+        "at": datetime(2024, 6, 1, tzinfo=UTC),
+        "actor_id": None,
+        "actor_username": "",
+        "actor_role": "",
+        "action": "auth.login",
+        "object_type": "",
+        "object_code": "",
+        "division_code": "",
+        "result": "ok",
+    }
+    assert canonical({**fields, "ip": "2001:DB8::1", "detail": as_stored(written)}) == canonical(
+        {**fields, "ip": "2001:db8::1", "detail": read_back}
+    )
+    assert canonical({**fields, "ip": None, "detail": {"n": 3}}) != canonical(
+        {**fields, "ip": None, "detail": {"n": "3"}}
+    )
