@@ -58,6 +58,9 @@ checks: setup
 test-sqlite: setup
 	env -u DATABASE_URL $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
+# As on a county's server, the tests run as a runtime role that owns no table and may only add
+# to the audit trail (conftest.py, docs/deploy-database.md); the user below creates and migrates
+# the test database, so it needs CREATEDB and CREATEROLE (postgres has both).
 test-postgres: setup
 	@if $(PY) -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' "$(PG_URL)" 2>/dev/null; then \
 	  echo "== PostgreSQL pass: $(PG_URL)"; \

@@ -12,7 +12,7 @@ from django.dispatch import receiver
 from django.utils import translation
 
 from tongxin.privacy_guard import guard
-from tongxin.testing import Actors, build_stock_world
+from tongxin.testing import Actors, build_stock_world, runtime_role_start, runtime_role_stop
 
 
 @pytest.fixture(autouse=True)
@@ -62,13 +62,19 @@ def _no_full_id_numbers(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    """The stock world, built once per test database; each test rolls its own changes back."""
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The stock world, built once per test database; each test rolls its own changes back.
+    On PostgreSQL the tests then run as the application's runtime role, with its privileges
+    and no more (docs/deploy-database.md)."""
     with django_db_blocker.unblock():
         from django.test import override_settings
 
         with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
             build_stock_world()
+        role = runtime_role_start()
+    yield
+    with django_db_blocker.unblock():
+        runtime_role_stop(role)
 
 
 @pytest.fixture

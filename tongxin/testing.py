@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -266,3 +271,71 @@ def drawn_bars(html: str, chart_id: str) -> list[tuple[str, list[tuple[float, st
                 bars[-1] = (bars[-1][0], element.text or "")
         rows.append(((label.text or "").strip(), bars))
     return rows
+
+
+# --- PostgreSQL: the tests run as the application's runtime role ------------------------------
+
+
+def _runtime_role_name() -> str:
+    """One role per test database (each pytest-xdist worker has its own database)."""
+    name = re.sub(r"[^a-z0-9_]", "_", str(connection.settings_dict["NAME"]).lower())
+    return f"{name[:50]}_runtime"
+
+
+def _set_role(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    from django.db import connection as default
+
+    if connection.vendor == "postgresql" and (
+        connection.settings_dict["NAME"] == default.settings_dict["NAME"]
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET ROLE {_runtime_role_name()}")
+
+
+def runtime_role_start() -> str | None:
+    """On PostgreSQL, once the test database is migrated and the stock world built (as the
+    owner): make a runtime role with exactly the application's privileges
+    (``audit.database.grant_runtime``) and switch this connection, and every later one to the
+    test database, to it. The connecting user stays the session's user (``SET ROLE``), so a
+    test that plays the person with the database (``database_owner``) can switch back."""
+    from tongxin.audit.database import grant_runtime
+
+    if connection.vendor != "postgresql":
+        return None
+    role = _runtime_role_name()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+    grant_runtime(connection, role)
+    connection_created.connect(_set_role, dispatch_uid="tongxin.testing.runtime_role")
+    _set_role(None, connection)
+    return role
+
+
+def runtime_role_stop(role: str | None) -> None:
+    if role is None:
+        return
+    connection_created.disconnect(dispatch_uid="tongxin.testing.runtime_role")
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+        cursor.execute(f"DROP OWNED BY {role}")
+        cursor.execute(f"DROP ROLE {role}")
+
+
+@contextmanager
+def database_owner() -> Iterator[None]:
+    """Inside a test: act as the person who has the database (the tables' owner, who can drop
+    triggers and change rows), then go back to the runtime role. On SQLite everyone is."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (role,) = cursor.fetchone()
+        cursor.execute("RESET ROLE")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET ROLE {role}")

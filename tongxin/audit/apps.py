@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from tongxin.audit import panels  # noqa: F401  (registers its menu entry)
+        from tongxin.audit.database import after_migrate
+
+        # Once per migrate (sent for each app; this app's is enough), after every migration.
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="tongxin.audit.database")

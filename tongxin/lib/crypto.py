@@ -9,8 +9,9 @@ equal hashes, which is what exact-match search and a uniqueness constraint need,
 holding only the database cannot compute the hash of a guessed number (there are few enough
 valid ID numbers to try them all against a plain SHA-256).
 
-Both working keys are derived from one 32-byte master key with HKDF-SHA256, each under its own
-label, so the master key itself is never used for two purposes.
+The working keys (these two, and the audit trail's chain key: ``audit_chain_key``) are derived
+from one 32-byte master key with HKDF-SHA256, each under its own label, so the master key itself
+is never used for two purposes (decision 015).
 
 Where the master key comes from, first match wins:
 
@@ -59,6 +60,7 @@ CURRENT_VERSION = 1
 
 _ENCRYPTION_LABEL = b"tongxin id-number encryption v1"
 _LOOKUP_LABEL = b"tongxin id-number lookup v1"
+_AUDIT_CHAIN_LABEL = b"tongxin audit chain v1"
 
 
 class DecryptionError(Exception):
@@ -69,6 +71,7 @@ class DecryptionError(Exception):
 class _KeyRing:
     ciphers: dict[int, AESGCM]
     lookup_key: bytes
+    audit_chain_key: bytes
 
 
 def _derive(master: bytes, label: bytes) -> bytes:
@@ -137,6 +140,7 @@ def _keys() -> _KeyRing:
     return _KeyRing(
         ciphers={CURRENT_VERSION: AESGCM(_derive(master, _ENCRYPTION_LABEL))},
         lookup_key=_derive(master, _LOOKUP_LABEL),
+        audit_chain_key=_derive(master, _AUDIT_CHAIN_LABEL),
     )
 
 
@@ -190,3 +194,13 @@ def lookup_hash(normalised_number: str) -> str:
     return hmac.new(
         _keys().lookup_key, normalised_number.encode("utf-8"), hashlib.sha256
     ).hexdigest()
+
+
+def audit_chain_key() -> bytes:
+    """The HMAC key of the audit trail's hash chain (``tongxin.audit.chain``).
+
+    Derived from the version-1 master key: rotating the data key must keep deriving it from
+    that key, or every entry written before the rotation stops verifying. HKDF is one-way, so
+    this key can be handed to an outside verifier without the power to decrypt ID numbers.
+    """
+    return _keys().audit_chain_key
