@@ -289,7 +289,7 @@ TONGXIN_VERBOSE_NAME = _("Tongxin")
 # An export of more rows than this is written by the background worker (tongxin/exports).
 TONGXIN_EXPORT_INLINE_ROWS = int(os.environ.get("TONGXIN_EXPORT_INLINE_ROWS", "5000"))
 
-# The audit trail's daily anchors (decision 015): appended to by `manage.py audit_anchor`,
+# The audit trail's daily anchors (decision 016): appended to by `manage.py audit_anchor`,
 # checked by `manage.py audit_verify`. Keep exported copies away from the server.
 TONGXIN_AUDIT_ANCHOR_FILE = Path(
     os.environ.get("TONGXIN_AUDIT_ANCHOR_FILE") or VAR_DIR / "audit_anchors.txt"

@@ -1,4 +1,4 @@
-"""Daily anchors of the audit trail's hash chain (decision 015), in a file outside the database.
+"""Daily anchors of the audit trail's hash chain (decision 016), in a file outside the database.
 
 One line per day: the date, the number of the day's last entry and its hash::
 

@@ -1,4 +1,4 @@
-"""The audit trail's hash chain (decision 015): what an entry's hash covers, and how.
+"""The audit trail's hash chain (decision 016): what an entry's hash covers, and how.
 
 Every entry carries its number in the chain (``seq``: 1, 2, 3 … without gaps), the hash of the
 entry before it (``prev_hash``; the first entry's is ``GENESIS``) and its own hash::

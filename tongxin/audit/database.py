@@ -1,4 +1,4 @@
-"""What the database itself guards (decision 015, docs/deploy-database.md).
+"""What the database itself guards (decision 016, docs/deploy-database.md).
 
 - The history tables (django-simple-history's, one per model that keeps one: the child, the
   household, parents, spells of work away, care agreements, problems, contacts) are append-only

@@ -76,7 +76,7 @@ class AuditEvent(models.Model):
     result = models.CharField(_("result"), max_length=10, choices=Result.choices, default=Result.OK)
     # Names of fields changed, reasons, counts: never the personal values themselves.
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    # The hash chain (tongxin/audit/chain.py, decision 015): the entry's number, without gaps,
+    # The hash chain (tongxin/audit/chain.py, decision 016): the entry's number, without gaps,
     # the hash of the entry before it, and its own, over the columns above and its number.
     seq = models.BigIntegerField(_("entry number"), unique=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)

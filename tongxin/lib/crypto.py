@@ -11,7 +11,7 @@ valid ID numbers to try them all against a plain SHA-256).
 
 The working keys (these two, and the audit trail's chain key: ``audit_chain_key``) are derived
 from one 32-byte master key with HKDF-SHA256, each under its own label, so the master key itself
-is never used for two purposes (decision 015).
+is never used for two purposes (decision 016).
 
 Where the master key comes from, first match wins:
 

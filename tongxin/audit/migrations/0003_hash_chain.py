@@ -1,4 +1,4 @@
-"""The hash chain (decision 015): every entry gets its number in the chain, the hash of the entry
+"""The hash chain (decision 016): every entry gets its number in the chain, the hash of the entry
 before it and its own hash; the entries already written are chained here, in the order they
 were written (by id), and the chain's head row is created.
 

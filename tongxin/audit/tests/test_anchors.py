@@ -1,5 +1,5 @@
 """The daily anchors: one line per day, appended to a file outside the database, exported for
-safekeeping (decision 015)."""
+safekeeping (decision 016)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The hash chain: every entry is linked to the one before, and ``audit_verify`` finds the first
-entry someone with the database changed, removed, put in or moved (decision 015)."""
+entry someone with the database changed, removed, put in or moved (decision 016)."""
 
 # The SQL is the tampering; its numbers come from the test's own entries.
 # ruff: noqa: S608

@@ -1,6 +1,6 @@
 """What the database guards by itself: the history tables are append-only like the trail, and on
 PostgreSQL the tests, like the application, run as a runtime role that owns nothing and may
-only add to and read the trail (decision 015, docs/deploy-database.md)."""
+only add to and read the trail (decision 016, docs/deploy-database.md)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 server runs it: the migration chains the entries written before it; three writers at once
 still make one chain; on PostgreSQL the application runs as a runtime role that cannot change
 an entry nor disable a trigger, while the owner (the person with the database) can change an
-entry, and ``audit_verify`` then names it (decision 015, docs/deploy-database.md).
+entry, and ``audit_verify`` then names it (decision 016, docs/deploy-database.md).
 
 A database of its own because these writes must be committed to be seen by other connections,
 and committed audit entries cannot be removed again from the test database."""

@@ -418,7 +418,7 @@ def test_a_download_takes_a_constant_number_of_queries(
     client = api_client(actors.county_admin)
     url = reverse("api:report_attachment", args=[report.public_id, attachment.public_id])
     assert _status(client.get(url)) == 200  # the token's first use
-    # Two of them move the audit trail's chain head (decision 015).
+    # Two of them move the audit trail's chain head (decision 016).
     with django_assert_max_num_queries(9):
         assert _status(client.get(url)) == 200
 

@@ -229,7 +229,7 @@ def test_the_list_takes_a_constant_number_of_queries(
             problems=[services.ProblemInput(checklist_item="check_health", description="咳嗽")],
         ).contact
         services.addendum_add(actor=actors.town_supervisor, contact=contact, text="补记")
-    # Two of them move the audit trail's chain head (decision 015).
+    # Two of them move the audit trail's chain head (decision 016).
     with django_assert_max_num_queries(14):
         assert client.get(url).json()["count"] == 6
 

@@ -1,5 +1,5 @@
 """``manage.py audit_anchor``: append yesterday's anchor of the audit trail to the anchor file
-(decision 015). Run it once a day, after midnight (cron or a systemd timer).
+(decision 016). Run it once a day, after midnight (cron or a systemd timer).
 
 ``--export PATH`` then copies the whole anchor file to PATH (``-``: standard output), for
 safekeeping away from the server: on paper, a USB stick, the county's records."""

@@ -1,4 +1,4 @@
-"""``manage.py audit_verify``: check the audit trail's hash chain and its anchors (decision 015).
+"""``manage.py audit_verify``: check the audit trail's hash chain and its anchors (decision 016).
 
 Reads every entry from the first (or, with ``--from-last-anchor``, from the last anchor) in
 chunks, checks the anchor file (or an exported copy, ``--anchors``), prints the first broken
