@@ -18,7 +18,7 @@ from tongxin.accounts.credentials import (
     tokens_end,
 )
 from tongxin.accounts.models import GrantState, RoleGrant, User
-from tongxin.accounts.services import check_assignment
+from tongxin.accounts.services import check_assignment, role_change_audit
 from tongxin.audit.services import audit_object
 from tongxin.geo.scope import in_scope
 
@@ -113,18 +113,7 @@ def grant_approve(
             "tokens": ended,
         },
     )
-    audit_object(
-        actor,
-        "user.role_change",
-        user,
-        request=request,
-        detail={
-            "old_role": old_role,
-            "new_role": user.role,
-            "old_division": old_division,
-            "new_division": user.division_id or "",
-        },
-    )
+    role_change_audit(actor, user, old_role, old_division, request)
     return OneTimePassword(user=user, password=password, expires_at=expires)
 
 

@@ -191,6 +191,25 @@ ASSIGNMENT = ("role", "division", "organisation")
 
 
 @transaction.atomic
+def role_change_audit(
+    actor: User, user: User, old_role: str, old_division: str, request: HttpRequest | None
+) -> None:
+    """Audit a change of an account's role or division (``user.role_change``), whoever made it:
+    an administrator's edit, or the approval of a role request."""
+    audit_object(
+        actor,
+        "user.role_change",
+        user,
+        request=request,
+        detail={
+            "old_role": old_role,
+            "new_role": user.role,
+            "old_division": old_division,
+            "new_division": user.division_id or "",
+        },
+    )
+
+
 def user_update(
     *,
     actor: User,
@@ -252,18 +271,7 @@ def user_update(
         detail["tokens"] = ended
     audit_object(actor, "user.update", user, request=request, detail=detail)
     if assignment_changed:
-        audit_object(
-            actor,
-            "user.role_change",
-            user,
-            request=request,
-            detail={
-                "old_role": old_role,
-                "new_role": user.role,
-                "old_division": old_division,
-                "new_division": user.division_id or "",
-            },
-        )
+        role_change_audit(actor, user, old_role, old_division, request)
     return user
 
 
