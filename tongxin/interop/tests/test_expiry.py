@@ -88,7 +88,9 @@ def test_the_limit_is_a_setting(actors: Actors, settings: object) -> None:
 
 def test_the_batch_page_says_the_file_expired_and_offers_no_import(actors: Actors) -> None:
     batch = _checked(actors, age=timedelta(days=9))
-    page = web_client(actors.county_admin).get(reverse("ledger:batch", args=[batch.public_id]))
+    page = web_client(actors.county_admin).get(
+        reverse("ledger:batch", args=[batch.public_id]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert page.status_code == 200
     assert "waited 7 days without being imported" in page.text
     assert reverse("ledger:apply", args=[batch.public_id]) not in page.text
