@@ -297,3 +297,6 @@ TONGXIN_AUDIT_ANCHOR_FILE = Path(
 # PostgreSQL: the runtime role the application connects as (docs/deploy-database.md). When set,
 # every `migrate` (run as the owner) grants it what it needs, and no more, on the new tables.
 TONGXIN_DB_RUNTIME_ROLE = os.environ.get("TONGXIN_DB_RUNTIME_ROLE", "")
+
+# A checked ledger nobody imported has its file (full ID numbers) deleted after this many days.
+TONGXIN_LEDGER_KEEP_DAYS = int(os.environ.get("TONGXIN_LEDGER_KEEP_DAYS", "7"))

@@ -87,6 +87,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "registry.generate": _("Generated demo files"),
     "ledger.preview": _("Checked a ledger"),
     "ledger.apply": _("Imported a ledger"),
+    "ledger.expire": _("Deleted ledgers that waited too long for their import"),
     "contact.record": _("Recorded a contact"),
     "contact.view": _("Viewed a contact"),
     "contact.update": _("Changed a contact"),

@@ -24,12 +24,14 @@ class BatchStatus(models.TextChoices):
     APPLYING = "applying", _("Being imported")
     APPLIED = "applied", _("Imported")
     FAILED = "failed", _("Import failed: nothing was changed")
+    EXPIRED = "expired", _("Not imported in time: the file was deleted")
 
 
 class ImportBatch(models.Model):
     """One upload of a county's ledger (台账导入): the file's SHA-256, the dry-run preview of
     every row, and whether it was applied. The file itself waits in ``var/ledger/`` between
-    preview and apply and is deleted once applied."""
+    preview and apply and is deleted once applied, or when it waited longer than
+    ``TONGXIN_LEDGER_KEEP_DAYS`` (``services.expired_purge``)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_by = models.ForeignKey(

@@ -17,7 +17,9 @@ read by a reader process (``xlsx.open_ledger``), so a file that exhausts memory 
 import only. Counts and the SHA-256 go into the audit, never a name or a number from the file.
 
 A stored file is deleted as soon as it can no longer be applied: refused, checked with errors,
-applied, failed, interrupted.
+applied, failed, interrupted; and a checked file nobody applied is deleted after
+``TONGXIN_LEDGER_KEEP_DAYS`` (7) days (``expired_purge``: at every upload, when its page is
+opened, and daily by ``manage.py purge_ledgers``). Full ID numbers do not wait on disk for ever.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -39,12 +42,12 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.audit.models import Result
-from tongxin.audit.services import audit_object, client_ip
+from tongxin.audit.services import audit_object, audit_record, client_ip
 from tongxin.core import jobs
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.interop.headers import NOT_STORED
 from tongxin.interop.mapping import RowReader
-from tongxin.interop.models import BatchStatus, ImportBatch
+from tongxin.interop.models import BatchStatus, ImportBatch, ledger_dir
 from tongxin.interop.villages import VillageMatcher
 from tongxin.interop.xlsx import BadFile, Ledger, check_size, max_bytes, open_ledger
 from tongxin.registry.ledger import LedgerRejected, LedgerRow, Outcome, RowResult, ledger_import
@@ -102,6 +105,7 @@ def batch_upload(
     ``size_limit``: other than the upload limit (``manage.py import_ledger`` has none)."""
     if actor.is_read_only or not may_import(actor):
         raise PermissionDenied
+    expired_purge()
     batch = ImportBatch(
         created_by=actor, file_name=Path(name).name[:200], size=size, sha256="", as_of=None
     )
@@ -231,6 +235,61 @@ def _count(text: str) -> bool:
 
 
 STALE_SECONDS = 600
+
+
+def keep_days() -> int:
+    """How many days a checked ledger waits for its import before its file is deleted."""
+    return int(settings.TONGXIN_LEDGER_KEEP_DAYS)
+
+
+def expired_purge(now: datetime | None = None) -> int:
+    """Delete the files of checked ledgers older than ``keep_days`` (the batch says so and can
+    no longer be applied), and any file in the ledger folder older than that which no batch
+    waits for. Audited as ``ledger.expire`` with the count; the number of files deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=keep_days())
+    message = _(
+        "The file waited %(days)d days without being imported and was deleted: upload it again."
+    ) % {"days": keep_days()}
+    deleted = 0
+    with transaction.atomic():
+        old = list(
+            ImportBatch.objects.select_for_update().filter(
+                status=BatchStatus.CHECKED, created_at__lt=cutoff
+            )
+        )
+        if old:
+            ImportBatch.objects.filter(pk__in=[b.pk for b in old]).update(
+                status=BatchStatus.EXPIRED, message=message
+            )
+        for batch in old:
+            batch.progress_path.unlink(missing_ok=True)
+            if batch.path.exists():
+                batch.path.unlink()
+                deleted += 1
+        live = {
+            str(public_id)
+            for public_id in ImportBatch.objects.filter(
+                status__in=(BatchStatus.CHECKING, BatchStatus.CHECKED, BatchStatus.APPLYING)
+            ).values_list("public_id", flat=True)
+        }
+        folder = ledger_dir()
+        strays = sorted(folder.glob("*")) if folder.is_dir() else []
+        for path in strays:
+            if (
+                path.is_file()
+                and path.stem not in live
+                and path.stat().st_mtime < cutoff.timestamp()
+            ):
+                path.unlink(missing_ok=True)
+                deleted += 1 if path.suffix == ".xlsx" else 0
+        if deleted:
+            audit_record(
+                actor=None,
+                action="ledger.expire",
+                object_type="import_batch",
+                detail={"files": deleted, "batches": len(old), "days": keep_days()},
+            )
+    return deleted
 
 
 def _stopped_message() -> str:

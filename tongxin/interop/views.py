@@ -104,6 +104,7 @@ def ledger_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view(allow=services.may_import)
 def ledger_batch(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    services.expired_purge()
     batch = _batch_for(_user(request), public_id)
     services.interrupted(batch)
     waiting = services.waiting(batch)
