@@ -36,6 +36,7 @@ AREA_LABELS: dict[str, Promise] = {
     "report": _("Mandatory reports"),
     "intervention": _("Interventions"),
     "workday": _("Holidays and working days"),
+    "audit": _("Audit log"),
 }
 
 ACTION_LABELS: dict[str, Promise] = {
@@ -139,6 +140,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "workday.year_reopen": _("Reopened a year's holidays"),
     "workday.load": _("Loaded the holiday calendar"),
     "export.download": _("Downloaded an export written in the background"),
+    "audit.anchors_export": _("Downloaded the audit trail's anchors"),
 }
 
 OBJECT_LABELS: dict[str, Promise] = {

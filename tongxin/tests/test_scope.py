@@ -158,6 +158,18 @@ def base_cases() -> dict[str, list[Case]]:
                 ),
             )
         ],
+        "audit:anchor_download": [
+            Case(
+                allowed=("county_admin", "auditor"),
+                outsiders=(
+                    "village_director",
+                    "town_supervisor",
+                    "system_admin",
+                    "security_admin",
+                    "reporter",
+                ),
+            )
+        ],
         # Lists of children: every file reader gets a list of their own scope (possibly
         # empty); roles that read no files get 404.
         **{

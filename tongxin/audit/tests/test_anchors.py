@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from tongxin.audit.anchors import HEADER, AnchorFileError, audit_anchor, read_anchors
 from tongxin.audit.models import AuditEvent
 from tongxin.audit.services import audit_record
+from tongxin.testing import Actors, web_client
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -115,3 +116,41 @@ def test_the_command_anchors_and_exports(db: None, path: Path, tmp_path: Path) -
     # To standard output the file alone, to be redirected; the summary goes to stderr.
     assert out.getvalue() == path.read_text()
     assert "Nothing to anchor" in err.getvalue()
+
+
+def test_an_audit_reader_downloads_the_anchors_and_it_is_audited(
+    db: None, path: Path, actors: Actors
+) -> None:
+    entry_at(datetime(2026, 3, 13, 9, 0, tzinfo=TZ))
+    audit_anchor(today=date(2026, 3, 14))
+    page = web_client(actors.auditor).get("/audit/")
+    assert b"/audit/anchors/" in page.content
+    assert "The anchor file pins 1 day, the last 2026-03-13." in page.content.decode()
+    response = web_client(actors.auditor).get("/audit/anchors/")
+    assert response.status_code == 200
+    assert response.content == path.read_bytes()
+    assert response["Content-Disposition"].startswith('attachment; filename="tongxin-audit-')
+    event = AuditEvent.objects.get(action="audit.anchors_export")
+    assert (event.actor, event.detail) == (
+        actors.auditor,
+        {"anchors": 1, "bytes": len(path.read_bytes())},
+    )
+
+
+def test_before_the_first_anchor_the_download_is_empty(
+    db: None, path: Path, actors: Actors
+) -> None:
+    assert b"audit_anchor" in web_client(actors.county_admin).get("/audit/").content
+    response = web_client(actors.county_admin).get("/audit/anchors/")
+    assert (response.status_code, response.content) == (200, b"")
+
+
+def test_a_damaged_anchor_file_is_named_on_the_page_and_still_handed_over(
+    db: None, path: Path, actors: Actors
+) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(HEADER + "not an anchor\n")
+    assert "Line 2 of the anchor file" in web_client(actors.auditor).get("/audit/").content.decode()
+    response = web_client(actors.auditor).get("/audit/anchors/")
+    assert response.content == path.read_bytes()
+    assert AuditEvent.objects.get(action="audit.anchors_export").detail["anchors"] is None
