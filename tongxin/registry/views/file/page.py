@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongxin.accounts.models import User
@@ -163,13 +163,13 @@ def child_reveal_id(request: HttpRequest, public_id: Any) -> HttpResponse:
 class CopyRequestForm(forms.Form):
     """Who asked for a copy of the file, as what, and why: recorded in the audit trail."""
 
-    requester = forms.CharField(label=_lazy("Name of the person asking"), max_length=50)
+    requester = forms.CharField(label=gettext_lazy("Name of the person asking"), max_length=50)
     relation = forms.CharField(
-        label=_lazy("Relation to the child"),
+        label=gettext_lazy("Relation to the child"),
         max_length=30,
-        help_text=_lazy("For example: father, mother, grandmother (guardian)"),
+        help_text=gettext_lazy("For example: father, mother, grandmother (guardian)"),
     )
-    reason = forms.CharField(label=_lazy("Reason for the request"), max_length=200)
+    reason = forms.CharField(label=gettext_lazy("Reason for the request"), max_length=200)
 
 
 @staff_view(allow=decides, write=True)
