@@ -300,3 +300,7 @@ TONGXIN_DB_RUNTIME_ROLE = os.environ.get("TONGXIN_DB_RUNTIME_ROLE", "")
 
 # A checked ledger nobody imported has its file (full ID numbers) deleted after this many days.
 TONGXIN_LEDGER_KEEP_DAYS = int(os.environ.get("TONGXIN_LEDGER_KEEP_DAYS", "7"))
+
+# Retention (decision 019, docs/privacy.md): a child's file closed (any status but active) this
+# many years ago loses its personal values at the next `manage.py retention`; statistics stay.
+TONGXIN_RETENTION_YEARS = int(os.environ.get("TONGXIN_RETENTION_YEARS", "5"))

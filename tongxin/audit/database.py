@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.apps import apps
@@ -157,3 +159,49 @@ def after_migrate(using: str = "default", **kwargs: Any) -> None:
             exists = cursor.fetchone() is not None
         if exists:
             grant_runtime(connection, role)
+
+
+class AppendOnlyError(Exception):
+    """The history cannot be rewritten by this connection: on PostgreSQL only the tables' owner
+    can lift their triggers (the runtime role cannot, by design)."""
+
+
+@contextmanager
+def history_rewrite(connection: BaseDatabaseWrapper, tables: list[str]) -> Iterator[None]:
+    """Lift the append-only triggers of the history ``tables`` for the rest of the caller's
+    transaction, and put them back at the end of the block: the one deliberate path around
+    them, for retention (decision 019), which blanks personal values in the history of archived
+    files. Triggers are transactional on both engines: if the block fails, the rollback puts
+    them back. The audit trail's own triggers are never lifted here."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("history_rewrite needs the caller's transaction")
+    known = set(history_tables())
+    if any(t not in known for t in tables):
+        raise ValueError("only history tables")
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for table in tables:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {q(table + '_no_update')}")
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename = ANY(%s) AND NOT pg_has_role(current_user, tableowner, 'MEMBER')",
+                [tables],
+            )
+            (foreign,) = cursor.fetchone()
+            if foreign:
+                raise AppendOnlyError("run as the tables' owner")
+            # ALTER TABLE refuses a table with deferred checks still pending in the transaction.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in tables:
+                cursor.execute(
+                    f"ALTER TABLE {q(table)} DISABLE TRIGGER {q(table + '_append_only')}"
+                )
+    yield
+    if connection.vendor == "sqlite":
+        protect_history(connection)
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {q(table)} ENABLE TRIGGER {q(table + '_append_only')}")

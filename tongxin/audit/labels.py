@@ -71,6 +71,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "child.id_reveal_export": _("Exported full ID numbers"),
     "child.export": _("Exported the list of children"),
     "child.merge": _("Merged duplicate files"),
+    "child.archive": _("Archived files closed past the retention period"),
+    "child.copy": _("Printed a copy of a file for the guardian"),
     "child.mark_distinct": _("Marked two files as different children"),
     "child.locate": _("Looked up a file outside the area"),
     "child.transfer_request": _("Asked for a file's transfer"),

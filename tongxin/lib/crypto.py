@@ -204,3 +204,48 @@ def audit_chain_key() -> bytes:
     this key can be handed to an outside verifier without the power to decrypt ID numbers.
     """
     return _keys().audit_chain_key
+
+
+# --- the backup key (decision 019) ------------------------------------------------------------
+
+BACKUP_ENV_VAR = "TONGXIN_BACKUP_KEY"
+BACKUP_FILE_ENV_VAR = "TONGXIN_BACKUP_KEY_FILE"
+
+
+class BackupKeyError(Exception):
+    """No usable backup key; ``reason`` is ``missing``, ``unreadable`` or ``data_key``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def new_key_text() -> str:
+    """A new random 32-byte key as base64url text, the format every key here is read in."""
+    return _encode_key(secrets.token_bytes(KEY_BYTES))
+
+
+def backup_key() -> bytes:
+    """The key backup archives are sealed with: ``TONGXIN_BACKUP_KEY`` (base64url), else the
+    file named by ``TONGXIN_BACKUP_KEY_FILE``. Never the data key: an archive and the key to the
+    ID numbers inside it must not be opened by one secret, and the data key is never in an
+    archive. Nothing is generated here: a backup key made silently on the server would be lost
+    with the server."""
+    text = os.environ.get(BACKUP_ENV_VAR, "").strip()
+    source = BACKUP_ENV_VAR
+    if not text:
+        path = os.environ.get(BACKUP_FILE_ENV_VAR, "").strip()
+        if not path:
+            raise BackupKeyError("missing")
+        try:
+            text = Path(path).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BackupKeyError("unreadable") from exc
+        source = path
+    try:
+        key = _decode_key(text, source)
+    except ImproperlyConfigured as exc:
+        raise BackupKeyError("unreadable") from exc
+    if hmac.compare_digest(key, _master_key()):
+        raise BackupKeyError("data_key")
+    return key

@@ -322,6 +322,9 @@ class Child(models.Model):
     status_reason = models.CharField(_("status: reason"), max_length=200, blank=True)
     status_since = models.DateField(_("status since"))
     registered_on = models.DateField(_("registered on"))
+    # The day retention removed the personal values of this closed file (decision 019): what is
+    # left is what the county's statistics need.
+    archived_on = models.DateField(_("archived on"), null=True, editable=False)
     # Current categories, as data, so that lists filter on them with an index.
     left_behind = models.BooleanField(default=False, editable=False)
     in_difficulty = models.BooleanField(default=False, editable=False)

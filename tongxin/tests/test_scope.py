@@ -582,6 +582,18 @@ def file_cases() -> dict[str, list[Case]]:
             )
             for method in ("get", "post")
         ],
+        # The guardian's copy of the file: a county officer of the child's county only.
+        "registry:child_copy": [
+            Case(
+                args=on_child,
+                method=method,
+                data={} if method == "post" else None,
+                allowed=("county_admin",),
+                outsiders=(*outsiders, "town_supervisor", "village_director"),
+                read_only=("auditor",),
+            )
+            for method in ("get", "post")
+        ],
         "registry:agreement_document": [Case(args=on_agreement, outsiders=outsiders)],
         "api:child_detail": [
             Case(args=on_child, api=True, allowed=(*keepers, "auditor"), outsiders=outsiders),

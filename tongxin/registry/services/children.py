@@ -234,5 +234,25 @@ def child_file_opened(*, actor: User, child: Child, request: HttpRequest | None 
     audit_object(actor, "child.view", child, request=request)
 
 
+def child_copy_given(
+    *,
+    actor: User,
+    child: Child,
+    requester: str,
+    relation: str,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> None:
+    """A copy of the file printed for the guardian (PIPL's right of access), audited as its own
+    action with who asked, as what, and why: the trail is the register of copies given."""
+    audit_object(
+        actor,
+        "child.copy",
+        child,
+        request=request,
+        detail={"requester": requester, "relation": relation, "reason": reason},
+    )
+
+
 def child_access_denied(*, actor: User, request: HttpRequest | None, code: str) -> None:
     audit_denied(actor=actor, action="child.view", object_type="child", code=code, request=request)

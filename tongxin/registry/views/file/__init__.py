@@ -29,12 +29,13 @@ from tongxin.registry.views.file.family import (
     migration_edit,
     parent_edit,
 )
-from tongxin.registry.views.file.page import child_detail, child_reveal_id
+from tongxin.registry.views.file.page import child_copy, child_detail, child_reveal_id
 
 urlpatterns: list[URLPattern] = [
     path("new/", child_create, name="child_create"),
     path("<uuid:public_id>/", child_detail, name="child_detail"),
     path("<uuid:public_id>/reveal-id/", child_reveal_id, name="child_reveal_id"),
+    path("<uuid:public_id>/copy/", child_copy, name="child_copy"),
     path("<uuid:public_id>/edit/", child_edit, name="child_edit"),
     path("<uuid:public_id>/status/", child_status, name="child_status"),
     path("<uuid:public_id>/decision/", manual_decision, name="manual_decision"),

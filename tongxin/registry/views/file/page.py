@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
@@ -27,7 +29,7 @@ from tongxin.registry.selectors import (
     household_changes,
     masked_id,
 )
-from tongxin.registry.views.file.common import decides, reads_files
+from tongxin.registry.views.file.common import decides, file_url, reads_files
 
 ACCESS_LOG_LENGTH = 50
 
@@ -120,6 +122,7 @@ def _file_context(user: User, child: Child) -> dict[str, Any]:
         "can_edit": writes,
         "can_reveal": user.reveals_id_numbers and not user.is_read_only,
         "can_decide": writes and decides(user),
+        "can_copy": writes and decides(user),
     }
 
 
@@ -153,5 +156,70 @@ def child_reveal_id(request: HttpRequest, public_id: Any) -> HttpResponse:
         context.update(whose=whose, masked=idcard.mask(number))
         fragment = "registry/child_detail.html#other_id"
     response = render_page_or_fragment(request, "registry/id_revealed.html", fragment, context)
+    add_never_cache_headers(response)
+    return response
+
+
+class CopyRequestForm(forms.Form):
+    """Who asked for a copy of the file, as what, and why: recorded in the audit trail."""
+
+    requester = forms.CharField(label=gettext_lazy("Name of the person asking"), max_length=50)
+    relation = forms.CharField(
+        label=gettext_lazy("Relation to the child"),
+        max_length=30,
+        help_text=gettext_lazy("For example: father, mother, grandmother (guardian)"),
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason for the request"), max_length=200)
+
+
+@staff_view(allow=decides, write=True)
+@require_http_methods(["GET", "POST"])
+def child_copy(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """A printable copy of the whole file for the child's guardian (PIPL's right of access), by
+    a county officer: who asked and why are recorded first, and the copy is audited as its own
+    action. ID numbers stay masked on paper; the full number is revealed on the file, one at a
+    time, as ever."""
+    user = _actor(request)
+    child = get_child_for_user(user, public_id)
+    form = CopyRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.child_copy_given(
+            actor=user,
+            child=child,
+            requester=data["requester"],
+            relation=data["relation"],
+            reason=data["reason"],
+            request=request,
+        )
+        context = {
+            **_file_context(user, child),
+            "can_edit": False,
+            "can_reveal": False,
+            "can_decide": False,
+            "can_copy": False,
+            "access_log": None,
+            "copy": data,
+            "printed_by": user,
+        }
+        response = render(request, "registry/child_copy.html", context)
+    else:
+        response = render(
+            request,
+            "registry/edit_form.html",
+            {
+                "child": child,
+                "form": form,
+                "title": _("A copy of the file for the guardian"),
+                "intro": _(
+                    "The copy is recorded in the audit log with the name of the person asking, "
+                    "their relation to the child and the reason. Hand it only to the child's "
+                    "guardian, after checking their identity."
+                ),
+                "back": file_url(child),
+                "submit_label": _("Print the copy"),
+            },
+            status=400 if form.is_bound else 200,
+        )
     add_never_cache_headers(response)
     return response
