@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import IO
 
 from django.conf import settings
@@ -198,6 +198,36 @@ def full_id_cap_check(
             left=refused.left,
         )
         raise
+
+
+class TooManyWrongAnswers(Exception):
+    """The password (or code) was wrong as often as sign-in allows (``AXES_FAILURE_LIMIT``)
+    within its cool-off: the form is refused until then, so that it cannot serve to guess a
+    password that the sign-in page would have locked."""
+
+    def __init__(self, retry_at: datetime) -> None:
+        super().__init__(
+            _("Too many wrong answers. Try again after %(time)s.")
+            % {"time": f"{timezone.localtime(retry_at):%H:%M}"}
+        )
+
+
+def full_id_export_check_attempts(actor: User) -> None:
+    """Raise ``TooManyWrongAnswers`` after as many wrong answers on the form as sign-in allows
+    within its cool-off, counted from the audit trail."""
+    cooloff: timedelta = settings.AXES_COOLOFF_TIME
+    failures = list(
+        AuditEvent.objects.filter(
+            actor=actor,
+            action=REVEAL_EXPORT,
+            result=Result.FAILED,
+            at__gte=timezone.now() - cooloff,
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)[: settings.AXES_FAILURE_LIMIT]
+    )
+    if len(failures) >= settings.AXES_FAILURE_LIMIT:
+        raise TooManyWrongAnswers(failures[0] + cooloff)
 
 
 def full_id_export_refused(

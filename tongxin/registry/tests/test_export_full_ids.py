@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -157,6 +158,20 @@ class TestFullExport:
         [failed] = reveals(Result.FAILED)
         assert failed.actor == actors.village_director
         assert failed.detail == {"reason": "police_court", "why": "credentials"}
+
+    def test_wrong_answers_lock_the_form_as_sign_in_would(
+        self, actors: Actors, world: World, settings: Any, today: time_machine.Traveller
+    ) -> None:
+        for _attempt in range(settings.AXES_FAILURE_LIMIT):
+            assert ask(actors.village_director, secret="guess").status_code == 400
+        locked = ask(actors.village_director)  # even the right password, for now
+        assert locked.status_code == 429
+        [message] = locked.context["form"].non_field_errors()
+        retry = timezone.now() + settings.AXES_COOLOFF_TIME
+        assert message == str(exports.TooManyWrongAnswers(retry))
+        assert not reveals()
+        today.shift(settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
+        rows_of(ask(actors.village_director))
 
     def test_it_needs_a_reason_from_the_list(self, actors: Actors, world: World) -> None:
         for reason in ("", "curiosity"):

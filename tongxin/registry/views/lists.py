@@ -375,8 +375,9 @@ def _reveals_ids(user: User) -> bool:
 def child_export_full(request: HttpRequest) -> HttpResponse:
     """The filtered list with full ID numbers: asked for by POST with a reason from a fixed
     list and the person's password (or second-factor code) once more, within a daily cap of
-    numbers per person. A wrong password is audited as a failed attempt; a list longer than
-    the inline limit is queued for the worker, which meets the same cap."""
+    numbers per person. A wrong password is audited as a failed attempt, and as many as
+    sign-in allows lock the form for its cool-off (429); a list longer than the inline limit
+    is queued for the worker, which meets the same cap."""
     user = signed_in_user(request)
     filters, errors, id_search = _filters(request, request.GET)
     if errors:
@@ -388,23 +389,15 @@ def child_export_full(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            if not credentials.identity_confirmed(user, form.cleaned_data["secret"]):
-                exports.full_id_export_refused(
-                    actor=user, reason=reason, why="credentials", request=request
-                )
-                form.add_error(
-                    "secret",
-                    _("That code is not right, or has expired.")
-                    if code
-                    else _("That is not your password."),
-                )
-            else:
-                try:
-                    return _export_full(request, user, filters, reason)
-                except exports.FullIdCapReached as refused:
-                    form.add_error(None, str(refused))
+        valid = form.is_valid()
+        try:
+            exports.full_id_export_check_attempts(user)
+        except exports.TooManyWrongAnswers as locked:
+            form.add_error(None, str(locked))
+            status = 429
+        else:
+            if valid and (done := _confirmed_export(request, user, filters, form, code)):
+                return done
     response = render(
         request,
         "registry/child_export_full.html",
@@ -421,6 +414,29 @@ def child_export_full(request: HttpRequest) -> HttpResponse:
     )
     add_never_cache_headers(response)
     return response
+
+
+def _confirmed_export(
+    request: HttpRequest, user: User, filters: ChildFilters, form: FullIdExportForm, code: bool
+) -> HttpResponse | None:
+    """The export, once the password (or code) is right; None with the error on the form."""
+    reason = form.cleaned_data["reason"]
+    if not credentials.identity_confirmed(user, form.cleaned_data["secret"]):
+        exports.full_id_export_refused(
+            actor=user, reason=reason, why="credentials", request=request
+        )
+        form.add_error(
+            "secret",
+            _("That code is not right, or has expired.")
+            if code
+            else _("That is not your password."),
+        )
+        return None
+    try:
+        return _export_full(request, user, filters, reason)
+    except exports.FullIdCapReached as refused:
+        form.add_error(None, str(refused))
+        return None
 
 
 def _export_full(
