@@ -24,6 +24,7 @@ urlpatterns = [
     path("classify", registry_api.classify, name="classify"),
     path("eligibility", benefits_api.eligibility, name="eligibility"),
     path("children", registry_api_lists.child_list, name="child_list"),
+    path("children/search", registry_api_lists.child_search, name="child_search"),
     path("children/<uuid:public_id>", registry_api_file.child_detail, name="child_detail"),
     path(
         "children/<uuid:public_id>/parents/<str:role>",

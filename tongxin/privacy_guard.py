@@ -2,7 +2,8 @@
 
 Every response the test clients receive, and every log record, is scanned for a string that
 *is* a valid 18-character ID number (GB 11643 check character included); one found fails the
-test at that request. Allowed: the reveal endpoint (its purpose), and a number the request
+test at that request. An address the answer sends the browser to (``Location``, htmx's
+headers) may hold none at all. Allowed: the reveal endpoint (its purpose), and a number the request
 itself carried (a form shown again with what the user typed).
 """
 
@@ -13,6 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 from django.test.client import Client
 from django.urls import Resolver404
@@ -22,6 +24,7 @@ from tongxin.lib.idcard import check_character
 _CANDIDATE = re.compile(r"(?<![0-9A-Za-z])([1-8]\d{16}[\dX])(?![0-9A-Za-z])")
 ALLOWED_VIEWS = frozenset({"registry:child_reveal_id"})
 _SCANNED_TYPES = ("text/html", "application/json", "text/plain", "text/csv")
+_URL_HEADERS = ("Location", "HX-Location", "HX-Push-Url", "HX-Redirect", "HX-Replace-Url")
 
 
 def full_id_numbers(text: str) -> set[str]:
@@ -57,6 +60,14 @@ def guard() -> Iterator[None]:
 
     def request(self: Client, **kwargs: Any) -> Any:
         response = original(self, **kwargs)
+        # An address the answer sends the browser to lands in its history and the next access
+        # log line: never a full number, even one the request carried.
+        for header in _URL_HEADERS:
+            if numbers := full_id_numbers(unquote(response.get(header, ""))):
+                raise AssertionError(
+                    f"full ID number(s) {sorted(numbers)} in the {header} of the answer to "
+                    f"{kwargs.get('PATH_INFO')}"
+                )
         content_type = response.get("Content-Type", "")
         if getattr(response, "streaming", False) or not content_type.startswith(_SCANNED_TYPES):
             return response

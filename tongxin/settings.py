@@ -288,6 +288,12 @@ TONGXIN_VERBOSE_NAME = _("Tongxin")
 
 # An export of more rows than this is written by the background worker (tongxin/exports).
 TONGXIN_EXPORT_INLINE_ROWS = int(os.environ.get("TONGXIN_EXPORT_INLINE_ROWS", "5000"))
+# The most full ID numbers one user may export in a day (counted from the audit trail, so that
+# it holds across processes); an export that would pass it is refused whole.
+TONGXIN_FULL_ID_EXPORT_DAILY_CAP = int(os.environ.get("TONGXIN_FULL_ID_EXPORT_DAILY_CAP", "2000"))
+# How many ID numbers one user may look up in an hour to ask for a transfer (counted from the
+# audit trail, across gunicorn workers).
+TONGXIN_TRANSFER_LOOKUPS_PER_HOUR = int(os.environ.get("TONGXIN_TRANSFER_LOOKUPS_PER_HOUR", "10"))
 
 # The audit trail's daily anchors (decision 016): appended to by `manage.py audit_anchor`,
 # checked by `manage.py audit_verify`. Keep exported copies away from the server.

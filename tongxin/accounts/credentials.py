@@ -137,6 +137,17 @@ def has_second_factor(user: User) -> bool:
     return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
+def identity_confirmed(user: User, secret: str) -> bool:
+    """Whether ``secret`` proves, once more, that the signed-in person is at the keyboard before
+    a sensitive act (an export of full ID numbers): the code from their authenticator app when
+    they have one (django-otp throttles wrong codes), else their password. The caller audits
+    a failure."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        return bool(device.verify_token(secret.strip()))
+    return bool(secret) and user.check_password(secret)
+
+
 @transaction.atomic
 def second_factor_reset(*, actor: User, user: User, request: HttpRequest | None = None) -> None:
     """Remove the account's authenticator: the person enrols a new one at their next sign-in

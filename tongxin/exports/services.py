@@ -42,6 +42,11 @@ STALE = timedelta(minutes=30)
 Write = Callable[[User, Mapping[str, str], str | None], ExportedFile]
 
 
+class ExportRefused(Exception):
+    """An exporter's refusal the user can act on (a limit reached): its message, in Chinese, is
+    what the export's page says. No file is written."""
+
+
 @dataclass(frozen=True)
 class Exporter:
     """What an app exports: ``write(actor, params, ip)`` writes the file of the query
@@ -117,6 +122,9 @@ def export_write(run_id: int) -> None:
             _keep(run, exported)
         finally:
             exported.file.close()
+    except ExportRefused as refused:
+        export_stopped(run_id, message=str(refused))
+        return
     except Exception as exc:
         logger.exception("export %s (%s) failed", run_id, run.kind)
         export_stopped(run_id)

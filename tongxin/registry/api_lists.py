@@ -1,7 +1,9 @@
-"""API of the registry: the list of children in the caller's scope, ``GET /api/v1/children``."""
+"""API of the registry: the list of children in the caller's scope, ``GET /api/v1/children``,
+and the search by ID number, ``POST /api/v1/children/search`` (a number never goes in a URL)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +24,7 @@ from tongxin.registry.selectors import (
     UMBRELLA_CATEGORIES,
     ChildFilters,
     children_for_list,
+    id_search_hash,
     masked_id,
 )
 
@@ -96,8 +99,9 @@ def _param(name: str, description: str, enum: list[str] | None = None) -> OpenAp
         _param("age", "an age band, `6-11` or `16-` (when age_from and age_to are absent)"),
         _param(
             "q",
-            "a name in Chinese, its full pinyin (`zhangsan`) or initials (`zs`), "
-            "or a full 18-character ID number (exact match only)",
+            "a name in Chinese, its full pinyin (`zhangsan`) or initials (`zs`). An ID number "
+            "(or most of one) answers 400: search by number with `POST /api/v1/children/search`, "
+            "so that it lands in no access log",
         ),
         OpenApiParameter("page", OpenApiTypes.INT, description="page number, from 1"),
     ],
@@ -105,7 +109,7 @@ def _param(name: str, description: str, enum: list[str] | None = None) -> OpenAp
         200: ChildListPageSerializer,
         400: OpenApiResponse(
             description="A parameter's value is not one it takes: the body names the "
-            "parameter and, for a choice, the values it takes."
+            "parameter and, for a choice, the values it takes; `q` holding an ID number."
         ),
         401: OpenApiResponse(description="Not signed in."),
         404: OpenApiResponse(description="The role does not read files, or no such page."),
@@ -121,3 +125,53 @@ def child_list(request: Request) -> Response:
     children = children_for_list(user, filters)
     page, envelope = api_page(request, children, PAGE_SIZE)
     return Response(ChildListPageSerializer({**envelope, "results": list(page)}).data)
+
+
+class ChildSearchSerializer(serializers.Serializer[Any]):
+    id_number = serializers.CharField(
+        max_length=40, help_text="a full 18-character ID number (exact match only)"
+    )
+    status = serializers.ChoiceField(
+        choices=["", *ChildStatus.values],
+        required=False,
+        help_text="file status; default `active`, empty for any",
+    )
+    division = serializers.CharField(
+        required=False, max_length=12, help_text="a town or village code inside the scope"
+    )
+
+
+@extend_schema(
+    operation_id="children_search",
+    summary="Find a child in the caller's scope by ID number",
+    description=(
+        "The search by ID number of `GET /api/v1/children`, by POST so that the number is in "
+        "the body, never in a URL (access logs, proxies). The children in the caller's scope "
+        "whose file carries the number (at most one, as a number is on one file only), in "
+        "the list's envelope; the number in the answer is masked. Roles that read no files "
+        "get 404."
+    ),
+    request=ChildSearchSerializer,
+    responses={
+        200: ChildListPageSerializer,
+        400: OpenApiResponse(description="A field's value is not one it takes."),
+        401: OpenApiResponse(description="Not signed in."),
+        404: OpenApiResponse(description="The role does not read files."),
+    },
+)
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def child_search(request: Request) -> Response:
+    user = signed_in_user(request)
+    if not user.reads_child_files:
+        raise NotFound
+    data = ChildSearchSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    fields = dict(data.validated_data)
+    filters = ChildFilters.from_params(
+        {k: v for k, v in fields.items() if k in ("status", "division")}
+    )
+    filters = replace(filters, id_hash=id_search_hash(fields["id_number"]))
+    children = list(children_for_list(user, filters)[:PAGE_SIZE])
+    envelope = {"count": len(children), "page": 1, "num_pages": 1, "next": None, "previous": None}
+    return Response(ChildListPageSerializer({**envelope, "results": children}).data)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -232,7 +233,10 @@ class ChildFilters:
     age_from: int | None = None
     age_to: int | None = None  # inclusive: age_to=5 keeps children not yet 6
     enrolment: str = ""
-    q: str = ""  # a name, its pinyin or initials, or a full ID number
+    q: str = ""  # a name, its pinyin or initials; never an ID number (see ``id_hash``)
+    # An ID number searched for, as its keyed hash: a number never travels in a query string
+    # (a URL lands in access logs and browser history); the views put it here from a POST.
+    id_hash: str = ""
 
     @classmethod
     def from_params(cls, params: Any) -> ChildFilters:
@@ -277,6 +281,9 @@ class ChildFilters:
             enrolment=read.choice("enrolment", Enrolment.choices, label=_ENROLMENT),
             q=read.text("q", max_length=50),
         )
+        if looks_like_id_number(filters.q):
+            read.add_error("q", str(ID_IN_QUERY))
+            filters = replace(filters, q="")
         return filters, read.errors
 
     def as_audit_detail(self) -> dict[str, Any]:
@@ -295,9 +302,26 @@ class ChildFilters:
             )
             if value not in ("", None)
         }
-        if self.q:
+        if self.q or self.id_hash:
             detail["search"] = True
         return detail
+
+
+ID_IN_QUERY = gettext_lazy(
+    "An ID number is not searched for through the address bar: type it into the search box."
+)
+
+
+def looks_like_id_number(text: str) -> str:
+    """The ID number ``text`` is (normalised), if it reads like one or most of one (15 to 18
+    characters); else "". Such a search goes by POST and as a keyed hash, never in a URL."""
+    number = idcard.normalise(text)
+    return number if re.fullmatch(r"\d{14,17}[\dX]", number) else ""
+
+
+def id_search_hash(text: str) -> str:
+    """The keyed hash to search for the ID number ``text`` by (``ChildFilters.id_hash``)."""
+    return crypto.lookup_hash(idcard.normalise(text))
 
 
 def children_for_list(
@@ -334,11 +358,10 @@ def children_for_list(
         qs = qs.filter(birth_date__lte=_years_before(today, filters.age_from))
     if filters.age_to is not None:
         qs = qs.filter(birth_date__gt=_years_before(today, filters.age_to + 1))
+    if filters.id_hash:
+        qs = qs.filter(id_number_hash=filters.id_hash)
     if filters.q:
-        number = idcard.normalise(filters.q)
-        if len(number) == 18 and number[:17].isascii() and number[:17].isdigit():
-            qs = qs.filter(id_number_hash=crypto.lookup_hash(number))
-        elif filters.q.isascii():
+        if filters.q.isascii():
             key = filters.q.lower().replace(" ", "")
             qs = qs.filter(Q(name_pinyin__startswith=key) | Q(name_initials__startswith=key))
         else:

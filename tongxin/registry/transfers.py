@@ -9,8 +9,10 @@ refuses. Who decides, and the reason a decision needs, are the duplicate queue's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
+from tongxin.audit.models import AuditEvent, Result
 from tongxin.audit.services import audit_record
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404, in_scope, scope_q
@@ -27,6 +30,9 @@ from tongxin.lib.idcard import mask
 from tongxin.registry import services
 from tongxin.registry.duplicates import COUNTY_PREFIX, decides, need_reason
 from tongxin.registry.models import Child, TransferRequest, TransferStatus
+
+# The window the look-up limit counts over.
+LOOKUP_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,64 @@ class Lookup:
     child: Child | None = field(default=None, compare=False)
 
 
+LOCATE = "child.locate"
+
+
+class LookupLimitReached(Exception):
+    """The user has looked up as many ID numbers as they may in an hour."""
+
+    def __init__(self, *, limit: int, retry_at: datetime) -> None:
+        super().__init__(
+            _(
+                "You have looked up %(limit)d ID numbers in the past hour, as many as you may. "
+                "Try again after %(time)s."
+            )
+            % {"limit": limit, "time": f"{timezone.localtime(retry_at):%H:%M}"}
+        )
+        self.retry_at = retry_at
+
+
+def _check_lookup_limit(actor: User) -> None:
+    """Refuse a look-up past ``TONGXIN_TRANSFER_LOOKUPS_PER_HOUR`` in the last hour, counted
+    from the audit trail (it holds across gunicorn workers)."""
+    limit = int(settings.TONGXIN_TRANSFER_LOOKUPS_PER_HOUR)
+    since = timezone.now() - LOOKUP_WINDOW
+    done = list(
+        AuditEvent.objects.filter(actor=actor, action=LOCATE, result=Result.OK, at__gte=since)
+        .order_by("at")
+        .values_list("at", flat=True)[: max(limit, 1)]
+    )
+    if len(done) >= limit:
+        retry_at = (done[0] if done else timezone.now()) + LOOKUP_WINDOW
+        raise LookupLimitReached(limit=limit, retry_at=retry_at)
+
+
 def id_number_locate(*, actor: User, id_number: str, request: HttpRequest | None = None) -> Lookup:
     """Whether a file carries this ID number, and whether it is inside the actor's area: the
-    only thing a user learns about a file elsewhere. Audited (a look-up by number is a read)."""
+    only thing a user learns about a file elsewhere. Audited with the masked number and the
+    outcome (a look-up by number is a read), and limited to so many an hour a user
+    (``LookupLimitReached``, audited as denied)."""
     prepared = services.id_number_prepare(id_number)
+    try:
+        return _locate(actor, prepared, request)
+    except LookupLimitReached:
+        audit_record(
+            actor=actor,
+            action=LOCATE,
+            object_type="child",
+            division_code=actor.division_id or "",
+            request=request,
+            result=Result.DENIED,
+            detail={"id_number": mask(prepared.normalised), "why": "limit"},
+        )
+        raise
+
+
+@transaction.atomic
+def _locate(actor: User, prepared: services.IdNumber, request: HttpRequest | None) -> Lookup:
+    # One look-up at a time per user, so that parallel requests cannot pass the limit together.
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    _check_lookup_limit(actor)
     child = Child.objects.filter(id_number_hash=prepared.lookup).first()
     if child is None:
         found = Lookup("none")
@@ -52,12 +112,12 @@ def id_number_locate(*, actor: User, id_number: str, request: HttpRequest | None
         found = Lookup("elsewhere", prepared.lookup, mask(prepared.normalised))
     audit_record(
         actor=actor,
-        action="child.locate",
+        action=LOCATE,
         object_type="child",
         object_code=str(found.child.public_id) if found.child else "",
         division_code=actor.division_id or "",
         request=request,
-        detail={"outcome": found.outcome},
+        detail={"outcome": found.outcome, "id_number": mask(prepared.normalised)},
     )
     return found
 

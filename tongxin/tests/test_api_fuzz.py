@@ -95,6 +95,7 @@ def test_the_list_page_and_its_export_never_answer_500(actors: Actors, view: str
         "q",
         "page",
         "full_ids",
+        "idq",
     ]
     failures = []
     for name in names:

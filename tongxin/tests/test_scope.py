@@ -192,6 +192,35 @@ def base_cases() -> dict[str, list[Case]]:
         # Queues the export for the worker (exports_cases: its page is the asker's alone).
         Case(method="post", allowed=(*LIST_READERS, "other_county_admin"), outsiders=LIST_OUTSIDERS)
     )
+    # The filter form, sent by POST (an ID number never goes in the URL).
+    cases["registry:child_list"].append(
+        Case(
+            method="post",
+            data={"q": "620724201405014132"},
+            allowed=(*LIST_READERS, "other_county_admin"),
+            outsiders=LIST_OUTSIDERS,
+        )
+    )
+    cases["api:child_search"] = [
+        Case(
+            method="post",
+            api=True,
+            data={"id_number": "620724201405014132"},
+            allowed=(*LIST_READERS, "other_county_admin"),
+            outsiders=LIST_OUTSIDERS,
+        )
+    ]
+    # Full ID numbers: only the roles that may reveal them (not the auditor).
+    revealers = ("county_admin", "town_supervisor", "village_director", "other_county_admin")
+    cases["registry:child_export_full"] = [
+        Case(allowed=revealers, outsiders=("auditor", *LIST_OUTSIDERS)),
+        Case(
+            method="post",
+            data={"reason": "supervision", "secret": "not-the-password"},
+            allowed=revealers,
+            outsiders=("auditor", *LIST_OUTSIDERS),
+        ),
+    ]
     return cases
 
 

@@ -287,7 +287,12 @@ def duplicate_distinct(request: HttpRequest, code: UUID) -> HttpResponse:
 def offer_transfer(request: HttpRequest, id_number: str) -> str:
     """For the registration form, on a duplicate outside the user's area: remember the number
     (hash and mask only) and return the address of the transfer request form."""
-    found = transfers.id_number_locate(actor=_user(request), id_number=id_number, request=request)
+    try:
+        found = transfers.id_number_locate(
+            actor=_user(request), id_number=id_number, request=request
+        )
+    except transfers.LookupLimitReached:
+        return ""  # the registration form says the number is on a file; no offer past the limit
     if found.outcome != "elsewhere":
         return ""
     request.session[OFFER_KEY] = {"lookup": found.lookup, "masked": found.masked}
@@ -354,7 +359,7 @@ def transfer_request_create(request: HttpRequest) -> HttpResponse:
             request.session.pop(OFFER_KEY, None)
             messages.success(request, _("Your request was sent to the county."))
             return redirect("registry:transfer_request_detail", transfer.public_id)
-    status = 400 if step else 200
+    status = context.pop("status", 400 if step else 200)
     response = render(request, "registry/transfer_request_form.html", context, status=status)
     add_never_cache_headers(response)  # it may show back the number typed
     return response
@@ -371,6 +376,10 @@ def _locate(
         )
     except ValidationError as error:
         add_errors(locate, error)
+        return None
+    except transfers.LookupLimitReached as refused:
+        locate.add_error("id_number", str(refused))
+        context["status"] = 429
         return None
     if found.outcome == "elsewhere":
         request.session[OFFER_KEY] = {"lookup": found.lookup, "masked": found.masked}
