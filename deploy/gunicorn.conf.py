@@ -41,4 +41,4 @@ umask = 0o007
 # (%(f)s, which carries the previous page's query string), nor the user agent.
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms'
+access_log_format = "%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms"
