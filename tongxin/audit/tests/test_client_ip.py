@@ -11,7 +11,9 @@ from tongxin.audit.services import client_ip
 
 
 def _request(**meta: str) -> Any:
-    return RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", **meta)
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")
+    request.META.update(meta)
+    return request
 
 
 def test_it_records_the_peer_address(settings: Any) -> None:
