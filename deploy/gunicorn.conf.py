@@ -30,6 +30,10 @@ limit_request_line = 4094
 limit_request_fields = 60
 limit_request_field_size = 8190
 
+# No control socket (gunicorn 25+ opens one in the home folder, which systemd keeps read-only):
+# systemctl reload and restart do what it would.
+control_socket_disable = True
+
 # The application's own address and scheme come from nginx's X-Forwarded-Proto (settings
 # BEHIND_PROXY=1); gunicorn trusts it only from the local nginx.
 forwarded_allow_ips = "127.0.0.1,::1"
@@ -42,3 +46,23 @@ umask = 0o007
 accesslog = "-"
 errorlog = "-"
 access_log_format = "%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms"
+# gunicorn's own errors as JSON lines, as Django's: a request that fails past Django is logged
+# with its URI and the exception's text ("Error handling request GET /children/?q=…"); the
+# formatter cuts query strings and writes the exception's type and frames only.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "WARNING", "handlers": []},
+    "formatters": {
+        "json": {"()": "tongxin.core.logging.JSONFormatter"},
+        "access": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "error": {"class": "logging.StreamHandler", "formatter": "json"},
+        "access": {"class": "logging.StreamHandler", "formatter": "access"},
+    },
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+    },
+}

@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from datetime import UTC, datetime
 from types import TracebackType
 
 # How many of the innermost frames a log line carries.
 FRAMES = 12
+# A query string inside a message (gunicorn's "Error handling request GET /children/?q=…").
+_QUERY = re.compile(r"\?[^\s'\"]+")
+
+
+def without_query(message: str) -> str:
+    """``message`` with every query string cut to ``?…``."""
+    return _QUERY.sub("?…", message)
 
 
 def _frames(tb: TracebackType | None) -> list[str]:
@@ -55,15 +63,16 @@ def exception_summary(exc: BaseException) -> str:
 
 
 class JSONFormatter(logging.Formatter):
-    """One JSON object a line: time (UTC, ISO 8601), level, logger, message and, for an
-    exception, its type and frames (``exception``), never its text."""
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message (any query string
+    in it cut) and, for an exception, its type and frames (``exception``), never its text.
+    Django's loggers use it (settings.LOGGING), and so do gunicorn's (deploy/gunicorn.conf.py)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": without_query(record.getMessage()),
         }
         if record.exc_info and record.exc_info[1] is not None:
             entry["exception"] = [

@@ -96,3 +96,33 @@ def test_a_server_error_is_logged_by_its_path_alone(actors: Actors, json_log: io
     assert ID_NUMBER not in json_log.getvalue()
     assert PHONE not in json_log.getvalue()
     assert "the 500 page must cover" not in json_log.getvalue()  # the exception's text
+
+
+def test_a_query_string_in_a_message_is_cut() -> None:
+    """As gunicorn logs a request that failed past Django (deploy/gunicorn.conf.py)."""
+    record = logging.LogRecord(
+        "gunicorn.error",
+        logging.ERROR,
+        __file__,
+        1,
+        "Error handling request %s %s",
+        ("GET", f"/children/?q={ID_NUMBER}&phone={PHONE}"),
+        None,
+    )
+    entry = json.loads(JSONFormatter().format(record))
+    assert entry["message"] == "Error handling request GET /children/?…"
+    assert "exception" not in entry
+
+
+def test_gunicorn_logs_its_errors_through_the_formatter() -> None:
+    from django.conf import settings
+
+    config: dict[str, object] = {}
+    exec((settings.BASE_DIR / "deploy" / "gunicorn.conf.py").read_text(), config)  # noqa: S102
+    logging_config = config["logconfig_dict"]
+    assert isinstance(logging_config, dict)
+    formatter = logging_config["formatters"]["json"]["()"]
+    assert formatter == f"{JSONFormatter.__module__}.{JSONFormatter.__name__}"
+    assert "%(U)s" in str(config["access_log_format"])
+    for leaky in ("%(r)s", "%(q)s", "%(f)s"):
+        assert leaky not in str(config["access_log_format"])
