@@ -140,15 +140,16 @@ def _scratch_database(template: str | None) -> Iterator[str | None]:
 
 
 @contextmanager
-def demo_server(var_dir: Path, **settings: str) -> Iterator[DemoServer]:
+def demo_server(var_dir: Path, *, gunicorn: bool = False, **settings: str) -> Iterator[DemoServer]:
     """A copy of the demo county (its own database and var folder), served; stopped at exit.
     The database is SQLite in ``var_dir``, or a scratch PostgreSQL database when DATABASE_URL
-    is set. ``settings``: more of the environment (``TONGXIN_EXPORT_INLINE_ROWS="100"``)."""
+    is set. ``settings``: more of the environment (``TONGXIN_EXPORT_INLINE_ROWS="100"``).
+    ``gunicorn``: served as production serves it (deploy/gunicorn.conf.py), not by runserver."""
     demo = _demo_template()
     shutil.copytree(demo.var_dir, var_dir, dirs_exist_ok=True)
     with (
         _scratch_database(demo.database) as database_url,
-        _serve(var_dir, database_url, demo.passwords, settings) as server,
+        _serve(var_dir, database_url, demo.passwords, settings, gunicorn=gunicorn) as server,
     ):
         yield server
 
@@ -170,15 +171,31 @@ def collected_static() -> Path:
     return root
 
 
+def _server_command(port: int, gunicorn: bool) -> list[str]:
+    if not gunicorn:
+        return [*MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"]
+    config = str(BASE_DIR / "deploy" / "gunicorn.conf.py")
+    # Two workers, not the 2-core server's five: the tests share the machine.
+    return [
+        *[sys.executable, "-m", "gunicorn", "-c", config, "--bind", f"127.0.0.1:{port}"],
+        *["--workers", "2", "--access-logfile", "/dev/null", "tongxin.wsgi"],
+    ]
+
+
 @contextmanager
 def _serve(
-    var_dir: Path, database_url: str | None, passwords: dict[str, str], settings: dict[str, str]
+    var_dir: Path,
+    database_url: str | None,
+    passwords: dict[str, str],
+    settings: dict[str, str],
+    *,
+    gunicorn: bool = False,
 ) -> Iterator[DemoServer]:
     env = {**_environment(var_dir, database_url), **settings}
     manage = MANAGE
     port = _free_port()
     server = subprocess.Popen(
-        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
+        _server_command(port, gunicorn),
         env=env,
         cwd=BASE_DIR,
         stdout=subprocess.DEVNULL,

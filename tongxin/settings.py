@@ -164,15 +164,31 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("HTTPS")
-CSRF_COOKIE_SECURE = _env_bool("HTTPS")
+# HTTPS=1 in production (docs/deploy.md): cookies only over TLS, every plain-HTTP request sent
+# to HTTPS, and browsers told to use nothing else for a year (HSTS). Behind nginx, which ends TLS,
+# BEHIND_PROXY=1 trusts the X-Forwarded-Proto and X-Real-IP it sets (and only it may reach
+# gunicorn: a Unix socket or 127.0.0.1).
+HTTPS = _env_bool("HTTPS")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", default=HTTPS)
+# The health check answers the monitor on the server itself over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+TONGXIN_BEHIND_PROXY = _env_bool("BEHIND_PROXY")
+if TONGXIN_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 # Lock the account, not the address: a county office sits behind one NAT address, and one
 # colleague's typos must not lock everyone out (docs/decisions/004-sign-in-protection.md).
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# axes.W006 asks for the lockout by address, above. security.W021 asks for HSTS preload: the
+# browsers' preload list takes a whole registered domain from its owner, and a county's site is
+# a name under its government's domain (decision 020).
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 AXES_RESET_ON_SUCCESS = True
 # A lockout ends 30 minutes after it began: more tries meanwhile do not prolong it (else anyone
 # who knows a username could keep its owner out for good).
@@ -228,11 +244,29 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-MAILERS = {
-    "default": {
-        "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-    }
+# Notifications are also e-mailed to recipients with an address. EMAIL=smtp (the default with
+# DEBUG off) sends through EMAIL_HOST; EMAIL=off sends nothing, deliberately (the notifications
+# stay on the site); EMAIL=console (the default with DEBUG or the demo) prints them.
+EMAIL = os.environ.get("EMAIL", "console" if DEBUG or TONGXIN_DEMO else "smtp")
+_MAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "off": "django.core.mail.backends.dummy.EmailBackend",
 }
+MAILERS: dict[str, dict[str, object]] = {"default": {"BACKEND": _MAIL_BACKENDS[EMAIL]}}
+if EMAIL == "smtp":
+    MAILERS["default"]["OPTIONS"] = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": _env_bool("EMAIL_USE_TLS"),
+        "use_ssl": _env_bool("EMAIL_USE_SSL"),
+        "timeout": 20,
+    }
+elif EMAIL == "off":
+    # "No e-mail" is a decision, not a development backend left in by mistake.
+    SILENCED_SYSTEM_CHECKS += ["mail.E001"]
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tongxin@localhost")
 
 # Background work (ledger checks and imports) waits in the database until `manage.py db_worker`
@@ -277,10 +311,20 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Logs go to standard error (journald under systemd). LOG_FORMAT=json (the default with DEBUG
+# off) writes one JSON object a line with no exception message text and no query string
+# (tongxin/core/logging.py); LOG_FORMAT=text reads better at a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "tongxin.core.logging.JSONFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
@@ -310,3 +354,8 @@ TONGXIN_LEDGER_KEEP_DAYS = int(os.environ.get("TONGXIN_LEDGER_KEEP_DAYS", "7"))
 # Retention (decision 019, docs/privacy.md): a child's file closed (any status but active) this
 # many years ago loses its personal values at the next `manage.py retention`; statistics stay.
 TONGXIN_RETENTION_YEARS = int(os.environ.get("TONGXIN_RETENTION_YEARS", "5"))
+
+# /healthz answers 503 when a background task has waited longer than this for a worker (none
+# runs), or when the disk under TONGXIN_VAR_DIR has less than this much free (docs/deploy.md).
+TONGXIN_HEALTH_TASK_MINUTES = int(os.environ.get("TONGXIN_HEALTH_TASK_MINUTES", "15"))
+TONGXIN_HEALTH_FREE_MB = int(os.environ.get("TONGXIN_HEALTH_FREE_MB", "2048"))

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from tongxin import views
 from tongxin.accounts import views as accounts_views
+from tongxin.core import health
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("tongxin.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("healthz", health.healthz, name="healthz"),
 ]
 
 # 400 keeps the navigation (Django's default draws 400.html without the request); 403, 404 and

@@ -81,13 +81,16 @@ class AuthTokenView(APIView):
     @extend_schema(
         request=TokenRequestSerializer,
         responses={
+            # 400 as every operation that reads input (tongxin/core/api_schema.py): a field
+            # left out or too long is named; wrong credentials or code answer `detail`.
             200: TokenResponseSerializer,
-            400: inline_serializer("TokenError", _DETAIL),
             403: inline_serializer("TokenRefused", _DETAIL),
             429: inline_serializer("TokenLocked", _DETAIL),
         },
         summary="Exchange username and password (and TOTP code) for a token",
         description=(
+            "400: a field is missing or invalid (named), or the username, password or code is "
+            "wrong (`detail`).\n\n"
             "403: the account must first set its own password on the web sign-in page (it "
             "signed in with a one-time password), or it already holds as many tokens as it may "
             "(REST_KNOX TOKEN_LIMIT_PER_USER): revoke one on its account page or with DELETE."

@@ -11,8 +11,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 # Paths a user reaches whatever step they are held at: sign-out, assets, the language switch,
-# and the API (which signs in by token, and refuses a token to an account held here).
-_OPEN_PREFIXES = ("/accounts/logout/", "/static/", "/i18n/", "/api/")
+# the API (which signs in by token, and refuses a token to an account held here), and the
+# monitor's health check.
+_OPEN_PREFIXES = ("/accounts/logout/", "/static/", "/i18n/", "/api/", "/healthz")
 _SECOND_FACTOR_PREFIX = "/accounts/2fa/"
 
 

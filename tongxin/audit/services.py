@@ -3,8 +3,10 @@ change and its audit entry are committed together or not at all."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from tongxin.audit.models import AuditEvent, Result
@@ -16,9 +18,15 @@ if TYPE_CHECKING:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The peer address. Behind a reverse proxy, set it to pass REMOTE_ADDR through."""
+    """The peer address. Behind nginx (settings BEHIND_PROXY=1), the address nginx saw, which
+    it sends as X-Real-IP in place of anything the client sent (deploy/nginx.conf)."""
     if request is None:
         return None
+    if settings.TONGXIN_BEHIND_PROXY:
+        try:
+            return str(ipaddress.ip_address(request.META.get("HTTP_X_REAL_IP", "")))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR") or None
 
 

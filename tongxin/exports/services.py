@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from tongxin.accounts.models import User
 from tongxin.audit.services import audit_record, client_ip
 from tongxin.core import jobs
+from tongxin.core.logging import exception_summary
 from tongxin.core.xlsx import ExportedFile
 from tongxin.exports.models import ExportRun, ExportStatus, exports_dir
 
@@ -126,7 +127,8 @@ def export_write(run_id: int) -> None:
         export_stopped(run_id, message=str(refused))
         return
     except Exception as exc:
-        logger.exception("export %s (%s) failed", run_id, run.kind)
+        # The type and where, never the text: it could quote a row.
+        logger.error("export %s (%s) failed: %s", run_id, run.kind, exception_summary(exc))
         export_stopped(run_id)
         # The task fails too, without the error's text (the queue keeps it in a table).
         raise jobs.JobFailed(f"export {run_id}: {type(exc).__name__}") from None

@@ -44,6 +44,7 @@ from tongxin.accounts.models import User
 from tongxin.audit.models import Result
 from tongxin.audit.services import audit_object, audit_record, client_ip
 from tongxin.core import jobs
+from tongxin.core.logging import exception_summary
 from tongxin.geo.models import Division, Level, code_prefix
 from tongxin.interop.headers import NOT_STORED
 from tongxin.interop.mapping import RowReader
@@ -559,7 +560,8 @@ def batch_run(batch_id: int, job: Job, ip: str | None = None) -> None:
         else:
             _apply(batch, ip)
     except Exception as exc:
-        logger.exception("ledger %s of batch %s failed", job, batch_id)
+        # The type and where, never the text: it could quote a cell of the file.
+        logger.error("ledger %s of batch %s failed: %s", job, batch_id, exception_summary(exc))
         batch_stopped(batch_id, job)
         # The task fails too, without the error's text: the queue keeps it in a table, and an
         # unexpected error could quote a cell of the file.

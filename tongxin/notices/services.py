@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongxin.accounts.models import User
+from tongxin.core.logging import exception_summary
 from tongxin.notices.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -108,8 +109,11 @@ def email_pending(notifications: Iterable[Notification]) -> Mailed:
         )
         try:
             message.send()
-        except Exception:
-            logger.exception("notification e-mail to user %s failed", user_id)
+        except Exception as exc:
+            # The type and where, never the text: an SMTP refusal quotes the address.
+            logger.error(
+                "notification e-mail to user %s failed: %s", user_id, exception_summary(exc)
+            )
             failed += 1
             continue
         Notification.objects.filter(pk__in=[n.pk for n in items]).update(emailed_at=timezone.now())

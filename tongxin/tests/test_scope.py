@@ -121,6 +121,7 @@ def base_cases() -> dict[str, list[Case]]:
         "set_language": [Case(method="post", data={"language": "en"}, public=True)],
         "schema": [Case(public=True)],
         "api_docs": [Case(public=True)],
+        "healthz": [Case(public=True)],
         "api:auth_token": [
             Case(method="post", data={}, api=True, public=True),
             # Revokes the token the request carries: everyone's own.

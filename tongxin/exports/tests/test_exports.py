@@ -133,7 +133,10 @@ def test_a_bad_filter_queues_nothing(
 
 @pytest.mark.usefixtures("world")
 def test_an_export_that_fails_says_so_in_chinese_and_leaves_no_file(
-    actors: Actors, django_capture_on_commit_callbacks: Capture, monkeypatch: pytest.MonkeyPatch
+    actors: Actors,
+    django_capture_on_commit_callbacks: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(*args: Any) -> Any:
         raise RuntimeError("张三 620724…")  # an error's text can quote data
@@ -153,6 +156,11 @@ def test_an_export_that_fails_says_so_in_chinese_and_leaves_no_file(
     assert not run.path.with_suffix(".part").exists()
     page = client.get(reverse("exports:export_detail", args=[run.public_id]))
     assert run.message in page.text
+    # The log names the export and the error's type, not its text.
+    (logged,) = [r for r in caplog.records if r.name == "tongxin.exports.services"]
+    assert f"export {run.pk} (children) failed: RuntimeError at " in logged.getMessage()
+    assert logged.exc_info is None
+    assert "张三" not in caplog.text
     assert "张三" not in page.text
     assert client.get(reverse("exports:export_file", args=[run.public_id])).status_code == 404
 

@@ -185,6 +185,7 @@ def test_a_task_that_fails_marks_its_batch_failed_in_chinese(
     django_capture_on_commit_callbacks: Capture,
     run_worker: Callable[[], None],
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     job: str,
 ) -> None:
     client = web_client(actors.county_admin)
@@ -213,6 +214,12 @@ def test_a_task_that_fails_marks_its_batch_failed_in_chinese(
     assert task.exception_class_path == "tongxin.core.jobs.JobFailed"
     assert "王小明" not in task.traceback  # the queue's table keeps no text from the file
     assert "620724201203050012" not in task.traceback
+    # The log names the batch and the error's type, not its text.
+    (logged,) = [r for r in caplog.records if r.name == "tongxin.interop.services"]
+    assert f"batch {batch.pk} failed: RuntimeError at " in logged.getMessage()
+    assert logged.exc_info is None
+    assert "王小明" not in caplog.text
+    assert "620724201203050012" not in caplog.text
 
 
 def test_a_file_changed_while_queued_is_refused_by_the_worker_and_deleted(
