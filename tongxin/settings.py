@@ -167,6 +167,7 @@ LOGIN_REDIRECT_URL = "home"
 # request: it ends between 29 and 30 minutes after the last request (issue 12).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 30 * 60))
 SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ENGINE = "tongxin.accounts.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from tongxin.accounts.sessions import SAVED_AT
+
 # Paths a user reaches whatever step they are held at: sign-out, assets, the language switch,
 # and the API (which signs in by token, and refuses a token to an account held here).
 _OPEN_PREFIXES = ("/accounts/logout/", "/static/", "/i18n/", "/api/")
@@ -47,10 +49,6 @@ class SignInStepsMiddleware:
         return self.get_response(request)
 
 
-# The session key holding when the session's expiry was last pushed back (epoch seconds).
-RENEWED_KEY = "_renewed_at"
-
-
 def renewal_interval() -> int:
     """Seconds between two renewals of a session in use: a minute, or a thirtieth of the idle
     timeout where that is shorter."""
@@ -63,7 +61,8 @@ class SessionRenewalMiddleware:
     the session middleware saves. Saving on every request (``SESSION_SAVE_EVERY_REQUEST``) was a
     database write per page view, a write transaction on SQLite (issue 12); this way a session
     ends between ``SESSION_COOKIE_AGE - renewal_interval()`` and ``SESSION_COOKIE_AGE`` seconds
-    after its last request."""
+    after its last request. The session engine (``tongxin.accounts.sessions``) notes when each
+    session was saved."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -74,8 +73,11 @@ class SessionRenewalMiddleware:
         # Only a session the request used (a page signed in by it; not the API's token requests,
         # whose answers must not start to vary on the cookie), and not one that turned out empty
         # (a cookie naming no live session: no new session is made for it).
-        if session.accessed and not session.is_empty():
-            now = int(time.time())
-            if now - session.get(RENEWED_KEY, 0) >= renewal_interval():
-                session[RENEWED_KEY] = now
+        if (
+            session.accessed
+            and not session.modified
+            and not session.is_empty()
+            and int(time.time()) - session.get(SAVED_AT, 0) >= renewal_interval()
+        ):
+            session.modified = True
         return response

@@ -21,6 +21,7 @@ def test_it_configures_a_thirty_minute_idle_timeout() -> None:
     assert settings.SESSION_COOKIE_AGE == 30 * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST is False
     assert "tongxin.accounts.middleware.SessionRenewalMiddleware" in settings.MIDDLEWARE
+    assert settings.SESSION_ENGINE == "tongxin.accounts.sessions"
     assert settings.SESSION_COOKIE_HTTPONLY is True
 
 
@@ -43,13 +44,25 @@ def test_it_renews_a_session_at_most_once_a_minute(actors: Actors) -> None:
     client = Client()
     with time_machine.travel(START, tick=False) as traveller:
         sign_in(client, "village_director")
-        assert signed_in(client)  # the first page after signing in renews
+        assert signed_in(client)
         traveller.shift(timedelta(seconds=59))
         assert signed_in(client)
         assert _expiry(client) == START + timedelta(minutes=30)
         traveller.shift(timedelta(seconds=1))
         assert signed_in(client)
         assert _expiry(client) == START + timedelta(minutes=31)
+
+
+def test_it_writes_nothing_for_a_page_within_the_minute(actors: Actors) -> None:
+    client = Client()
+    with time_machine.travel(START, tick=False) as traveller:
+        sign_in(client, "village_director")
+        traveller.shift(timedelta(seconds=30))
+        before = Session.objects.get(session_key=client.session.session_key).session_data
+        response = client.get("/")
+        assert response.status_code == 200
+        assert settings.SESSION_COOKIE_NAME not in response.cookies
+        assert Session.objects.get(session_key=client.session.session_key).session_data == before
 
 
 def test_it_makes_no_session_for_a_cookie_naming_none(db: None) -> None:
