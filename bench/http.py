@@ -476,14 +476,15 @@ def report(site: Site, runs: list[Run], args: argparse.Namespace, engine: str) -
         f"on {os.cpu_count()} CPUs"
     )
     db = any(r.db_cpu is not None for r in runs)
+    db_header = f"{'db cpu':>12s}" if db else ""
     print(
         f"  {'page':12s}{'requests':>9s}{'errors':>7s}{'req/s':>8s}{'p50':>8s}{'p95':>8s}"
-        f"{'p99':>8s}{'server cpu':>12s}{'  db cpu' if db else ''}{'client cpu':>12s}  target"
+        f"{'p99':>8s}{'server cpu':>12s}{db_header}{'client cpu':>12s}  target"
     )
     for r in runs:
         n = max(1, len(r.latencies))
         met = r.rate >= TARGET_RATE and r.percentile(99) <= TARGET_P99_MS and not r.errors
-        db_text = f"{r.db_cpu / n * 1000:6.1f} ms" if r.db_cpu is not None else ""
+        db_text = f"{r.db_cpu / n * 1000:7.1f} ms/r" if r.db_cpu is not None else ""
         print(
             f"  {r.page:12s}{len(r.latencies):9,d}{r.errors:7d}{r.rate:8.0f}"
             f"{r.percentile(50):6.0f}ms{r.percentile(95):6.0f}ms{r.percentile(99):6.0f}ms"
