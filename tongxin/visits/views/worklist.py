@@ -20,11 +20,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
-from tongxin.core.http import render_page_or_fragment, signed_in_user, staff_view
+from tongxin.core.http import render_page_or_fragment, signed_in_user, staff_view, url_pattern
 from tongxin.core.panels import PanelLine
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404
@@ -81,38 +81,70 @@ def _contact_url(child: Any, back: str, obligation: str = "") -> str:
 
 @dataclass(frozen=True)
 class WorkRow:
-    """A line as the page shows it."""
+    """A line as the page shows it, its words made here rather than by template tags in the
+    loop (a page's rows were most of its rendering time: issue 12, decision 021)."""
 
     line: WorkLine
-    obligation: Promise
-    status: Promise
-    risk: Promise | None
+    obligation: str
+    status: str
+    risk: str  # "" for low risk or a family line
     children: list[tuple[str, str]]  # (name, file url): the child, or the family's children
     record_url: str  # "" for read-only viewers
-    days_overdue: int
-    days_left: int
+    interval: str  # "every 30 days", "" for a calendar line
+    when: str  # when it is due, or how late
+    last: str  # the last counted contact
+
+
+def _when(line: WorkLine, as_of: date) -> str:
+    due = date_format(line.due, "DATE_FORMAT")
+    if line.status is rules.Status.OVERDUE:
+        days = line.days_overdue(as_of)
+        text = ngettext(
+            "Due %(due)s, overdue by %(days)s day", "Due %(due)s, overdue by %(days)s days", days
+        )
+        return text % {"due": due, "days": days}
+    if line.status is rules.Status.DONE:
+        return _("Done; next period starts after %(due)s") % {"due": due}
+    days = (line.due - as_of).days
+    text = ngettext(
+        "Due by %(due)s (%(days)s day left)", "Due by %(due)s (%(days)s days left)", days
+    )
+    return text % {"due": due, "days": days}
 
 
 def _rows(lines: list[WorkLine], as_of: date, back: str, can_record: bool) -> list[WorkRow]:
+    file_url = url_pattern("registry:child_detail")
+    obligations = {code: str(label) for code, label in OBLIGATION_LABELS.items()}
+    statuses = {code: str(label) for code, label in STATUS_LABELS.items()}
+    risks = {code: str(label) for code, label in RISK_LABELS.items()}
     rows = []
     for line in lines:
         people = list(line.children) if line.child is None else [(line.child, line.name)]
+        days = line.interval_days
         rows.append(
             WorkRow(
                 line=line,
-                obligation=OBLIGATION_LABELS[line.obligation],
-                status=STATUS_LABELS[line.status],
-                risk=RISK_LABELS[line.risk] if line.risk else None,
-                children=[
-                    (name, reverse("registry:child_detail", args=[code])) for code, name in people
-                ],
+                obligation=obligations[line.obligation],
+                status=statuses[line.status],
+                risk=risks[line.risk] if line.risk and line.risk != rules.RiskLevel.LOW else "",
+                children=[(name, file_url(code)) for code, name in people],
                 record_url=(
                     _contact_url(people[0][0], back, line.obligation)
                     if can_record and people
                     else ""
                 ),
-                days_overdue=line.days_overdue(as_of),
-                days_left=(line.due - as_of).days,
+                interval=(
+                    ngettext("every %(days)s day", "every %(days)s days", days) % {"days": days}
+                    if days
+                    else ""
+                ),
+                when=_when(line, as_of),
+                last=(
+                    _("Last counted contact: %(day)s")
+                    % {"day": date_format(line.last_contact, "DATE_FORMAT")}
+                    if line.last_contact
+                    else _("No counted contact yet")
+                ),
             )
         )
     return rows
@@ -209,6 +241,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         ],
         "status_choices": [(code, STATUS_LABELS[code]) for code in STATUS_ORDER],
         "base_url": base,
+        "record_label": _("Record a contact"),
     }
     return render_page_or_fragment(
         request, "visits/worklist.html", "visits/worklist.html#results", context
