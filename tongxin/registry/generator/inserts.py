@@ -56,7 +56,7 @@ class _Statement:
         ops = connection.ops
         kind = f.get_internal_type()
         if isinstance(f, EncryptedPhoneField):
-            return f.get_prep_value  # type: ignore[no-any-return]
+            return f.get_prep_value
         if kind == "DateField":
             return ops.adapt_datefield_value  # type: ignore[no-any-return]
         if kind == "DateTimeField":

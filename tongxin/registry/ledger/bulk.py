@@ -212,7 +212,7 @@ def _prep(f: Any, db: Any) -> Callable[[Any], Any]:
     sqlite = db.vendor == "sqlite"
     if isinstance(f, EncryptedPhoneField):
         # Sealed afresh each time: reusing the last value would give equal numbers one form.
-        return f.get_prep_value  # type: ignore[no-any-return]
+        return f.get_prep_value
     if kind == "DateField":
         return date.isoformat if sqlite else _same
     if kind == "UUIDField":
