@@ -38,7 +38,8 @@ Adding a key (rotation, not implemented yet):
 1. Give the new master key a new version, e.g. read ``TONGXIN_DATA_KEY_2`` / ``var/data_key_2``
    into ``_KeyRing`` as version 2 beside version 1, and make it ``CURRENT_VERSION``. ``decrypt``
    already picks the key by the blob's version byte, so old values keep reading.
-2. Re-encrypt every stored value in a management command (decrypt, encrypt, save), in batches.
+2. Re-encrypt every stored value (ID numbers and phones; ``_KNOWN_VERSIONS`` names both
+   versions meanwhile) in a management command (decrypt, encrypt, save), in batches.
 3. The lookup hashes depend on the lookup key: either keep deriving it from the version-1 master
    key (nothing to redo), or recompute every hash in the same command before switching lookups.
 4. Remove the old key once no blob carries its version.
