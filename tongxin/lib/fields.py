@@ -6,8 +6,8 @@ and django-simple-history's copies see the plain number. Only the column differs
 ``encrypt_phone``'s base64 text (AES-256-GCM under the phones' own key, a fresh nonce each
 time, so equal numbers are stored differently), in a ``text`` column since the sealed text is
 longer than the number (one ``QuerySet.update(phone=…)`` seals its value once, for every row
-it changes: save rows one by one where that matters). The empty string stays empty: whether a phone was given is visible in
-the database, what it is is not.
+it changes: save rows one by one where that matters). The empty string stays empty: whether
+a phone was given is visible in the database, what it is is not.
 
 Nothing may filter on the column (``phone__icontains``, ``phone="…"``): the database holds no
 number to compare. Writers that bypass the ORM's value preparation (the generator's and the
