@@ -38,7 +38,7 @@ demo: setup static
 # Ctrl-C stops both; the worker first finishes the task it runs (a second Ctrl-C stops it there,
 # and the import changes nothing).
 run: demo
-	unset DATABASE_URL; \
+	unset DATABASE_URL; export TONGXIN_ACCEPT_KEY_IN_DATA_DIR=1; \
 	TONGXIN_DEMO=1 DEBUG=0 $(PY) manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	TONGXIN_DEMO=1 DEBUG=0 $(PY) manage.py runserver $(ADDR)

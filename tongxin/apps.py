@@ -28,6 +28,18 @@ def pico_installed(**kwargs: Any) -> list[checks.CheckMessage]:
     ]
 
 
+def data_key_outside_data_dir(**kwargs: Any) -> list[checks.CheckMessage]:
+    """In production the data key is kept away from the data it opens (docs/data-key.md). A
+    deployment check (``check --deploy``): DEBUG is off unless set, so as an ordinary check it
+    would stop every ``migrate`` on a laptop. Serving is refused in ``tongxin/wsgi.py``."""
+    from tongxin.lib.crypto import key_location_problem
+
+    problem = key_location_problem()
+    if problem is None:
+        return []
+    return [checks.Error(problem, id="tongxin.E001")]
+
+
 class TongxinConfig(AppConfig):
     """The project itself: home page, shared templates, the demo loader."""
 
@@ -36,3 +48,4 @@ class TongxinConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(pico_installed)
+        checks.register(data_key_outside_data_dir, checks.Tags.security, deploy=True)

@@ -80,6 +80,8 @@ def _environment(var_dir: Path, database_url: str | None) -> dict[str, str]:
         "TONGXIN_VAR_DIR": str(var_dir),
         "TONGXIN_DEMO": "1",
         "DEBUG": "0",
+        # The demo keeps its data key in its var folder (docs/data-key.md).
+        "TONGXIN_ACCEPT_KEY_IN_DATA_DIR": "1",
         "DJANGO_SETTINGS_MODULE": "tongxin.settings",
         "STATIC_ROOT": str(collected_static()),
     }

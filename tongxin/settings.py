@@ -39,6 +39,12 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").sp
 # Demo accounts skip 2FA only while this is on (make run sets it).
 TONGXIN_DEMO = _env_bool("TONGXIN_DEMO")
 
+# The data key (tongxin/lib/crypto.py, docs/data-key.md): TONGXIN_DATA_KEY in the environment,
+# else this file, else var/data_key. With DEBUG off the application refuses to serve with a key
+# inside VAR_DIR, beside the data it opens, unless the risk is accepted here (the demo does).
+TONGXIN_DATA_KEY_FILE = os.environ.get("TONGXIN_DATA_KEY_FILE", "")
+TONGXIN_ACCEPT_KEY_IN_DATA_DIR = _env_bool("TONGXIN_ACCEPT_KEY_IN_DATA_DIR")
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",

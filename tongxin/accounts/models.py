@@ -28,6 +28,7 @@ from tongxin.accounts.roles import (
 )
 from tongxin.geo.models import Division, code_prefix
 from tongxin.geo.scope import scope_q
+from tongxin.lib.fields import EncryptedPhoneField
 
 
 class Department(models.TextChoices):
@@ -159,7 +160,7 @@ class User(AbstractUser):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("full name"), max_length=50, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = EncryptedPhoneField(_("phone"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     division = models.ForeignKey(
         Division,

@@ -86,6 +86,47 @@ def protect_history(connection: BaseDatabaseWrapper) -> None:
                     )
 
 
+def unprotect_history(connection: BaseDatabaseWrapper, tables: list[str]) -> list[str]:
+    """Take the append-only triggers off ``tables`` for a data migration that must rewrite
+    history rows (decision 018: phone numbers encrypted in place), as the tables' owner; the
+    tables that had them. Call ``protect_history`` at the end, in the same transaction, so no
+    other transaction ever sees them unguarded. On a fresh database they are not on yet
+    (``post_migrate`` puts them on), and on SQLite rebuilding a table drops them."""
+    present = set(connection.introspection.table_names())
+    tables = [t for t in tables if t in present]
+    q = connection.ops.quote_name
+    lifted: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for table in tables:
+                cursor.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+                    "AND name IN (%s, %s)",
+                    [table, f"{table}_no_update", f"{table}_no_delete"],
+                )
+                if cursor.fetchone()[0]:
+                    lifted.append(table)
+                for op in ("update", "delete"):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {q(table + '_no_' + op)}")
+        elif connection.vendor == "postgresql":
+            # ALTER and DROP TRIGGER refuse a table with checks still queued in this transaction.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table in tables:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass "
+                    "AND tgname LIKE %s",
+                    [q(table), "%_append_only"],
+                )
+                if cursor.fetchone()[0]:
+                    lifted.append(table)
+                for suffix in ("append_only", "no_truncate_append_only"):
+                    cursor.execute(
+                        f"DROP TRIGGER IF EXISTS {q(table + '_' + suffix)} ON {q(table)}"
+                    )
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return lifted
+
+
 def grant_runtime(connection: BaseDatabaseWrapper, role: str) -> list[str]:
     """Give ``role`` exactly what the application needs on this database's tables, and return
     the statements run. Run as the tables' owner, after every ``migrate`` (``post_migrate``

@@ -1,4 +1,5 @@
-"""Encryption of ID numbers at rest (个人信息保护), and a keyed hash to find them again.
+"""Encryption of ID numbers and phone numbers at rest (个人信息保护), and a keyed hash to find
+ID numbers again.
 
 A stored value is ``version (1 byte) + nonce (12 bytes) + AES-256-GCM ciphertext and tag``. The
 version byte names the key it was sealed with and is also authenticated (it is the GCM
@@ -9,24 +10,36 @@ equal hashes, which is what exact-match search and a uniqueness constraint need,
 holding only the database cannot compute the hash of a guessed number (there are few enough
 valid ID numbers to try them all against a plain SHA-256).
 
-The working keys (these two, and the audit trail's chain key: ``audit_chain_key``) are derived
-from one 32-byte master key with HKDF-SHA256, each under its own label, so the master key itself
-is never used for two purposes (decision 016).
+Phone numbers are sealed the same way under a key of their own (``encrypt_phone``, stored as
+base64 text by ``tongxin.lib.fields.EncryptedPhoneField``, decision 018). Nothing looks a phone
+up, so phones have no lookup hash.
 
-Where the master key comes from, first match wins:
+The working keys (ID numbers, their lookup, phones, and the audit trail's chain key:
+``audit_chain_key``) are derived from one 32-byte master key with HKDF-SHA256, each under its
+own label, so the master key itself is never used for two purposes (decision 016).
+
+Where the master key comes from, first match wins (docs/data-key.md):
 
 1. ``TONGXIN_DATA_KEY``: the key as base64url (padding optional), for deployments that keep
    secrets outside the disk, e.g. in the service manager's environment.
-2. ``var/data_key`` in ``settings.VAR_DIR``: the same text format, created once with mode 0600
-   by the first process that needs it. Back it up with the database: without it the encrypted
-   numbers are lost for good.
+2. ``TONGXIN_DATA_KEY_FILE`` (``settings.TONGXIN_DATA_KEY_FILE``): a file holding the same text,
+   kept away from the data, e.g. ``/etc/tongxin/data_key`` readable by the service's user only.
+   It must exist: a mistyped path must not quietly start a new key that opens nothing.
+3. ``var/data_key`` in ``settings.VAR_DIR``: the same text format, created once with mode 0600
+   by the first process that needs it. Fine for the demo and a laptop; in production it sits
+   beside the SQLite file, so one copied folder holds both the data and its key. With DEBUG off
+   the application refuses to serve with it (``key_in_data_dir``, the check ``tongxin.E001`` and
+   ``tongxin/wsgi.py``) unless ``TONGXIN_ACCEPT_KEY_IN_DATA_DIR=1`` says the risk is accepted.
+
+Back the key up apart from the database: without it the encrypted numbers are lost for good.
 
 Adding a key (rotation, not implemented yet):
 
 1. Give the new master key a new version, e.g. read ``TONGXIN_DATA_KEY_2`` / ``var/data_key_2``
    into ``_KeyRing`` as version 2 beside version 1, and make it ``CURRENT_VERSION``. ``decrypt``
    already picks the key by the blob's version byte, so old values keep reading.
-2. Re-encrypt every stored value in a management command (decrypt, encrypt, save), in batches.
+2. Re-encrypt every stored value (ID numbers and phones; ``_KNOWN_VERSIONS`` names both
+   versions meanwhile) in a management command (decrypt, encrypt, save), in batches.
 3. The lookup hashes depend on the lookup key: either keep deriving it from the version-1 master
    key (nothing to redo), or recompute every hash in the same command before switching lookups.
 4. Remove the old key once no blob carries its version.
@@ -52,15 +65,21 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 ENV_VAR = "TONGXIN_DATA_KEY"
+FILE_ENV_VAR = "TONGXIN_DATA_KEY_FILE"
 KEY_FILE_NAME = "data_key"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 CURRENT_VERSION = 1
+_KNOWN_VERSIONS = frozenset({CURRENT_VERSION})
+# base64 of the shortest sealed value (version, nonce, tag: 29 bytes) is 40 characters, twice
+# the longest plain phone number.
+SEALED_TEXT_MIN = 40
 
 _ENCRYPTION_LABEL = b"tongxin id-number encryption v1"
 _LOOKUP_LABEL = b"tongxin id-number lookup v1"
 _AUDIT_CHAIN_LABEL = b"tongxin audit chain v1"
+_PHONE_LABEL = b"tongxin phone encryption v1"
 
 
 class DecryptionError(Exception):
@@ -70,6 +89,7 @@ class DecryptionError(Exception):
 @dataclass(frozen=True)
 class _KeyRing:
     ciphers: dict[int, AESGCM]
+    phone_ciphers: dict[int, AESGCM]
     lookup_key: bytes
     audit_chain_key: bytes
 
@@ -98,6 +118,29 @@ def _key_file() -> Path:
     return Path(settings.VAR_DIR) / KEY_FILE_NAME
 
 
+def _configured_key_file() -> Path | None:
+    configured = settings.TONGXIN_DATA_KEY_FILE
+    return Path(configured) if configured else None
+
+
+def key_source() -> Path | None:
+    """The file the master key is read from, or None when it comes from the environment."""
+    if os.environ.get(ENV_VAR, "").strip():
+        return None
+    return _configured_key_file() or _key_file()
+
+
+def key_in_data_dir() -> Path | None:
+    """The key file, if the key in use sits inside the data directory (``settings.VAR_DIR``)
+    where the SQLite file, uploads and exports are: whoever copies that folder has the data
+    and the key that opens it. None when the key comes from elsewhere."""
+    path = key_source()
+    if path is None:
+        return None
+    data_dir = Path(settings.VAR_DIR).resolve()
+    return path if path.resolve().is_relative_to(data_dir) else None
+
+
 def _create_key_file(path: Path) -> None:
     """Write a new random key to ``path`` unless another process got there first.
 
@@ -124,10 +167,33 @@ def _create_key_file(path: Path) -> None:
         tmp.unlink()
 
 
+def key_location_problem() -> str | None:
+    """Why the application must not serve with this key, or None: with DEBUG off, a key inside
+    the data directory, unless ``TONGXIN_ACCEPT_KEY_IN_DATA_DIR`` accepts the risk (the demo)."""
+    if settings.DEBUG or settings.TONGXIN_ACCEPT_KEY_IN_DATA_DIR:
+        return None
+    path = key_in_data_dir()
+    if path is None:
+        return None
+    return (
+        f"The data key is read from {path}, inside the data directory {settings.VAR_DIR}: "
+        "whoever copies that folder can open every encrypted ID and phone number. Give the "
+        f"key in {ENV_VAR} or in a file outside it named by {FILE_ENV_VAR} "
+        "(docs/data-key.md), or set TONGXIN_ACCEPT_KEY_IN_DATA_DIR=1 to accept the risk."
+    )
+
+
 def _master_key() -> bytes:
     from_env = os.environ.get(ENV_VAR, "").strip()
     if from_env:
         return _decode_key(from_env, ENV_VAR)
+    configured = _configured_key_file()
+    if configured is not None:
+        if not configured.is_file():
+            raise ImproperlyConfigured(
+                f"{FILE_ENV_VAR} names {configured}, which is not a file (docs/data-key.md)"
+            )
+        return _decode_key(configured.read_text(encoding="ascii"), str(configured))
     path = _key_file()
     if not path.exists():
         _create_key_file(path)
@@ -139,6 +205,7 @@ def _keys() -> _KeyRing:
     master = _master_key()
     return _KeyRing(
         ciphers={CURRENT_VERSION: AESGCM(_derive(master, _ENCRYPTION_LABEL))},
+        phone_ciphers={CURRENT_VERSION: AESGCM(_derive(master, _PHONE_LABEL))},
         lookup_key=_derive(master, _LOOKUP_LABEL),
         audit_chain_key=_derive(master, _AUDIT_CHAIN_LABEL),
     )
@@ -151,12 +218,7 @@ def reset_keys_cache() -> None:
 
 def encrypt(plain: str) -> bytes:
     """Seal ``plain`` (UTF-8) under the current key with a fresh random nonce."""
-    header = bytes([CURRENT_VERSION])
-    # A random 96-bit nonce is safe for far more values than a registry will ever hold
-    # (the usual bound is 2**32 encryptions per key).
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = _keys().ciphers[CURRENT_VERSION].encrypt(nonce, plain.encode("utf-8"), header)
-    return header + nonce + sealed
+    return _seal(_keys().ciphers, plain)
 
 
 def decrypt(blob: bytes | bytearray | memoryview) -> str:
@@ -164,11 +226,52 @@ def decrypt(blob: bytes | bytearray | memoryview) -> str:
 
     Accepts a ``memoryview`` because that is what PostgreSQL's driver returns for ``bytea``.
     """
+    return _open(_keys().ciphers, blob)
+
+
+def encrypt_phone(plain: str) -> str:
+    """Seal a phone number under the phones' own key: base64 text of the same layout as
+    ``encrypt``'s, for a text column. Equal numbers give different texts (random nonce)."""
+    return base64.b64encode(_seal(_keys().phone_ciphers, plain)).decode("ascii")
+
+
+def decrypt_phone(text: str) -> str:
+    """Open a value made by ``encrypt_phone``; raise ``DecryptionError`` if that cannot be done."""
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise DecryptionError("The encrypted phone number is not base64 text.") from exc
+    return _open(_keys().phone_ciphers, blob)
+
+
+def looks_sealed(text: str) -> bool:
+    """Whether ``text`` has the shape of an ``encrypt_phone`` value (without opening it): the
+    data migrations tell the rows already encrypted from plain numbers (20 characters at most)
+    with it."""
+    if len(text) < SEALED_TEXT_MIN:
+        return False
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return blob[0] in _KNOWN_VERSIONS
+
+
+def _seal(ciphers: dict[int, AESGCM], plain: str) -> bytes:
+    header = bytes([CURRENT_VERSION])
+    # A random 96-bit nonce is safe for far more values than a registry will ever hold
+    # (the usual bound is 2**32 encryptions per key).
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = ciphers[CURRENT_VERSION].encrypt(nonce, plain.encode("utf-8"), header)
+    return header + nonce + sealed
+
+
+def _open(ciphers: dict[int, AESGCM], blob: bytes | bytearray | memoryview) -> str:
     data = bytes(blob)
     if len(data) < 1 + NONCE_BYTES + TAG_BYTES:
         raise DecryptionError("The encrypted value is too short to be one of ours.")
     version = data[0]
-    cipher = _keys().ciphers.get(version)
+    cipher = ciphers.get(version)
     if cipher is None:
         raise DecryptionError(f"The encrypted value uses key version {version}, which we lack.")
     nonce, sealed = data[1 : 1 + NONCE_BYTES], data[1 + NONCE_BYTES :]

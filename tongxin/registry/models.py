@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from tongxin.geo.models import Division
 from tongxin.geo.scope import scope_q
+from tongxin.lib.fields import EncryptedPhoneField
 
 if TYPE_CHECKING:
     from tongxin.accounts.models import User
@@ -140,7 +141,7 @@ class Household(models.Model):
         Division, verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = EncryptedPhoneField(_("phone"))
     parents_divorced = models.BooleanField(_("parents divorced"), default=False)
     # Undated facts carry the day they were recorded: category history counts from then.
     dibao = models.BooleanField(_("dibao (minimum living allowance)"), default=False)
@@ -161,7 +162,7 @@ class Household(models.Model):
         choices=CaregiverCapacity.choices,
         blank=True,
     )
-    caregiver_phone = models.CharField(_("caregiver's phone"), max_length=20, blank=True)
+    caregiver_phone = EncryptedPhoneField(_("caregiver's phone"))
     # The national form's 委托监护人 公民身份证号码 and 居住地地址: the ledger gives them beside the
     # caregiver's name and phone, without an agreement's signing date (registry/ledger/).
     caregiver_id_enc = models.BinaryField(null=True, editable=False)
@@ -193,7 +194,7 @@ class Parent(models.Model):
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     id_number_enc = models.BinaryField(null=True, editable=False)
     id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = EncryptedPhoneField(_("phone"))
     status = models.CharField(
         _("status"), max_length=20, choices=ParentStatus.choices, default=ParentStatus.ALIVE
     )
@@ -226,7 +227,7 @@ class Migration(models.Model):
     returned_on = models.DateField(_("returned on"), null=True, blank=True)
     destination = models.CharField(_("destination"), max_length=20, choices=Destination.choices)
     work_place = models.CharField(_("work place"), max_length=100, blank=True)
-    phone = models.CharField(_("phone while away"), max_length=20, blank=True)
+    phone = EncryptedPhoneField(_("phone while away"))
     history = HistoricalRecords()
 
     class Meta:
@@ -283,7 +284,7 @@ class Child(models.Model):
     )
     hukou_registered = models.BooleanField(_("household registration done"), default=True)
     hukou_place = models.CharField(_("place of household registration"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = EncryptedPhoneField(_("phone"))
     school = models.CharField(_("school"), max_length=100, blank=True)
     grade = models.CharField(_("grade"), max_length=20, blank=True)
     school_stage = models.CharField(
@@ -420,7 +421,7 @@ class CareAgreement(models.Model):
     )
     caregiver_name = models.CharField(_("entrusted caregiver"), max_length=50)
     caregiver_relation = models.CharField(_("relation to the child"), max_length=20)
-    caregiver_phone = models.CharField(_("caregiver's phone"), max_length=20, blank=True)
+    caregiver_phone = EncryptedPhoneField(_("caregiver's phone"))
     caregiver_id_enc = models.BinaryField(null=True, editable=False)
     caregiver_address = models.CharField(_("caregiver's address"), max_length=200, blank=True)
     signed_on = models.DateField(_("signed on"))

@@ -17,7 +17,11 @@ from tongxin.lib.crypto import (
     KEY_FILE_NAME,
     DecryptionError,
     decrypt,
+    decrypt_phone,
     encrypt,
+    encrypt_phone,
+    key_in_data_dir,
+    key_location_problem,
     lookup_hash,
     reset_keys_cache,
 )
@@ -34,6 +38,9 @@ def _private_keys(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     # Every test gets its own key file directory and no key from the environment, so no test
     # ever touches the real var/data_key; the cache is cleared on both sides.
     settings.VAR_DIR = tmp_path
+    settings.TONGXIN_DATA_KEY_FILE = ""
+    settings.TONGXIN_ACCEPT_KEY_IN_DATA_DIR = False
+    settings.DEBUG = False
     monkeypatch.delenv(ENV_VAR, raising=False)
     reset_keys_cache()
     yield
@@ -221,3 +228,94 @@ def test_it_refuses_a_bad_key_in_the_environment(
     reset_keys_cache()
     with pytest.raises(ImproperlyConfigured, match=error):
         encrypt(NUMBER)
+
+
+# phones ---------------------------------------------------------------------------------------
+
+
+def test_it_seals_phones_under_their_own_key() -> None:
+    text = encrypt_phone("13900000001")
+    assert decrypt_phone(text) == "13900000001"
+    assert text != encrypt_phone("13900000001")  # a fresh nonce each time
+    with pytest.raises(DecryptionError):
+        decrypt(base64.b64decode(text))  # not the ID numbers' key
+    with pytest.raises(DecryptionError):
+        decrypt_phone(base64.b64encode(encrypt("13900000001")).decode())
+
+
+def test_it_refuses_a_phone_that_is_not_sealed_text() -> None:
+    with pytest.raises(DecryptionError):
+        decrypt_phone("13900000001")
+
+
+# where the key is kept (docs/data-key.md) -----------------------------------------------------
+
+
+def _outside_key_file(settings: Any, tmp_path: Path, fill: int) -> Path:
+    path = tmp_path.parent / f"{tmp_path.name}-etc" / "data_key"
+    path.parent.mkdir()
+    path.write_text(_key_text(fill) + "\n")
+    settings.TONGXIN_DATA_KEY_FILE = str(path)
+    reset_keys_cache()
+    return path
+
+
+def test_it_reads_the_key_from_a_file_outside_the_data_directory(
+    settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _outside_key_file(settings, tmp_path, 6)
+    blob = encrypt(NUMBER)
+    assert not (tmp_path / KEY_FILE_NAME).exists()  # no key was made beside the data
+    assert key_in_data_dir() is None
+    assert key_location_problem() is None
+    _use_env_key(monkeypatch, 6)  # the same key, given the other way
+    assert decrypt(blob) == NUMBER
+
+
+def test_the_environment_wins_over_the_key_file(
+    settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _outside_key_file(settings, tmp_path, 7)
+    _use_env_key(monkeypatch, 8)
+    blob = encrypt(NUMBER)
+    monkeypatch.delenv(ENV_VAR)
+    reset_keys_cache()
+    with pytest.raises(DecryptionError):
+        decrypt(blob)
+
+
+def test_it_refuses_a_key_file_that_is_not_there(settings: Any, tmp_path: Path) -> None:
+    settings.TONGXIN_DATA_KEY_FILE = str(tmp_path.parent / "typo" / "data_key")
+    reset_keys_cache()
+    with pytest.raises(ImproperlyConfigured, match="TONGXIN_DATA_KEY_FILE"):
+        encrypt(NUMBER)
+    assert not (tmp_path.parent / "typo").exists()  # a mistyped path starts no new key
+
+
+def test_it_refuses_a_key_inside_the_data_directory_with_debug_off(tmp_path: Path) -> None:
+    assert key_in_data_dir() == tmp_path / KEY_FILE_NAME
+    problem = key_location_problem()
+    assert problem is not None
+    assert str(tmp_path / KEY_FILE_NAME) in problem
+    assert "TONGXIN_ACCEPT_KEY_IN_DATA_DIR" in problem
+
+
+def test_a_key_file_named_inside_the_data_directory_is_refused_too(
+    settings: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "data_key").write_text(_key_text(9))
+    settings.TONGXIN_DATA_KEY_FILE = str(tmp_path / "keys" / ".." / "keys" / "data_key")
+    assert key_location_problem() is not None
+
+
+@pytest.mark.parametrize("setting", ["DEBUG", "TONGXIN_ACCEPT_KEY_IN_DATA_DIR"])
+def test_debug_or_the_accepted_risk_allows_the_key_inside(settings: Any, setting: str) -> None:
+    setattr(settings, setting, True)
+    assert key_location_problem() is None
+
+
+def test_a_key_from_the_environment_is_never_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    _use_env_key(monkeypatch, 10)
+    assert key_in_data_dir() is None
+    assert key_location_problem() is None

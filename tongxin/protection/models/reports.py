@@ -20,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 from tongxin.accounts.models import InstitutionType, Organisation
 from tongxin.core.documents import StoredDocument
 from tongxin.geo.models import Division
+from tongxin.lib.fields import EncryptedPhoneField
 from tongxin.protection import rules
 from tongxin.registry.models import Child, Gender
 
@@ -156,7 +157,7 @@ class MandatoryReport(models.Model):
         editable=False,
     )
     reporter_name = models.CharField(_("reporter"), max_length=50)
-    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    reporter_phone = EncryptedPhoneField(_("reporter's phone"))
     keep_identity_confidential = models.BooleanField(
         _("keep my identity confidential"), default=False
     )

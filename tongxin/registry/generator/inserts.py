@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import connections, router
 
+from tongxin.lib.fields import EncryptedPhoneField
+
 INSERT_BATCH = 1000  # rows per INSERT statement
 
 
@@ -53,6 +55,8 @@ class _Statement:
     def _adapter(f: Any, connection: Any) -> Callable[[Any], Any] | None:
         ops = connection.ops
         kind = f.get_internal_type()
+        if isinstance(f, EncryptedPhoneField):
+            return f.get_prep_value
         if kind == "DateField":
             return ops.adapt_datefield_value  # type: ignore[no-any-return]
         if kind == "DateTimeField":

@@ -26,6 +26,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models import Model
 from django.db.models.base import ModelState
 
+from tongxin.lib.fields import EncryptedPhoneField
+
 # Field types whose Python values the database drivers take as they are.
 _PLAIN_TYPES = frozenset(
     {
@@ -199,7 +201,7 @@ class Table:
 
 
 def _needs_prep(f: Any) -> bool:
-    return f.get_internal_type() not in _PLAIN_TYPES
+    return isinstance(f, EncryptedPhoneField) or f.get_internal_type() not in _PLAIN_TYPES
 
 
 def _prep(f: Any, db: Any) -> Callable[[Any], Any]:
@@ -208,6 +210,9 @@ def _prep(f: Any, db: Any) -> Callable[[Any], Any]:
     ``get_db_prep_save``, remembering the last value (the timestamps of an import are one)."""
     kind = f.get_internal_type()
     sqlite = db.vendor == "sqlite"
+    if isinstance(f, EncryptedPhoneField):
+        # Sealed afresh each time: reusing the last value would give equal numbers one form.
+        return f.get_prep_value
     if kind == "DateField":
         return date.isoformat if sqlite else _same
     if kind == "UUIDField":
