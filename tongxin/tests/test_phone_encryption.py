@@ -39,7 +39,7 @@ from tongxin.testing import Actors, database_owner
 
 MIGRATIONS = [
     importlib.import_module("tongxin.accounts.migrations.0004_encrypt_phones"),
-    importlib.import_module("tongxin.registry.migrations.0005_encrypt_phones"),
+    importlib.import_module("tongxin.registry.migrations.0006_encrypt_phones"),
     importlib.import_module("tongxin.protection.migrations.0009_encrypt_phones"),
 ]
 # Every phone column and its history copy (issue 12): 14 columns.

@@ -48,7 +48,7 @@ def decrypt(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0004_caregiver_id_and_pinyin_birth_index"),
+        ("registry", "0005_child_archived_on"),
     ]
 
     operations = [
