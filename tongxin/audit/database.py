@@ -86,47 +86,6 @@ def protect_history(connection: BaseDatabaseWrapper) -> None:
                     )
 
 
-def unprotect_history(connection: BaseDatabaseWrapper, tables: list[str]) -> list[str]:
-    """Take the append-only triggers off ``tables`` for a data migration that must rewrite
-    history rows (decision 018: phone numbers encrypted in place), as the tables' owner; the
-    tables that had them. Call ``protect_history`` at the end, in the same transaction, so no
-    other transaction ever sees them unguarded. On a fresh database they are not on yet
-    (``post_migrate`` puts them on), and on SQLite rebuilding a table drops them."""
-    present = set(connection.introspection.table_names())
-    tables = [t for t in tables if t in present]
-    q = connection.ops.quote_name
-    lifted: list[str] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            for table in tables:
-                cursor.execute(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
-                    "AND name IN (%s, %s)",
-                    [table, f"{table}_no_update", f"{table}_no_delete"],
-                )
-                if cursor.fetchone()[0]:
-                    lifted.append(table)
-                for op in ("update", "delete"):
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {q(table + '_no_' + op)}")
-        elif connection.vendor == "postgresql":
-            # ALTER and DROP TRIGGER refuse a table with checks still queued in this transaction.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for table in tables:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass "
-                    "AND tgname LIKE %s",
-                    [q(table), "%_append_only"],
-                )
-                if cursor.fetchone()[0]:
-                    lifted.append(table)
-                for suffix in ("append_only", "no_truncate_append_only"):
-                    cursor.execute(
-                        f"DROP TRIGGER IF EXISTS {q(table + '_' + suffix)} ON {q(table)}"
-                    )
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    return lifted
-
-
 def grant_runtime(connection: BaseDatabaseWrapper, role: str) -> list[str]:
     """Give ``role`` exactly what the application needs on this database's tables, and return
     the statements run. Run as the tables' owner, after every ``migrate`` (``post_migrate``
@@ -209,21 +168,31 @@ class AppendOnlyError(Exception):
 
 @contextmanager
 def history_rewrite(connection: BaseDatabaseWrapper, tables: list[str]) -> Iterator[None]:
-    """Lift the append-only triggers of the history ``tables`` for the rest of the caller's
-    transaction, and put them back at the end of the block: the one deliberate path around
-    them, for retention (decision 019), which blanks personal values in the history of archived
-    files. Triggers are transactional on both engines: if the block fails, the rollback puts
-    them back. The audit trail's own triggers are never lifted here."""
+    """Lift the append-only update triggers of the history ``tables`` for the rest of the
+    caller's transaction, and put back at the end of the block those it lifted: the one
+    deliberate path around them, for retention (decision 019), which blanks personal values in
+    the history of archived files, and for data migrations that change how a value is stored
+    (decision 018: phone numbers encrypted in place). A table without its trigger (a database
+    being migrated for the first time: ``post_migrate`` puts them on) is rewritten as it is.
+    Triggers are transactional on both engines: if the block fails, the rollback puts them back.
+    The audit trail's own triggers are never lifted here."""
     if not connection.in_atomic_block:
         raise RuntimeError("history_rewrite needs the caller's transaction")
     known = set(history_tables())
     if any(t not in known for t in tables):
         raise ValueError("only history tables")
+    present = set(connection.introspection.table_names())
+    tables = [t for t in tables if t in present]
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            for table in tables:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {q(table + '_no_update')}")
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_no_update'"
+            )
+            existing = {name for (name,) in cursor.fetchall()}
+            lifted = [t for t in tables if f"{t}_no_update" in existing]
+            for table in lifted:
+                cursor.execute(f"DROP TRIGGER {q(table + '_no_update')}")
         else:
             cursor.execute(
                 "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
@@ -233,16 +202,22 @@ def history_rewrite(connection: BaseDatabaseWrapper, tables: list[str]) -> Itera
             (foreign,) = cursor.fetchone()
             if foreign:
                 raise AppendOnlyError("run as the tables' owner")
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE %s", ["%_append_only"])
+            existing = {name for (name,) in cursor.fetchall()}
+            lifted = [t for t in tables if f"{t}_append_only" in existing]
             # ALTER TABLE refuses a table with deferred checks still pending in the transaction.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for table in tables:
+            for table in lifted:
                 cursor.execute(
                     f"ALTER TABLE {q(table)} DISABLE TRIGGER {q(table + '_append_only')}"
                 )
     yield
-    if connection.vendor == "sqlite":
-        protect_history(connection)
-        return
     with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {q(table)} ENABLE TRIGGER {q(table + '_append_only')}")
+        for table in lifted:
+            if connection.vendor == "sqlite":
+                cursor.execute(
+                    f"CREATE TRIGGER {q(table + '_no_update')} BEFORE UPDATE ON {q(table)} "
+                    "BEGIN SELECT RAISE(ABORT, 'history rows are append-only'); END"
+                )
+            else:
+                cursor.execute(f"ALTER TABLE {q(table)} ENABLE TRIGGER {q(table + '_append_only')}")

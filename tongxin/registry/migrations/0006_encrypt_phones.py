@@ -13,7 +13,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
 import tongxin.lib.fields
-from tongxin.audit.database import protect_history, unprotect_history
+from tongxin.audit.database import history_rewrite
 from tongxin.lib.fields import seal_phones
 
 TABLES = {
@@ -31,11 +31,9 @@ TABLES = {
 
 
 def seal(connection: BaseDatabaseWrapper, *, forward: bool) -> None:
-    lifted = unprotect_history(connection, [t for t in TABLES if "_historical" in t])
-    for table, (pk, columns) in TABLES.items():
-        seal_phones(connection, table, pk, columns, forward=forward)
-    if lifted:
-        protect_history(connection)
+    with history_rewrite(connection, [t for t in TABLES if "_historical" in t]):
+        for table, (pk, columns) in TABLES.items():
+            seal_phones(connection, table, pk, columns, forward=forward)
 
 
 def encrypt(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
