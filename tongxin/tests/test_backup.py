@@ -11,8 +11,11 @@ dropped afterwards."""
 from __future__ import annotations
 
 import base64
+import os
 import random
+import shutil
 import sqlite3
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -105,7 +108,16 @@ class Databases:
 
 
 @pytest.fixture
-def databases(django_db_setup: None, django_db_blocker: Any, tmp_path: Path) -> Iterator[Databases]:
+def databases(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Databases]:
+    # The end-to-end tests' browser (a session fixture) keeps Playwright's event loop running in
+    # this thread; Django then refuses to open a connection, which this fixture does several
+    # times. Nothing here runs in that loop.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     own = connection.settings_dict
     test_name = own["NAME"]
     with django_db_blocker.unblock():
@@ -140,7 +152,13 @@ def databases(django_db_setup: None, django_db_blocker: Any, tmp_path: Path) -> 
         # Each database has its runtime role (tongxin.testing switches every connection to
         # it): the source's with the application's grants, the target's with none yet.
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-            admin.execute(f'CREATE DATABASE "{names.source}" TEMPLATE "{test_name}"')
+            try:
+                admin.execute(f'CREATE DATABASE "{names.source}" TEMPLATE "{test_name}"')
+            except psycopg.errors.ObjectInUse:
+                # A connection an earlier test left open in another thread of this process
+                # keeps the test database from being a template: copy it by dump instead.
+                admin.execute(f'CREATE DATABASE "{names.source}" TEMPLATE template0')
+                _copy_by_dump(server, test_name, names.source)
             admin.execute(f'CREATE DATABASE "{names.target}" TEMPLATE template0')
             for name in (names.source, names.target):
                 admin.execute(f"CREATE ROLE {name}_runtime NOLOGIN")
@@ -156,6 +174,25 @@ def databases(django_db_setup: None, django_db_blocker: Any, tmp_path: Path) -> 
                 for name in (names.source, names.target):
                     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                     admin.execute(f"DROP ROLE IF EXISTS {name}_runtime")
+
+
+def _copy_by_dump(server: dict[str, Any], source: str, target: str) -> None:
+    """``source`` into the empty ``target``, through pg_dump and pg_restore."""
+    env = {**os.environ, "PGPASSWORD": server["password"] or ""}
+    common = ["-h", str(server["host"]), "-p", str(server["port"]), "-U", server["user"]]
+    pg_dump, pg_restore = shutil.which("pg_dump"), shutil.which("pg_restore")
+    assert pg_dump, "PostgreSQL's client programs are needed"
+    assert pg_restore, "PostgreSQL's client programs are needed"
+    dump = subprocess.run(
+        [pg_dump, "--format=custom", *common, source], env=env, capture_output=True, check=True
+    )
+    subprocess.run(
+        [pg_restore, "--no-owner", "--no-privileges", *common, "-d", target],
+        input=dump.stdout,
+        env=env,
+        capture_output=True,
+        check=True,
+    )
 
 
 class _Sink(StringIO):
@@ -254,7 +291,7 @@ def test_the_command_says_the_key_is_another(
     databases.use(databases.target)
     with translation.override("en"), database_owner(), pytest.raises(CommandError) as refused:
         call_command("restore", str(archive), stdout=_Sink())
-    assert "another backup key" in str(refused.value)
+    assert "另一个备份密钥" in str(refused.value)  # "another backup key", in the county's language
 
 
 @pytest.mark.django_db
