@@ -400,17 +400,29 @@ def child_counts(children: QuerySet[Child]) -> ChildCounts:
     return ChildCounts(total=totals["total"], by_category=by_category)
 
 
-def filter_divisions(user: User) -> list[Division]:
+@dataclass(frozen=True, slots=True)
+class DivisionChoice:
+    """A division as a filter offers it: no model instance (a county lists some 150)."""
+
+    code: str
+    name: str
+    level: str
+
+
+def filter_divisions(user: User) -> list[DivisionChoice]:
     """The divisions a user's list can be narrowed to: the one or two levels below their own
     division, inside their scope, in code order (a town before its villages). One query."""
     prefix = scope_prefix(user)
     if prefix is None or len(prefix) not in _FILTER_LEVELS:
         return []
-    return list(
-        Division.objects.filter(code__startswith=prefix, level__in=_FILTER_LEVELS[len(prefix)])
-        .only("code", "name", "level")
+    return [
+        DivisionChoice(*row)
+        for row in Division.objects.filter(
+            code__startswith=prefix, level__in=_FILTER_LEVELS[len(prefix)]
+        )
         .order_by("code")
-    )
+        .values_list("code", "name", "level")
+    ]
 
 
 def _years_before(today: date, years: int) -> date:

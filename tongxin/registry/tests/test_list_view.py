@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tongxin.geo.models import Division
 from tongxin.lib import idcard
 from tongxin.registry import services
 from tongxin.registry.models import CategorySpan, Child
@@ -365,6 +366,16 @@ class TestPage:
         assert {d.code for d in town} == {"620724100001", EAST, WEST}
         village = web_client(actors.village_director).get(URL).context["divisions"]
         assert village == []
+
+    def test_the_division_filter_marks_the_chosen_one_and_escapes_names(
+        self, actors: Actors, world: World
+    ) -> None:
+        Division.objects.filter(code=WEST).update(name="西<b>村")
+        html = web_client(actors.county_admin).get(URL, {"division": EAST}).content.decode()
+        assert f'<option value="{EAST}" selected>　' in html
+        assert f'<option value="{TOWN}">' in html  # the town above it: neither chosen nor indented
+        assert f'<option value="{WEST}">　西&lt;b&gt;村</option>' in html
+        assert html.count(" selected>") == 2  # the division, and the file status's default
 
     def test_it_answers_htmx_with_the_results_fragment(self, actors: Actors, world: World) -> None:
         response = web_client(actors.county_admin).get(
