@@ -11,6 +11,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import translation
 
+from tongxin.core import pagecache
 from tongxin.privacy_guard import guard
 from tongxin.testing import Actors, build_stock_world, runtime_role_start, runtime_role_stop
 
@@ -41,6 +42,13 @@ def _reset_task_backends(*, setting: str, **kwargs: Any) -> None:
         handler.__dict__.pop("settings", None)  # a cached_property
         handler._settings = None
         handler._connections = Local()
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_pages() -> None:
+    """Each test starts with no page kept from another (decision 024): a test's writes are
+    rolled back, so the data generation can come round to a number an earlier test saw."""
+    pagecache.forget_all()
 
 
 @pytest.fixture(autouse=True)

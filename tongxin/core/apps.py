@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
     name = "tongxin.core"
     label = "core"
     verbose_name = _("Shared plumbing")
+
+    def ready(self) -> None:
+        # Every database connection watches its writes from the moment it opens.
+        from tongxin.core import generation  # noqa: F401

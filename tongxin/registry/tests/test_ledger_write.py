@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import translation
 
+from tongxin.core import generation
 from tongxin.lib import crypto
 from tongxin.registry import ledger
 from tongxin.registry.ledger import run
@@ -116,7 +117,8 @@ def test_a_write_that_fails_undoes_the_whole_import(
     assert not _copy_threads()
     # The connection is usable again: no COPY or wrapper was left behind.
     assert Child.objects.count() == 1
-    assert connection.execute_wrappers == []
+    # (The data generation's watch stays: every connection has it from the start.)
+    assert connection.execute_wrappers == [generation.watch_writes]
 
 
 def test_a_rejected_row_leaves_no_write_running(actors: Actors) -> None:

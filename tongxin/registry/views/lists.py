@@ -32,6 +32,7 @@ from tongxin.core.http import (
     url_pattern,
     wants_fragment,
 )
+from tongxin.core.pagecache import keep_until_data_changes
 from tongxin.core.xlsx import XLSX_CONTENT_TYPE, ExportedFile
 from tongxin.exports.services import export_queue, inline_rows
 from tongxin.geo.models import PREFIX_LENGTH
@@ -264,6 +265,7 @@ def _list_query(request: HttpRequest, params: QueryDict) -> QueryDict:
 
 @require_http_methods(["GET", "POST"])
 @staff_view(allow=_reads_files)
+@keep_until_data_changes
 def child_list(request: HttpRequest) -> HttpResponse:
     """The children in the user's scope, filtered, counted and paged (50 a page). A filter
     whose value the list does not take (an address edited by hand) is left out, and named

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from tongxin.accounts.models import User
 from tongxin.accounts.roles import Role
 from tongxin.core.http import render_page_or_fragment, signed_in_user, staff_view, url_pattern
+from tongxin.core.pagecache import keep_until_data_changes
 from tongxin.core.panels import PanelLine
 from tongxin.geo.models import Division, Level
 from tongxin.geo.scope import get_for_user_or_404
@@ -184,6 +185,7 @@ def _division(user: User, code: str) -> Division | None:
 
 
 @staff_view(allow=_has_worklist)
+@keep_until_data_changes
 def worklist(request: HttpRequest) -> HttpResponse:
     """The worklist, most urgent first, with the counts per status over the whole list."""
     user = signed_in_user(request)
