@@ -535,33 +535,22 @@ def roll_upload(
     workbook is read from a private temporary file, deleted before this returns."""
     if actor.is_read_only or not may_upload(actor):
         raise PermissionDenied
-    interop.check_size(size)
     digest, stored = hashlib.sha256(), 0
-    with tempfile.TemporaryDirectory(prefix="roll-") as folder:
-        path = Path(folder) / "roll.xlsx"
-        with path.open("wb") as out:
-            path.chmod(0o600)
-            for chunk in chunks:
-                digest.update(chunk)
-                stored += len(chunk)
-                interop.check_size(stored)
-                out.write(chunk)
-        sha256 = digest.hexdigest()
-        try:
+    try:
+        interop.check_size(size)  # before anything is copied
+        with tempfile.TemporaryDirectory(prefix="roll-") as folder:
+            path = Path(folder) / "roll.xlsx"
+            with path.open("wb") as out:
+                path.chmod(0o600)
+                for chunk in chunks:
+                    digest.update(chunk)
+                    stored += len(chunk)
+                    interop.check_size(stored)
+                    out.write(chunk)
             sheet, rows = _read(path, actor, stored)
-        except interop.BadFile as exc:
-            audit_record(
-                actor=actor,
-                action="payment_roll.upload",
-                object_type="payment_roll",
-                division_code=actor.division_id or "",
-                request=request,
-                result=Result.FAILED,
-                detail={"sha256": sha256, "size": stored, "reason": str(exc)[:500]},
-            )
-            raise
-    if not rows:
-        message = _("The roll has a header but no lines.")
+        if not rows:
+            raise interop.BadFile(_("The roll has a header but no lines."))
+    except interop.BadFile as exc:
         audit_record(
             actor=actor,
             action="payment_roll.upload",
@@ -569,9 +558,10 @@ def roll_upload(
             division_code=actor.division_id or "",
             request=request,
             result=Result.FAILED,
-            detail={"sha256": sha256, "size": stored, "reason": message},
+            detail={"sha256": digest.hexdigest(), "size": stored, "reason": str(exc)[:500]},
         )
-        raise interop.BadFile(message)
+        raise
+    sha256 = digest.hexdigest()
     with transaction.atomic():
         preview, counts = _preview(actor, rows)
         roll = PaymentRoll(

@@ -128,9 +128,12 @@ class TestPreviewAndApply:
         assert roll.status == RollStatus.APPLIED
         assert roll.applied_by == actors.county_admin
         lines = {line.line: line for line in PaymentLine.objects.all()}
-        assert lines[3].child == child and lines[3].id_enc is None
-        assert lines[3].month == date(2024, 6, 1) and lines[3].amount == Decimal("1200.00")
-        assert lines[3].town_id == "620724100000" and lines[3].village_id == EAST
+        assert lines[3].child == child
+        assert lines[3].id_enc is None
+        assert lines[3].month == date(2024, 6, 1)
+        assert lines[3].amount == Decimal("1200.00")
+        assert lines[3].town_id == "620724100000"
+        assert lines[3].village_id == EAST
         unmatched = lines[6]
         assert unmatched.child is None
         assert unmatched.name == "赵未建"
@@ -144,7 +147,8 @@ class TestPreviewAndApply:
         assert event.detail["written"] == 4
         for event in AuditEvent.objects.filter(action__startswith="payment_roll"):
             text = str(event.detail)
-            assert number(3) not in text and "赵未建" not in text
+            assert number(3) not in text
+            assert "赵未建" not in text
 
     def test_the_same_file_again_changes_nothing_and_says_so(
         self, actors: Actors, child: Child, sister: Child
@@ -192,8 +196,10 @@ class TestPreviewAndApply:
 
         row = next(r for r in again.rows if r["line"] == 3)
         assert row["kind"] == "changed"
-        assert row["was"] == "1200.00" and row["amount"] == "1300.00"
-        assert again.counts["changed"] == 1 and again.counts["unchanged"] == 3
+        assert row["was"] == "1200.00"
+        assert row["amount"] == "1300.00"
+        assert again.counts["changed"] == 1
+        assert again.counts["unchanged"] == 3
         assert rolls.roll_apply(actor=actors.county_admin, roll=again) == 1
         orphan = PaymentLine.objects.filter(programme="orphan_allowance")
         assert orphan.count() == 2
@@ -231,7 +237,7 @@ class TestRefusal:
     def test_a_bad_roll_is_refused_row_by_row_and_writes_nothing(
         self, actors: Actors, child: Child
     ) -> None:
-        bad = [
+        bad: list[list[Any]] = [
             ["王小明", number(1), "孤儿", "2024-06", 1200, "城关镇", "东村"],  # 3: good
             ["王小明", "620724201405011234", "孤儿", "2024-06", 1200, "城关镇", "东村"],
             ["李四", number(4), "低保金补发", "2024-06", 300, "城关镇", "东村"],
@@ -247,18 +253,23 @@ class TestRefusal:
         roll = upload(actors.county_admin, workbook(bad))
 
         assert roll.status == RollStatus.REFUSED
-        assert roll.counts["errors"] == 10 and roll.counts["total"] == 11
+        assert roll.counts["errors"] == 10
+        assert roll.counts["total"] == 11
         assert "10 of the 11 lines have errors" in roll.message
         errors = {r["line"]: " ".join(r["errors"]) for r in roll.rows if r["kind"] == "error"}
         assert sorted(errors) == list(range(4, 14))
         assert errors[4].startswith("身份证号: ")
         assert "620724201405011234" not in errors[4]  # masked
-        assert errors[5].startswith("项目: ") and "is not a programme" in errors[5]
+        assert errors[5].startswith("项目: ")
+        assert "is not a programme" in errors[5]
         assert errors[6].startswith("发放月份: ")
-        assert errors[7].startswith("金额: ") and "more than 0" in errors[7]
+        assert errors[7].startswith("金额: ")
+        assert "more than 0" in errors[7]
         assert "more than two decimals" in errors[8]
-        assert errors[9].startswith("乡镇: ") and "not a town" in errors[9]
-        assert errors[10].startswith("村: ") and "not a village of 城关镇" in errors[10]
+        assert errors[9].startswith("乡镇: ")
+        assert "not a town" in errors[9]
+        assert errors[10].startswith("村: ")
+        assert "not a village of 城关镇" in errors[10]
         assert "as row 3" in errors[11]
         assert errors[12].startswith("姓名: ")
         assert "more than any monthly payment" in errors[13]
@@ -447,7 +458,8 @@ class TestPaymentsFor:
         with django_assert_num_queries(2):
             six = payments_for([c.pk for c in children], months)
 
-        assert len(two) == 2 and len(six) == 6
+        assert len(two) == 2
+        assert len(six) == 6
         assert [(p.programme, p.month, p.amount) for p in six[children[0].pk]] == [
             ("orphan_allowance", date(2024, 5, 1), Decimal("1200.00")),
             ("orphan_allowance", date(2024, 6, 1), Decimal("1200.00")),
