@@ -7,5 +7,6 @@ class BenefitsConfig(AppConfig):
     verbose_name = _("Benefits")
 
     def ready(self) -> None:
-        # The payment rolls' models live in a module of their own (decision 023).
-        from tongxin.benefits import roll_models  # noqa: F401
+        # The payment rolls' models live in a module of their own (decision 023); its menu
+        # entries are registered beside them.
+        from tongxin.benefits import roll_models, roll_panels  # noqa: F401

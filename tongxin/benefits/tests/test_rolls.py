@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from tongxin.accounts.models import User
 from tongxin.audit.models import AuditEvent, Result
-from tongxin.benefits import rolls
+from tongxin.benefits import roll_rows, rolls
 from tongxin.benefits.roll_models import PaymentLine, PaymentRoll, RollStatus
 from tongxin.benefits.roll_selectors import payments_for
 from tongxin.interop.services import BadFile, CellError
@@ -112,6 +112,7 @@ class TestPreviewAndApply:
         assert by_line[4]["amount"] == "90.50"
         assert by_line[5]["child_code"] == str(sister.public_id)
         assert by_line[5]["amount"] == "1200.00"
+        assert by_line[5]["warnings"] == []
         assert by_line[6]["child_code"] == ""
         assert by_line[6]["id"] == idcard.mask(number(3))
         assert not PaymentLine.objects.exists()  # a preview writes nothing
@@ -223,6 +224,20 @@ class TestPreviewAndApply:
         assert set(kinds(second).values()) == {"unchanged"}  # the new preview
         assert rolls.roll_apply(actor=actors.county_admin, roll=second) == 0
         assert PaymentLine.objects.count() == 4
+
+    def test_it_warns_when_the_file_says_another_name_or_village(
+        self, actors: Actors, child: Child
+    ) -> None:
+        rows = [["王晓明", number(1), "孤儿", "2024-06", 1200, "城关镇", "西村"]]
+
+        roll = upload(actors.county_admin, workbook(rows))
+
+        assert roll.status == RollStatus.PREVIEWED
+        assert roll.rows[0]["child_code"] == str(child.public_id)
+        assert roll.rows[0]["warnings"] == [
+            "The name on the child's file is another: check the ID number.",
+            "The child's file is in another village.",
+        ]
 
     def test_only_a_county_officer_uploads(self, actors: Actors) -> None:
         data = workbook(june_rows())
@@ -350,12 +365,12 @@ class TestHeadersAndCells:
         ],
     )
     def test_it_reads_months(self, cell: Any, month: date) -> None:
-        assert rolls.parse_month(cell) == month
+        assert roll_rows.parse_month(cell) == month
 
     @pytest.mark.parametrize("cell", ["", "2024-13", "六月", "2024", "1999-01", "2024-06-31"])
     def test_it_refuses_what_is_no_month(self, cell: Any) -> None:
         with pytest.raises(CellError):
-            rolls.parse_month(cell)
+            roll_rows.parse_month(cell)
 
     @pytest.mark.parametrize(
         ("cell", "amount"),
@@ -369,12 +384,12 @@ class TestHeadersAndCells:
         ],
     )
     def test_it_reads_amounts(self, cell: Any, amount: str) -> None:
-        assert rolls.parse_amount(cell) == Decimal(amount)
+        assert roll_rows.parse_amount(cell) == Decimal(amount)
 
     @pytest.mark.parametrize("cell", ["", "0", "-5", "1.234", 12.345, "abc", "50000.01", "NaN"])
     def test_it_refuses_bad_amounts(self, cell: Any) -> None:
         with pytest.raises(CellError):
-            rolls.parse_amount(cell)
+            roll_rows.parse_amount(cell)
 
     @pytest.mark.parametrize(
         ("cell", "code"),
@@ -396,7 +411,7 @@ class TestHeadersAndCells:
         ],
     )
     def test_it_reads_programmes(self, cell: str, code: str) -> None:
-        assert rolls.parse_programme(cell) == code
+        assert roll_rows.parse_programme(cell) == code
 
 
 @pytest.mark.django_db

@@ -133,3 +133,28 @@ def test_the_children_to_register_page_costs_the_same_for_more_lines(
         response = client.get(reverse("rolls:unmatched"))
 
     assert response.text.count("620724") >= 8
+
+
+@pytest.mark.parametrize(
+    ("who", "shown", "hidden"),
+    [
+        ("county_admin", "rolls:index", "rolls:unmatched"),
+        ("auditor", "rolls:index", "rolls:unmatched"),
+        ("village_director", "rolls:unmatched", "rolls:index"),
+        ("town_supervisor", "rolls:unmatched", "rolls:index"),
+    ],
+)
+def test_the_menu_leads_each_role_to_its_page(
+    actors: Actors, who: str, shown: str, hidden: str
+) -> None:
+    html = web_client(getattr(actors, who)).get(reverse("home")).text
+
+    assert f'href="{reverse(shown)}"' in html
+    assert f'href="{reverse(hidden)}"' not in html
+
+
+def test_the_menu_shows_no_roll_to_other_roles(actors: Actors) -> None:
+    for who in ("department_officer", "reporter", "system_admin"):
+        html = web_client(getattr(actors, who)).get(reverse("home")).text
+        assert reverse("rolls:index") not in html
+        assert reverse("rolls:unmatched") not in html
