@@ -333,6 +333,7 @@ def roll_apply(*, actor: User, roll: PaymentRoll, request: HttpRequest | None = 
     refusal = ""
     with transaction.atomic():
         locked = PaymentRoll.objects.select_for_update().get(pk=roll.pk)
+        written = 0
         if locked.status != RollStatus.PREVIEWED:
             refusal = _("This roll cannot be applied: %(status)s.") % {
                 "status": locked.get_status_display()
@@ -366,6 +367,8 @@ def roll_apply(*, actor: User, roll: PaymentRoll, request: HttpRequest | None = 
                 )
             else:
                 written = _write(locked, again)
+                # The lines hold the sealed numbers now; the preview keeps none.
+                locked.rows = [{k: v for k, v in r.items() if k != "enc"} for r in again]
                 locked.status, locked.applied_at, locked.applied_by = (
                     RollStatus.APPLIED,
                     timezone.now(),

@@ -142,6 +142,7 @@ class TestPreviewAndApply:
         assert unmatched.id_hash == crypto.lookup_hash(number(3))
         assert unmatched.id_enc is not None
         assert crypto.decrypt(unmatched.id_enc) == number(3)
+        assert all("enc" not in r for r in roll.rows)  # the line holds it now
         event = AuditEvent.objects.get(action="payment_roll.apply")
         assert event.detail["sha256"] == roll.sha256
         assert event.detail["counts"]["new"] == 4
@@ -318,6 +319,14 @@ class TestRefusal:
         assert len(bomb) < 200_000
         with pytest.raises(BadFile, match="zip bomb"):
             upload(actors.county_admin, bomb)
+        assert not PaymentRoll.objects.exists()
+
+    def test_a_roll_longer_than_the_cap_is_refused(
+        self, actors: Actors, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(rolls, "MAX_LINES", 3)
+        with pytest.raises(BadFile, match="more than 3 lines"):
+            upload(actors.county_admin, workbook(june_rows()))
         assert not PaymentRoll.objects.exists()
 
     def test_a_file_that_is_no_workbook_is_refused(self, actors: Actors) -> None:
