@@ -117,7 +117,10 @@ def roll_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "page": page,
         "kind": kind,
         "unmatched": unmatched,
-        "kinds": [(k, label, counts.get(k, 0)) for k, label in KIND_LABELS.items()],
+        "kinds": [
+            (k, label, counts.get("errors" if k == "error" else k, 0))
+            for k, label in KIND_LABELS.items()
+        ],
         "total": counts.get("total", 0),
         "unmatched_count": counts.get("unmatched", 0),
         "same_file": rolls.applied_before(roll),

@@ -3,6 +3,7 @@ is a clear message in Chinese, never a 500."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -81,6 +82,8 @@ def test_a_bad_roll_lists_every_bad_row(actors: Actors) -> None:
     assert "项目" in page.text
     assert "金额" in page.text
     assert "Apply the roll" not in page.text
+    assert re.search(r'href="\?kind=error"[^>]*>[^<]*\(2\)', page.text)  # the count
+    assert page.text.count('class="outcome-error"') == 2
     refused = web_client(actors.county_admin).post(reverse("rolls:apply", args=[roll.public_id]))
     assert refused.status_code == 302
     assert not PaymentLine.objects.exists()
