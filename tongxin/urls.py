@@ -15,6 +15,7 @@ urlpatterns = [
     path("audit/", include("tongxin.audit.urls")),
     path("children/", include("tongxin.registry.urls")),
     path("ledger/", include("tongxin.interop.urls")),
+    path("benefits/rolls/", include("tongxin.benefits.roll_urls")),
     path("visits/notifications/", include("tongxin.notices.urls")),
     path("exports/", include("tongxin.exports.urls")),
     path("visits/", include("tongxin.visits.urls")),

@@ -228,10 +228,11 @@ class HeaderMap:
     columns: dict[str, int]  # field → 0-based column index
     labels: dict[str, str]  # field → the header as written
     ignored: list[str] = field(default_factory=list)  # headers not understood (or repeated)
+    required: tuple[str, ...] = REQUIRED
 
     @property
     def missing(self) -> list[str]:
-        return [key for key in REQUIRED if key not in self.columns]
+        return [key for key in self.required if key not in self.columns]
 
 
 def _read_header(upper: Sequence[Any] | None, lower: Sequence[Any]) -> HeaderMap:
@@ -282,3 +283,46 @@ def find_header(rows: Sequence[Sequence[Any]]) -> HeaderMap | None:
             if len(found.columns) >= 3 and (best is None or len(found.columns) > len(best.columns)):
                 best = found
     return best
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns of another table read the way the ledger is (the payment roll, 发放花名册):
+    field → the template's header, the other headers each field may be written as, and the
+    fields a file must have. One header row, no groups."""
+
+    labels: dict[str, str]
+    synonyms: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+
+    def table(self) -> dict[str, str]:
+        """Normalised header → field."""
+        found: dict[str, str] = {}
+        for key, words in self.synonyms.items():
+            for word in words:
+                found.setdefault(normalise_header(word), key)
+        found.update({normalise_header(header): key for key, header in self.labels.items()})
+        return found
+
+    def find(self, rows: Sequence[Sequence[Any]]) -> HeaderMap | None:
+        """The header among the first rows: the row naming the most fields (at least three,
+        or every required one when fewer are required)."""
+        table = self.table()
+        least = min(3, len(self.required))
+        best: HeaderMap | None = None
+        for index, row in enumerate(rows):
+            columns: dict[str, int] = {}
+            labels: dict[str, str] = {}
+            ignored: list[str] = []
+            for i, cell in enumerate(row):
+                if cell is None or not str(cell).strip():
+                    continue
+                written = str(cell).strip()
+                key = table.get(normalise_header(cell))
+                if key is None or key in columns:
+                    ignored.append(written[:50])
+                    continue
+                columns[key], labels[key] = i, written[:50]
+            if len(columns) >= least and (best is None or len(columns) > len(best.columns)):
+                best = HeaderMap(index + 1, columns, labels, ignored, self.required)
+        return best

@@ -46,11 +46,18 @@ from tongxin.audit.services import audit_object, audit_record, client_ip
 from tongxin.core import jobs
 from tongxin.core.logging import exception_summary
 from tongxin.geo.models import Division, Level, code_prefix
+from tongxin.interop import cells
+from tongxin.interop.cells import CellError as CellError
 from tongxin.interop.headers import NOT_STORED
+from tongxin.interop.headers import Columns as Columns
 from tongxin.interop.mapping import RowReader
 from tongxin.interop.models import BatchStatus, ImportBatch, ledger_dir
 from tongxin.interop.villages import VillageMatcher
-from tongxin.interop.xlsx import BadFile, Ledger, check_size, max_bytes, open_ledger
+from tongxin.interop.xlsx import BadFile as BadFile
+from tongxin.interop.xlsx import Ledger as Ledger
+from tongxin.interop.xlsx import check_size as check_size
+from tongxin.interop.xlsx import max_bytes as max_bytes
+from tongxin.interop.xlsx import open_ledger
 from tongxin.registry.ledger import LedgerRejected, LedgerRow, Outcome, RowResult, ledger_import
 
 logger = logging.getLogger(__name__)
@@ -581,3 +588,41 @@ def batch_stopped(batch_id: int, job: Job, *, message: str = "") -> None:
     for stale in ImportBatch.objects.filter(pk=batch_id):
         stale.progress_path.unlink(missing_ok=True)
         stale.path.unlink(missing_ok=True)
+
+
+# --- the reader, for other apps' imports (the payment roll of benefits, issue 13) -----------
+# Other apps reach interop through this module only (.importlinter): the reader with its
+# limits, its refusal (``BadFile``), ``Columns``, ``check_size``, ``max_bytes``, ``CellError``
+# and the cell readers below are what they use.
+
+
+def table_open(path: Path, columns: Columns, *, limit: int | None = None) -> Ledger:
+    """Another table read like a ledger: in the reading worker, under the ledger's limits (size,
+    zip bomb, extent, rows, memory); a bad file is a ``BadFile`` with the user's message."""
+    return open_ledger(path, limit, columns=columns)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text, the way the ledger reads it (full-width folded, spaces collapsed)."""
+    return cells.text(value)
+
+
+def cell_compact(value: Any) -> str:
+    """A cell as text without any whitespace (ID numbers)."""
+    return cells.compact(value)
+
+
+def cell_person_name(value: Any) -> str:
+    """A person's name as the ledger reads it."""
+    return cells.person_name(value)
+
+
+def cell_date(value: Any) -> date | None:
+    """A date in any of the ledger's forms, an Excel serial number or a date cell; None when
+    empty; ``CellError`` quoting the cell otherwise."""
+    return cells.parse_date(value)
+
+
+def cell_shown(value: str) -> str:
+    """A cell as a message quotes it (its start, when long)."""
+    return cells.shown(value)

@@ -42,6 +42,7 @@ from tongxin.interop.headers import (
     LABELS,
     NATIONAL_FORM,
     REQUIRED,
+    Columns,
     HeaderMap,
     find_header,
 )
@@ -353,8 +354,16 @@ def _sheet_rows(
         yield index + 1 + shift, values
 
 
-def open_ledger(path: Path, limit: int | None = None, *, inspected: bool = False) -> Ledger:
+def open_ledger(
+    path: Path,
+    limit: int | None = None,
+    *,
+    inspected: bool = False,
+    columns: Columns | None = None,
+) -> Ledger:
     """The ledger in ``path``; ``limit``: the size limit (default: the upload limit).
+    ``columns``: another table's columns (the payment roll), read with the same worker and
+    limits; the ledger's own by default.
 
     Read with calamine (python-calamine, decision 008) in the reading worker; openpyxl still
     writes the template and the exports. ``inspected``: the worker's check of the zip (its
@@ -362,6 +371,9 @@ def open_ledger(path: Path, limit: int | None = None, *, inspected: bool = False
     check and the apply of a stored upload skip it (the apply has compared the file's SHA-256
     with the upload's); the worker's limits and calamine's own extent check still hold."""
     sniff(path, limit)
+    find = columns.find if columns is not None else find_header
+    labels = columns.labels if columns is not None else LABELS
+    required = columns.required if columns is not None else REQUIRED
     rows_limit = max_rows()
     worker = _Worker.start(path, rows_limit + HEADER_SCAN_ROWS, inspect=not inspected)
     try:
@@ -378,7 +390,7 @@ def open_ledger(path: Path, limit: int | None = None, *, inspected: bool = False
                     break
             if not any(v is not None and str(v).strip() for row in top for v in row):
                 continue
-            header = find_header(top)
+            header = find(top)
             if header is None:
                 continue
             if header.missing:
@@ -386,7 +398,7 @@ def open_ledger(path: Path, limit: int | None = None, *, inspected: bool = False
                     _("The sheet “%(sheet)s” lacks the required column(s): %(columns)s.")
                     % {
                         "sheet": name,
-                        "columns": "、".join(LABELS[k] for k in header.missing),
+                        "columns": "、".join(labels[k] for k in header.missing),
                     }
                 )
             total = end[0] + 1 - header.header_row if end is not None else None
@@ -404,7 +416,7 @@ def open_ledger(path: Path, limit: int | None = None, *, inspected: bool = False
             "No ledger was found in the workbook: it is empty, or no sheet has a header row "
             "with the columns %(columns)s."
         )
-        % {"columns": "、".join(LABELS[k] for k in REQUIRED)}
+        % {"columns": "、".join(labels[k] for k in required)}
     )
 
 

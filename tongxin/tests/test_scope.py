@@ -61,6 +61,7 @@ class World:
     agreement: UUID
     spell: UUID
     batch: UUID
+    roll: UUID
     risk_child: UUID
     contact_child: UUID
     contact: UUID
@@ -691,6 +692,83 @@ def ledger_world(actors: Actors) -> dict[str, UUID]:
         counts={"new": 1, "total": 1},
     )
     return {"batch": batch.public_id}
+
+
+def roll_world(actors: Actors) -> dict[str, UUID]:
+    """A previewed payment roll of the county officer's, with no lines."""
+    from tongxin.benefits.roll_models import PaymentRoll, RollStatus
+
+    roll = PaymentRoll.objects.create(
+        uploaded_by=actors.county_admin,
+        county_code="620724000000",
+        file_name="花名册.xlsx",
+        size=1,
+        sha256="0" * 64,
+        status=RollStatus.PREVIEWED,
+        counts={"total": 0},
+    )
+    return {"roll": roll.public_id}
+
+
+def roll_cases() -> dict[str, list[Case]]:
+    """Payment rolls (发放花名册): the county's officers import them, auditors read them; the
+    children to register are read by every role that reads files, in its own division. The
+    upload posts no file (400 for the allowed); applying the roll without lines writes
+    nothing (302)."""
+    not_readers = (
+        "town_supervisor",
+        "village_director",
+        "department_officer",
+        "reporter",
+        "system_admin",
+        "security_admin",
+    )
+
+    def on_roll(w: World) -> list[object]:
+        return [w.roll]
+
+    return {
+        "rolls:index": [
+            Case(allowed=("county_admin", "auditor", "other_county_admin"), outsiders=not_readers)
+        ],
+        "rolls:upload": [
+            Case(
+                method="post",
+                allowed=("county_admin", "other_county_admin"),
+                outsiders=not_readers,
+                read_only=("auditor",),
+            )
+        ],
+        "rolls:detail": [
+            Case(
+                args=on_roll,
+                allowed=("county_admin", "auditor"),
+                outsiders=(*not_readers, "other_county_admin"),
+            )
+        ],
+        "rolls:apply": [
+            Case(
+                args=on_roll,
+                method="post",
+                allowed=("county_admin",),
+                outsiders=(*not_readers, "other_county_admin"),
+                read_only=("auditor",),
+            )
+        ],
+        "rolls:unmatched": [
+            Case(
+                allowed=(
+                    "county_admin",
+                    "auditor",
+                    "town_supervisor",
+                    "village_director",
+                    "other_village_director",
+                    "other_county_admin",
+                ),
+                outsiders=("department_officer", "reporter", "system_admin", "security_admin"),
+            )
+        ],
+    }
 
 
 def export_world(actors: Actors) -> dict[str, UUID]:
@@ -1687,6 +1765,7 @@ CASES: dict[str, list[Case]] = {
     **duplicate_cases(),
     **file_cases(),
     **ledger_cases(),
+    **roll_cases(),
     **export_cases(),
     **remind_cases(),
     **contact_cases(),
@@ -1712,6 +1791,7 @@ def build_world(actors: Actors) -> World:
         **duplicate_world(actors),
         **file_world(actors),
         **ledger_world(actors),
+        **roll_world(actors),
         **export_world(actors),
         **remind_world(actors),
         **contact_world(actors),

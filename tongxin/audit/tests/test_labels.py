@@ -110,6 +110,7 @@ NAMED_OTHERWISE = {
     "interventionassessment",
     "interventiondocument",
     "migration",
+    "paymentroll",  # audited as ``payment_roll``
     "reportaddendum",
     "reportattachment",
     "reporttask",
