@@ -24,6 +24,8 @@ from tongxin.geo.scope import scope_q
 from tongxin.registry.models import Child, Household
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from tongxin.accounts.models import User
 
 # The largest monthly amount either record takes (yuan): far above any programme's standard,
@@ -43,7 +45,7 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def _amount_field(verbose_name: str | object) -> models.DecimalField:  # type: ignore[type-arg]
+def _amount_field(verbose_name: StrOrPromise) -> models.DecimalField:  # type: ignore[type-arg]
     return models.DecimalField(
         verbose_name,
         max_digits=8,

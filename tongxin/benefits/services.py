@@ -29,7 +29,7 @@ from tongxin.benefits.models import (
 )
 from tongxin.benefits.rules import PROGRAMME_LABELS, Programme
 from tongxin.core.dates import cn_date
-from tongxin.core.versions import StaleEdit, record_changes
+from tongxin.core.versions import FieldChange, StaleEdit, record_changes
 from tongxin.geo.scope import in_scope
 from tongxin.lib import plausible
 from tongxin.registry.models import Child, Household
@@ -288,11 +288,11 @@ def enrolment_create(
     return enrolment
 
 
-def enrolment_changes(enrolment: BenefitEnrolment, since_version: int) -> list:  # type: ignore[type-arg]
+def enrolment_changes(enrolment: BenefitEnrolment, since_version: int) -> list[FieldChange]:
     """What changed on the enrolment after ``since_version`` (for a stale edit's answer)."""
     if since_version < 1 or since_version >= enrolment.version:
         return []
-    records = list(enrolment.history.order_by("history_date", "history_id"))  # type: ignore[attr-defined]
+    records = list(enrolment.history.order_by("history_date", "history_id"))
     label = str(BenefitEnrolment._meta.verbose_name)
     return record_changes(BenefitEnrolment, records, label, since_version)
 

@@ -79,7 +79,12 @@ class TestStandardFor:
         add_standard(actors, date(2024, 1, 1), "1300")
         add_standard(actors, date(2024, 7, 1), "1400")
         add_standard(actors, date(2024, 9, 15), "1500")
-        find = selectors.standard_for
+
+        def find(programme: str, rate: str, day: date) -> Standard:
+            found = selectors.standard_for(programme, rate, day)
+            assert found is not None
+            return found
+
         assert find(ORPHAN, "scattered", date(2024, 1, 1)).monthly_amount == Decimal("1300")
         assert find(ORPHAN, "scattered", date(2024, 6, 30)).monthly_amount == Decimal("1300")
         # The day a new standard takes effect: its month is judged by it.
@@ -93,8 +98,11 @@ class TestStandardFor:
         add_standard(actors, date(2024, 1, 1), "1800", rate="institutional")
         add_standard(actors, date(2024, 1, 1), "700", programme="dibao", rate="")
         on = date(2024, 3, 1)
-        assert selectors.standard_for(ORPHAN, "institutional", on).monthly_amount == 1800
-        assert selectors.standard_for("dibao", "", on).monthly_amount == 700
+        institutional = selectors.standard_for(ORPHAN, "institutional", on)
+        dibao = selectors.standard_for("dibao", "", on)
+        assert institutional is not None
+        assert dibao is not None
+        assert (institutional.monthly_amount, dibao.monthly_amount) == (1800, 700)
         assert selectors.standard_for("de_facto_allowance", "scattered", on) is None
 
     def test_the_lines_show_current_and_scheduled(self, actors: Actors) -> None:

@@ -1,0 +1,48 @@
+"""What benefits adds to pages it does not own: the menu entries of the standards and the
+enrolments (county officers and auditors), and the enrolments' section of the child's file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from tongxin.accounts.models import User
+from tongxin.accounts.roles import Role
+from tongxin.benefits import selectors, services
+from tongxin.core.panels import register_child_section, register_menu_entry
+from tongxin.geo.scope import in_scope
+from tongxin.registry.models import Child
+
+_COUNTY = (Role.COUNTY_ADMIN, Role.AUDITOR)
+
+register_menu_entry(
+    "benefit_enrolments",
+    order=115,
+    url=lambda: reverse("benefits:enrolment_list"),
+    label=lambda u: _("Benefit enrolments"),
+    shows=lambda user: user.role in _COUNTY,
+)
+register_menu_entry(
+    "benefit_standards",
+    order=175,
+    url=lambda: reverse("benefits:standards"),
+    label=lambda u: _("Benefit standards"),
+    shows=lambda user: user.role in _COUNTY,
+)
+
+
+def _benefits_section(child: Child, user: User) -> tuple[str, dict[str, Any]] | None:
+    """The child's and its household's enrolments, in one query; the file's opening is
+    already audited. Nothing for a role that reads no files."""
+    if not user.reads_child_files:
+        return None
+    return "benefits/file_section.html", {
+        "child": child,
+        "enrolments": selectors.child_enrolments(child),
+        "may_enrol": services.keeps_benefits(user) and in_scope(user, child.village_id),
+    }
+
+
+register_child_section("benefits", order=30, render=_benefits_section)
