@@ -172,7 +172,7 @@ OBJECT_LABELS: dict[str, Promise] = {
     "routingversion": _("routing table of reports"),
     "intervention": _("intervention"),
     "benefit_standard": _("benefit standard"),
-    "benefit_enrolment": _("benefit enrolment"),
+    "benefitenrolment": _("benefit enrolment"),
     "calendarday": _("calendar day"),
     "calendaryear": _("calendar year"),
     "export": _("export"),

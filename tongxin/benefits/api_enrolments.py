@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import ValidationError
@@ -85,7 +85,10 @@ def _as_of(request: Request) -> date:
         "standard in force on the first day of the month of `as_of` (default today)."
     ),
     parameters=[OpenApiParameter("as_of", date, required=False)],
-    responses={200: ProgrammesOutSerializer},
+    responses={
+        200: ProgrammesOutSerializer,
+        400: OpenApiResponse(description="`as_of` is not a plausible date; the body names it."),
+    },
 )
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])

@@ -236,7 +236,6 @@ def _audit(
         actor,
         action,
         enrolment,
-        object_type="benefit_enrolment",
         division_code=enrolment.village_id,
         request=request,
         detail={"programme": enrolment.programme, **detail},

@@ -34,6 +34,7 @@ from tongxin.core.http import signed_in_user as _user
 from tongxin.core.http import staff_view
 from tongxin.core.versions import StaleEdit
 from tongxin.geo.models import Division
+from tongxin.geo.scope import in_scope
 from tongxin.registry.models import Child
 from tongxin.registry.selectors import filter_divisions, get_child_for_user
 
@@ -100,7 +101,7 @@ class ListFilters:
 
 def _filters(request: HttpRequest, user: User) -> tuple[ListFilters, str]:
     """The filters asked for, and the division's code prefix. An unknown value answers 400;
-    a division outside the user's list of divisions 404, as one that is not there."""
+    a division outside the user's scope 404, as one that is not there."""
     get = request.GET
     programme = get.get("programme", "")
     if programme and programme not in dict(PROGRAMME_CHOICES):
@@ -111,10 +112,8 @@ def _filters(request: HttpRequest, user: User) -> tuple[ListFilters, str]:
     division = get.get("division", "")
     prefix = ""
     if division:
-        if division not in {d.code for d in filter_divisions(user)}:
-            raise Http404
         found = Division.objects.filter(code=division).first()
-        if found is None:
+        if found is None or not in_scope(user, division):
             raise Http404
         prefix = found.prefix
     return ListFilters(programme, division, state), prefix
