@@ -1,5 +1,5 @@
-"""What benefits adds to pages it does not own: the menu entries of the standards and the
-enrolments (county officers and auditors), and the enrolments' section of the child's file."""
+"""What benefits adds to pages it does not own: the menu entry of the enrolments and standards
+(county officers and auditors), and the enrolments' section of the child's file."""
 
 from __future__ import annotations
 
@@ -17,18 +17,13 @@ from tongxin.registry.models import Child
 
 _COUNTY = (Role.COUNTY_ADMIN, Role.AUDITOR)
 
+# One entry (the menu is one line on a wide screen): the list of enrolments, which links the
+# standards.
 register_menu_entry(
-    "benefit_enrolments",
+    "benefits",
     order=115,
     url=lambda: reverse("benefits:enrolment_list"),
-    label=lambda u: _("Benefit enrolments"),
-    shows=lambda user: user.role in _COUNTY,
-)
-register_menu_entry(
-    "benefit_standards",
-    order=175,
-    url=lambda: reverse("benefits:standards"),
-    label=lambda u: _("Benefit standards"),
+    label=lambda u: _("Benefits"),
     shows=lambda user: user.role in _COUNTY,
 )
 
