@@ -214,6 +214,9 @@ def _form_page(
             "form": form,
             "enrolment": enrolment,
             "back_url": _file_url(child),
+            "standards": [
+                ln for ln in selectors.standard_lines(timezone.localdate()) if ln.current
+            ],
         },
         status=status,
     )
