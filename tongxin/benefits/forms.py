@@ -48,7 +48,7 @@ def amount_field() -> forms.DecimalField:
 
 def _rate_field() -> forms.ChoiceField:
     return forms.ChoiceField(
-        label=_("Rate"),
+        label=_("Allowance rate"),
         choices=[("", _("No rate (not an allowance)")), *RATE_CHOICES],
         required=False,
         help_text=_("Only the orphan and de facto allowances are paid at a rate."),
@@ -58,7 +58,7 @@ def _rate_field() -> forms.ChoiceField:
 class StandardForm(forms.Form):
     programme = forms.ChoiceField(label=_("Programme"), choices=PROGRAMME_CHOICES)
     rate = forms.ChoiceField(
-        label=_("Rate"), choices=[("", _("No rate (not an allowance)")), *RATE_CHOICES]
+        label=_("Allowance rate"), choices=[("", _("No rate (not an allowance)")), *RATE_CHOICES]
     )
     monthly_amount = amount_field()
     effective_from = forms.DateField(label=_("In force from"), widget=DateInput())

@@ -157,7 +157,7 @@ def enrolment_list(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "programmes": PROGRAMME_CHOICES,
             "divisions": filter_divisions(user),
-            "states": [(selectors.OPEN, _("Open")), (selectors.ENDED, _("Ended"))],
+            "states": [(selectors.OPEN, _("Still paid")), (selectors.ENDED, _("Ended"))],
             "error": error,
         },
         status=400 if error else 200,
