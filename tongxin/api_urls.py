@@ -4,6 +4,7 @@ from django.urls import path
 
 from tongxin.accounts import api as accounts_api
 from tongxin.benefits import api as benefits_api
+from tongxin.benefits import api_enrolments as benefits_api_enrolments
 from tongxin.protection import api as protection_api
 from tongxin.protection import api_problems as protection_api_problems
 from tongxin.protection import api_referrals as protection_api_referrals
@@ -23,6 +24,12 @@ urlpatterns = [
     path("me", accounts_api.me, name="me"),
     path("classify", registry_api.classify, name="classify"),
     path("eligibility", benefits_api.eligibility, name="eligibility"),
+    path("benefits/programmes", benefits_api_enrolments.programmes, name="benefit_programmes"),
+    path(
+        "children/<uuid:public_id>/enrolments",
+        benefits_api_enrolments.child_enrolments,
+        name="child_enrolments",
+    ),
     path("children", registry_api_lists.child_list, name="child_list"),
     path("children/search", registry_api_lists.child_search, name="child_search"),
     path("children/<uuid:public_id>", registry_api_file.child_detail, name="child_detail"),

@@ -21,6 +21,7 @@ from tongxin.accounts.models import (
 )
 from tongxin.accounts.roles import Role
 from tongxin.accounts.services import user_create
+from tongxin.benefits.demo import benefits_generate
 from tongxin.geo.models import Division, Level
 from tongxin.geo.services import divisions_load
 from tongxin.registry.duplicates import candidates_refresh
@@ -88,6 +89,8 @@ class DemoReport:
     accounts: list[tuple[DemoAccount, str | None]] = field(default_factory=list)
     children_generated: int = 0  # 0 when children were already there
     contacts_generated: int = 0
+    benefit_standards: int = 0  # example amounts added (0 when there were some)
+    benefit_enrolments: int = 0
 
 
 def _committee_name(place: Division) -> str:
@@ -170,10 +173,14 @@ def demo_load() -> DemoReport:
         )
         # The planted near-duplicates wait in the review queue from the first sign-in on.
         candidates_refresh(prefix=GAOTAI[:6])
-        if connection.vendor == "postgresql":
-            # Freshly filled tables have no planner statistics until autovacuum's first
-            # analyse (a minute or more on a busy machine); without them the county officer's
-            # home page takes half a minute. A running installation has them: analyse now.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+    # Example standards and a handful of enrolments, each added only where there are none.
+    demo_officer = User.objects.get(username="demo_county")
+    benefits = benefits_generate(actor=demo_officer, county=GAOTAI, as_of=timezone.localdate())
+    report.benefit_standards, report.benefit_enrolments = benefits.standards, benefits.enrolments
+    if report.children_generated and connection.vendor == "postgresql":
+        # Freshly filled tables have no planner statistics until autovacuum's first
+        # analyse (a minute or more on a busy machine); without them the county officer's
+        # home page takes half a minute. A running installation has them: analyse now.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return report

@@ -20,6 +20,7 @@ urlpatterns = [
     path("exports/", include("tongxin.exports.urls")),
     path("visits/", include("tongxin.visits.urls")),
     path("reports/", include("tongxin.protection.urls")),
+    path("benefits/", include("tongxin.benefits.urls")),
     path("settings/", include("tongxin.workdays.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tongxin.api_urls")),

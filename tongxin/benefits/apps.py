@@ -7,6 +7,6 @@ class BenefitsConfig(AppConfig):
     verbose_name = _("Benefits")
 
     def ready(self) -> None:
-        # The payment rolls' models live in a module of their own (decision 023); its menu
-        # entries are registered beside them.
-        from tongxin.benefits import roll_models, roll_panels  # noqa: F401
+        # What the app adds to pages it does not own: menu entries, the file's section; the
+        # payment rolls' entries beside their models (decision 023).
+        from tongxin.benefits import panels, roll_panels  # noqa: F401

@@ -1,5 +1,6 @@
-"""What the payment rolls add to the navigation: the rolls, for the county's officers and
-auditors; the children to register (paid, no file), for the town and village too."""
+"""What the payment rolls add to the navigation: the children to register (paid, no file), for
+the town and village. The county's officers and auditors reach the rolls and that list from the
+benefits entry (its page links them: the menu is one line on a wide screen)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,6 @@ def _reads_only_unmatched(user: User) -> bool:
     return user.role in UNMATCHED_READER_ROLES and not may_read_rolls(user)
 
 
-register_menu_entry(
-    "payment_rolls",
-    order=135,
-    url=lambda: reverse("rolls:index"),
-    label=lambda u: _("Payment rolls"),
-    shows=may_read_rolls,
-)
 register_menu_entry(
     "payment_roll_unmatched",
     order=136,

@@ -20,6 +20,7 @@ HOSTILE = ["²", "-1", "9" * 30, "", "AAA", "1e9", "\x00", "٣", "６", "9" * 50
 
 # The API's operations that read query parameters ({public_id}: a child's file).
 LIST_OPERATIONS = [
+    "/api/v1/benefits/programmes",
     "/api/v1/children",
     "/api/v1/children/{public_id}/contacts",
     "/api/v1/compliance",

@@ -78,6 +78,8 @@ class World:
     intervention: UUID
     intervention_document: UUID
     export: UUID
+    benefit_child: UUID
+    benefit_enrolment: UUID
 
 
 @dataclass(frozen=True)
@@ -1312,6 +1314,98 @@ def intervention_cases() -> dict[str, list[Case]]:
     }
 
 
+def benefit_world(actors: Actors) -> dict[str, UUID]:
+    """A child of 东村 enrolled in the orphan allowance by the county officer."""
+    from datetime import date
+    from decimal import Decimal
+
+    from tongxin.benefits import services as benefits
+    from tongxin.registry.tests.conftest import make_family
+
+    child = make_family(actors, name="吴保障")
+    enrolment = benefits.enrolment_create(
+        actor=actors.county_admin,
+        child=child,
+        data=benefits.EnrolmentInput(
+            programme="orphan_allowance",
+            rate="scattered",
+            monthly_amount=Decimal(1300),
+            start_month=date(2024, 1, 1),
+        ),
+    )
+    return {"benefit_child": child.public_id, "benefit_enrolment": enrolment.public_id}
+
+
+def benefit_cases() -> dict[str, list[Case]]:
+    """Benefits (``benefit_world``): the standards (the file readers see them, county officers
+    add a version), the list of enrolments (scoped; a division outside the scope answers 404),
+    an enrolment's forms (county officers; the auditor 403) and the API. Posts carry empty
+    forms: nothing is saved."""
+    readers = ("county_admin", "town_supervisor", "village_director", "auditor")
+    no_files = ("department_officer", "reporter", "system_admin", "security_admin")
+    not_theirs = ("other_village_director", "other_town_director", "other_county_admin")
+    not_writers = (*not_theirs, "town_supervisor", "village_director", *no_files)
+    auditor = ("auditor",)
+
+    def on_child(w: World) -> list[object]:
+        return [w.benefit_child]
+
+    def on_enrolment(w: World) -> list[object]:
+        return [w.benefit_enrolment]
+
+    writes = {
+        name: [
+            Case(args=args, allowed=("county_admin",), outsiders=not_writers, read_only=auditor),
+            Case(
+                args=args,
+                method="post",
+                data={},
+                allowed=("county_admin",),
+                outsiders=not_writers,
+                read_only=auditor,
+            ),
+        ]
+        for name, args in (
+            ("benefits:enrolment_create", on_child),
+            ("benefits:enrolment_edit", on_enrolment),
+            ("benefits:enrolment_end", on_enrolment),
+        )
+    }
+    return {
+        "benefits:standards": [
+            Case(allowed=(*readers, "other_county_admin"), outsiders=no_files),
+            Case(
+                method="post",
+                data={},
+                allowed=("county_admin",),
+                outsiders=no_files,
+                read_only=("auditor", "town_supervisor", "village_director"),
+            ),
+        ],
+        "benefits:enrolment_list": [
+            Case(allowed=(*readers, "other_county_admin"), outsiders=no_files),
+            Case(
+                query="?division=620724100201&programme=orphan_allowance&state=open",
+                label="village",
+                allowed=readers,
+                outsiders=(*not_theirs, *no_files),
+            ),
+        ],
+        **writes,
+        "api:benefit_programmes": [
+            Case(api=True, allowed=(*EVERYONE_IN_GAOTAI, "other_county_admin"))
+        ],
+        "api:child_enrolments": [
+            Case(
+                args=on_child,
+                api=True,
+                allowed=readers,
+                outsiders=(*not_theirs, *no_files),
+            )
+        ],
+    }
+
+
 def report_stats_cases() -> dict[str, list[Case]]:
     """The statistics of mandatory reports: the county, the auditor and department officers;
     a division outside the user's own answers 404 like one that is not there."""
@@ -1772,6 +1866,7 @@ CASES: dict[str, list[Case]] = {
     **report_cases(),
     **referral_cases(),
     **intervention_cases(),
+    **benefit_cases(),
     **report_stats_cases(),
     **settings_cases(),
     **worklist_cases(),
@@ -1798,6 +1893,7 @@ def build_world(actors: Actors) -> World:
         **report_world(actors),
         **referral_world(actors),
         **intervention_world(actors),
+        **benefit_world(actors),
     )
 
 

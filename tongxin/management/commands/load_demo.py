@@ -17,7 +17,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Children: {report.children_generated} generated; "
-            f"contacts: {report.contacts_generated} generated."
+            f"contacts: {report.contacts_generated} generated; "
+            f"example benefit standards: {report.benefit_standards} added; "
+            f"benefit enrolments: {report.benefit_enrolments} added."
         )
         new = [(a, pw) for a, pw in report.accounts if pw]
         if new:

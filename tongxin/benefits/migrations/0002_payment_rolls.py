@@ -9,9 +9,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
+        ('benefits', '0001_initial'),
         ('geo', '0002_parent_division_label'),
         ('registry', '0006_encrypt_phones'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
