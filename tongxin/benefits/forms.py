@@ -95,7 +95,7 @@ class EnrolmentEditForm(VersionMixin, EnrolmentForm):
 class EndForm(VersionMixin):
     end_month = month_field(_("Last month paid"))
     end_reason = forms.ChoiceField(
-        label=_("Reason it ended"), choices=[("", "—"), *EndReason.choices]
+        label=_("Reason it ended"), choices=[("", _("- Select an option -")), *EndReason.choices]
     )
     end_note = forms.CharField(
         label=_("Details"),
