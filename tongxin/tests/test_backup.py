@@ -232,6 +232,9 @@ def test_it_gives_back_every_row_and_file(
     assert AuditEvent.objects.count() == len(after["audit_auditevent"])
 
     assert sum(len(rows) for rows in source.values()) > 200
+    # The data generation may move with the restore's own statements (on PostgreSQL its grants
+    # and triggers): pages kept from before are made again (decision 024). Its row is there.
+    assert len(after.pop("core_datageneration")) == len(source.pop("core_datageneration"))
     assert sorted(after) == sorted(source)
     assert {"registry_child", "audit_auditevent", "django_migrations"} <= set(after)
     for table, rows in source.items():
