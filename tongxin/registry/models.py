@@ -357,7 +357,14 @@ class Child(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.shown_name
+
+    @property
+    def shown_name(self) -> str:
+        """The name, or for an archived file (its name removed) the day it was archived."""
+        if self.archived_on is None:
+            return self.name
+        return str(_("Archived on %(day)s")) % {"day": self.archived_on.isoformat()}
 
     @property
     def category_codes(self) -> list[str]:

@@ -109,6 +109,23 @@ def child_register(
     return Registered(child=child, warnings=warnings)
 
 
+def check_not_archived(child: Child) -> None:
+    """An archived file has lost its personal values (retention, decision 019): it is kept for
+    the statistics and never edited or reopened; a child who comes back is registered anew."""
+    if child.archived_on is not None:
+        raise ValidationError(
+            {
+                "status": [
+                    _(
+                        "This file was archived on %(day)s and its personal details removed: "
+                        "it cannot be changed or reopened. Register the child anew."
+                    )
+                    % {"day": child.archived_on.isoformat()}
+                ]
+            }
+        )
+
+
 @transaction.atomic
 def child_update(
     *,
@@ -122,6 +139,7 @@ def child_update(
     """Change the child's own facts, based on ``version``; refused with what changed meanwhile
     when someone else saved first. ``id_number`` None leaves the number as it is."""
     check_writer(actor, child.village_id)
+    check_not_archived(child)
     if unknown := set(changes) - CHILD_FIELDS:
         raise ValueError(f"not child fields: {sorted(unknown)}")
     changes = dict(changes)
@@ -181,6 +199,7 @@ def child_set_status(
     """Close, transfer out, age out or record a death, with the reason and the date it took
     effect (which may be in the past)."""
     check_writer(actor, child.village_id)
+    check_not_archived(child)
     if status not in ChildStatus.values:
         raise ValidationError({"status": [_("Unknown status.")]})
     if status != ChildStatus.ACTIVE and not reason.strip():

@@ -135,3 +135,44 @@ class TestRetention:
         with pytest.raises(CommandError), transaction.atomic():
             call_command("retention", stdout=StringIO())
         assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db
+def test_an_archived_file_is_named_as_such_and_never_reopened(actors: Actors) -> None:
+    from django.core.exceptions import ValidationError
+
+    from tongxin.testing import web_client
+
+    child = make_family(actors, id_number=_number(), name="周小红")
+    _close(actors, child, date(2020, 1, 1))
+    with database_owner():
+        retention_apply(today=TODAY)
+    child.refresh_from_db()
+
+    for change in (
+        lambda: services.child_set_status(
+            actor=actors.county_admin,
+            child=child,
+            version=child.version,
+            status="active",
+            reason="",
+            since=date(2026, 1, 1),
+        ),
+        lambda: services.child_update(
+            actor=actors.county_admin,
+            child=child,
+            version=child.version,
+            changes={"name": "周小明"},
+        ),
+    ):
+        with pytest.raises(ValidationError, match="归档"):
+            change()
+    child.refresh_from_db()
+    assert (child.status, child.name) == ("closed", "")
+
+    client = web_client(actors.county_admin)
+    listed = client.get("/children/?status=").content.decode()
+    assert f"已归档（{TODAY.isoformat()}）" in listed
+    page = client.get(f"/children/{child.public_id}/").content.decode()
+    assert f"已归档（{TODAY.isoformat()}）" in page
+    assert "保存期限" in page

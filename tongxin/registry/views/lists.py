@@ -116,6 +116,7 @@ class CategoryCount:
 ROW_FIELDS = (
     "public_id",
     "name",
+    "archived_on",
     "gender",
     "birth_date",
     "id_number_enc",
@@ -147,7 +148,7 @@ def _rows(page: Page[Child], today: date) -> list[ChildRow]:
         rows.append(
             ChildRow(
                 url=file_url(c.public_id),
-                name=c.name,
+                name=c.shown_name,
                 gender=genders.get(c.gender, c.gender),
                 age=age,
                 age_text=ngettext("%(age)s year", "%(age)s years", age) % {"age": age},
