@@ -147,7 +147,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The hot pages kept until the data changes, in each worker's memory (decision 024).
+# The hot pages kept until the data changes, in each worker's memory (decision 024); 0 makes
+# every page afresh.
+TONGXIN_PAGE_CACHE = _env_bool("TONGXIN_PAGE_CACHE", True)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {

@@ -51,7 +51,7 @@ class KeptPage:
 
 
 def _key(request: HttpRequest) -> str | None:
-    if not getattr(settings, "TONGXIN_PAGE_CACHE", True) or request.method != "GET":
+    if not settings.TONGXIN_PAGE_CACHE or request.method != "GET":
         return None
     secret = request.META.get("CSRF_COOKIE")
     if not secret or any(name in request.GET for name in _NEVER):
