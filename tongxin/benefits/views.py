@@ -8,6 +8,7 @@ The auditor reads, and a write answers it 403; other roles get 404, as for a pag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,17 +239,19 @@ def enrolment_create(request: HttpRequest, public_id: Any) -> HttpResponse:
         form = EnrolmentForm(initial={"start_month": today.replace(day=1)})
         return _form_page(request, title=title, child=child, form=form)
     form = EnrolmentForm(request.POST)
+    status = 400
     if form.is_valid():
-        try:
-            services.enrolment_create(
+        saved = _saved(
+            request,
+            form,
+            lambda: services.enrolment_create(
                 actor=user, child=child, data=_input(form.cleaned_data), request=request
-            )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
+            ),
+        )
+        if saved is None:
             return redirect(_file_url(child))
-    return _form_page(request, title=title, child=child, form=form, status=400)
+        status = saved
+    return _form_page(request, title=title, child=child, form=form, status=status)
 
 
 def _enrolment_and_child(request: HttpRequest, public_id: Any) -> tuple[BenefitEnrolment, Child]:
@@ -265,6 +268,22 @@ def _enrolment_and_child(request: HttpRequest, public_id: Any) -> tuple[BenefitE
         if child is None:
             raise Http404
     return enrolment, child
+
+
+def _saved(request: HttpRequest, form: forms.Form, save: Callable[[], object]) -> int | None:
+    """Run a service's save for a valid form: None when it saved (and the user is told so),
+    else the status to answer with, the reasons on the form (409 for an edit someone else's
+    newer edit refused, 400 for a refused value)."""
+    try:
+        save()
+    except StaleEdit as exc:
+        _stale(form, exc)
+        return 409
+    except ValidationError as exc:
+        add_errors(form, exc)
+        return 400
+    messages.success(request, _("Saved."))
+    return None
 
 
 def _stale(form: forms.Form, exc: StaleEdit) -> None:
@@ -301,22 +320,20 @@ def enrolment_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = EnrolmentEditForm(request.POST, initial={"programme": enrolment.programme})
     status = 400
     if form.is_valid():
-        try:
-            services.enrolment_update(
+        saved = _saved(
+            request,
+            form,
+            lambda: services.enrolment_update(
                 actor=user,
                 enrolment=enrolment,
                 version=form.cleaned_data["version"],
                 data=_input(form.cleaned_data),
                 request=request,
-            )
-        except StaleEdit as exc:
-            _stale(form, exc)
-            status = 409
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
+            ),
+        )
+        if saved is None:
             return redirect(_file_url(child))
+        status = saved
     return _form_page(
         request, title=title, child=child, form=form, enrolment=enrolment, status=status
     )
@@ -342,22 +359,20 @@ def enrolment_end(request: HttpRequest, public_id: Any) -> HttpResponse:
     status = 400
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.enrolment_end(
+        saved = _saved(
+            request,
+            form,
+            lambda: services.enrolment_end(
                 actor=user,
                 enrolment=enrolment,
                 version=data["version"],
                 end=EndInput(data["end_month"], data["end_reason"], data["end_note"]),
                 request=request,
-            )
-        except StaleEdit as exc:
-            _stale(form, exc)
-            status = 409
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
+            ),
+        )
+        if saved is None:
             return redirect(_file_url(child))
+        status = saved
     return _form_page(
         request, title=title, child=child, form=form, enrolment=enrolment, status=status
     )
