@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 
@@ -123,6 +124,11 @@ class ChildRecord:
     enrolments: tuple[EnrolmentSpan, ...]
     events: tuple[tuple[date, str], ...] = ()
 
+    def facts_on(self, day: date) -> rules.ChildFacts:
+        """The facts with the receipts of ``day``'s month (the enrolments read): what the rules
+        would have been given then, the registry's undated facts being today's."""
+        return replace(self.facts, **_receipts(self.enrolments, day))
+
     def enrolment_on(self, programme: str, month: date) -> EnrolmentSpan | None:
         return next(
             (e for e in self.enrolments if e.programme == programme and e.covers(month)), None
@@ -179,6 +185,19 @@ def _schooling(child: Child) -> rules.Schooling:
     return _SCHOOLING.get(SchoolStage(child.school_stage), rules.Schooling.NONE)
 
 
+def _receipts(enrolments: Iterable[EnrolmentSpan], day: date) -> dict[str, Any]:
+    month = month_start(day)
+    codes = frozenset(e.programme for e in enrolments if e.covers(month))
+    return {
+        "household": rules.Household(
+            dibao=rules.Programme.DIBAO in codes,
+            low_income=False,  # not in the registry yet
+            tekun=rules.Programme.TEKUN in codes,
+        ),
+        "enrolled": codes,
+    }
+
+
 def _record(
     child: Child,
     parents: dict[str, Parent],
@@ -201,9 +220,6 @@ def _record(
     ):
         # Past 18 the allowances continue only in full-time schooling: the stage decides.
         missing.append("儿童在校，但缺少就学阶段")
-    month = month_start(as_of)
-    covering = [e for e in enrolments if e.covers(month)]
-    codes = frozenset(e.programme for e in covering)
     deceased = child.status == ChildStatus.DECEASED
     moved = child.status == ChildStatus.TRANSFERRED_OUT
     events: list[tuple[date, str]] = []
@@ -215,19 +231,14 @@ def _record(
         birth_date=child.birth_date,
         father=father,
         mother=mother,
-        # Not in the registry yet: no welfare institution, adoption or low income recorded.
+        # Not in the registry yet: no welfare institution or adoption recorded.
         in_institution=False,
         schooling=schooling,
         adopted=False,
         deceased=deceased,
         hukou_in_county=not moved,
         disability=disability,
-        household=rules.Household(
-            dibao=rules.Programme.DIBAO in codes,
-            low_income=False,
-            tekun=rules.Programme.TEKUN in codes,
-        ),
-        enrolled=codes,
+        **_receipts(enrolments, as_of),
     )
     return ChildRecord(
         child_id=child.pk,

@@ -5,9 +5,10 @@ Kinds (``GapKind``):
 
 - ``eligible_not_enrolled``: the rules say eligible, no enrolment covers the month of ``as_of``;
 - ``enrolled_not_eligible``: enrolled on ``as_of``, the rules say no longer; with the month
-  payment should have stopped (the month after the event, never before the enrolment's first
-  month) and the months paid since, when the event's date is known (a birthday, the file's
-  death or transfer date), else neither;
+  payment should have stopped and the months paid since, when the event's date is known, else
+  neither: the file's death or transfer date, or a birthday (the month after it), or a change
+  of the other enrolments (a dibao ended, tekun begun: that month); never before the
+  enrolment's first month;
 - ``conflict``: two programmes received together that must not be (``rules.EXCLUSIVE_PAIRS``);
 - ``below_standard``: a month's payment below the standard in force that month; the de facto
   allowance paid as a top-up is checked against the standard minus what the child's own
@@ -37,10 +38,10 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, is_dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -184,25 +185,58 @@ class _Standards:
         return found
 
 
+class _Stop(NamedTuple):
+    day: date  # the event
+    text: str  # the event, in Chinese
+    month: date  # the first month that should not have been paid
+
+
 def _stop_event(
     record: ChildRecord, code: rules.Programme, as_of: date, thresholds: rules.Thresholds
-) -> tuple[date, str] | None:
-    """The day the child stopped qualifying for ``code``, when the file dates it: its death or
-    transfer, else the birthday on which the rules' answer turned (the facts being the same
-    on both days); None when no date is known (an undated fact changed)."""
+) -> _Stop | None:
+    """The day the child stopped qualifying for ``code``, when it is dated: the file's death or
+    transfer, else the latest day on or before ``as_of`` on which the rules' answer turned —
+    a birthday (18th, 7th) or a change of enrolments (a dibao ended, tekun begun), the
+    registry's undated facts being today's on both sides; None when no such day is known."""
+    stop = _stop_month(record, code, as_of, thresholds)
+    if stop is None:
+        return None
+    enrolment = record.enrolment_on(code, as_of)
+    if enrolment is not None and enrolment.start_month > stop.month:
+        return stop._replace(month=enrolment.start_month)
+    return stop
+
+
+def _stop_month(
+    record: ChildRecord, code: rules.Programme, as_of: date, thresholds: rules.Thresholds
+) -> _Stop | None:
     if record.events:
-        return record.events[0]
+        day, text = record.events[0]
+        return _Stop(day, text, add_months(month_start(day), 1))
     facts = record.facts
-    turned = []
+    points: dict[date, str] = {}
     for age in (thresholds.adult_age, thresholds.rehab_age):
-        day = birthday(facts.birth_date, age)
-        if day > as_of:
+        points[birthday(facts.birth_date, age)] = f"儿童于{{day}}年满{age}周岁"
+    for span in record.enrolments:
+        if span.programme == code:
             continue
-        before = rules.eligibility(facts, date.fromordinal(day.toordinal() - 1), thresholds)
-        after = rules.eligibility(facts, day, thresholds)
+        label = _label(span.programme)
+        points.setdefault(span.start_month, f"自{{month}}起享受{label}")
+        if span.end_month is not None:
+            points.setdefault(add_months(span.end_month, 1), f"{label}于{{last}}停发")
+    for day in sorted((d for d in points if d <= as_of), reverse=True):
+        before = rules.eligibility(
+            record.facts_on(day - timedelta(days=1)), day - timedelta(days=1), thresholds
+        )
+        after = rules.eligibility(record.facts_on(day), day, thresholds)
         if before[code].eligible and not after[code].eligible:
-            turned.append((day, f"儿童于{cn_date(day)}年满{age}周岁"))
-    return max(turned) if turned else None
+            last = _cn_month(add_months(day, -1))
+            text = points[day].format(day=cn_date(day), month=_cn_month(day), last=last)
+            # A birthday stops the payment the month after; an enrolment's change, on the first
+            # of a month, that month itself.
+            changed_enrolment = day.day == 1 and not text.startswith("儿童于")
+            return _Stop(day, text, add_months(month_start(day), 0 if changed_enrolment else 1))
+    return None
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -269,18 +303,14 @@ def _batch_gaps(
     month = month_start(as_of)
     results = {pk: rules.eligibility(r.facts, as_of, thresholds) for pk, r in records.items()}
     # The first month each programme should have stopped, to read the payments since.
-    stops: dict[tuple[int, str], tuple[date, str] | None] = {}
+    stops: dict[tuple[int, str], _Stop | None] = {}
     earliest = window[0] if window else month
     for pk, record in records.items():
         for code in results[pk].enrolled_not_eligible:
-            event = _stop_event(record, code, as_of, thresholds)
-            stops[(pk, code)] = event
-            if event is not None:
-                enrolment = record.enrolment_on(code, month)
-                stop = add_months(month_start(event[0]), 1)
-                if enrolment is not None:
-                    stop = max(stop, enrolment.start_month)
-                earliest = min(earliest, stop)
+            stop = _stop_event(record, code, as_of, thresholds)
+            stops[(pk, code)] = stop
+            if stop is not None:
+                earliest = min(earliest, stop.month)
     months = []
     cursor = earliest
     while cursor <= month:
@@ -312,7 +342,7 @@ def _child_gaps(
     thresholds: rules.Thresholds,
     standards: _Standards,
     rolled: set[tuple[str, date]],
-    stops: dict[tuple[int, str], tuple[date, str] | None],
+    stops: dict[tuple[int, str], _Stop | None],
 ) -> list[Gap]:
     facts = record.facts
     month = month_start(as_of)
@@ -341,20 +371,18 @@ def _child_gaps(
             )
 
     for code in result.enrolled_not_eligible:
-        event = stops.get((record.child_id, code))
+        stop = stops.get((record.child_id, code))
         reason = f"享受{_label(code)}，但已不符合条件：{result[code].reason}"
         if missing:
             reason += f"；{missing}"
         stop_month = paid_since = None
         since = None
-        if event is not None:
-            since = event[0]
-            stop_month = add_months(month_start(since), 1)
-            enrolment = record.enrolment_on(code, month)
-            if enrolment is not None:
-                stop_month = max(stop_month, enrolment.start_month)
+        if stop is not None:
+            since, stop_month = stop.day, stop.month
             paid_since = len({m for (p, m) in by_month if p == code and stop_month <= m <= month})
-            reason += f"；{event[1]}，应自{_cn_month(stop_month)}起停发，此后已发放{paid_since}个月"
+            reason += (
+                f"；{stop.text}，应自{_cn_month(stop_month)}起停发，此后已发放{paid_since}个月"
+            )
         else:
             reason += "；登记信息未记载情况变化的日期，停发月份待核实"
         gaps.append(

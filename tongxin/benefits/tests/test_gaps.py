@@ -125,6 +125,26 @@ def test_a_child_who_died_and_is_still_paid(actors: Actors) -> None:
     assert "儿童于2025年4月20日死亡" in gap.reason
 
 
+def test_the_living_subsidy_stops_the_month_the_dibao_ended(actors: Actors) -> None:
+    child = family(disability_type="肢体", disability_grade=3)
+    enrol(child, "dibao", D("2024-01-01"), D("2025-03-01"), amount="600.00")
+    enrol(child, "disability_living_subsidy", D("2024-01-01"), amount="100.00")
+    for month in months("2025-03-01", "2025-06-01"):
+        pay(actors.county_admin, child, "disability_living_subsidy", month, "100.00")
+    (gap,) = gaps_of(child)
+    assert (gap.kind, gap.programme) == (
+        GapKind.ENROLLED_NOT_ELIGIBLE,
+        "disability_living_subsidy",
+    )
+    assert (gap.since, gap.stop_month, gap.months_paid_since) == (
+        D("2025-04-01"),
+        D("2025-04-01"),
+        3,
+    )
+    assert "家庭未享受最低生活保障" in gap.reason
+    assert "最低生活保障于2025年3月停发，应自2025年4月起停发，此后已发放3个月" in gap.reason
+
+
 def test_no_longer_eligible_without_a_dated_event() -> None:
     # The father's status was corrected to alive: the registry keeps no date for it.
     child = family(father=("alive", "full"), mother=ORPHAN[1])
