@@ -376,3 +376,14 @@ def test_queries_do_not_grow_with_the_children(size: int, actors: Actors) -> Non
         GapKind.MISSING_PAYMENT,
     }
     assert len({g.child_id for g in gaps}) == size
+
+
+def test_batches_give_the_same_list(actors: Actors, monkeypatch: pytest.MonkeyPatch) -> None:
+    _world(7, actors.county_admin)
+    whole = compute_gaps(TOWN, AS_OF)
+    monkeypatch.setattr("tongxin.benefits.gaps.BATCH", 3)
+    monkeypatch.setattr("tongxin.benefits.facts.BATCH", 3)
+    with CaptureQueriesContext(connection) as queries:
+        batched = compute_gaps(TOWN, AS_OF)
+    assert batched == whole
+    assert len(queries) == 4 + 5 * 3  # three batches of 3, 3 and 1 children
