@@ -270,7 +270,8 @@ def _rolled(division: Division, months: list[date]) -> set[tuple[str, date]]:
 
 def compute_gaps(division_code: str, as_of: date, *, months_back: int = 12) -> list[Gap]:
     """The gap list of the division on ``as_of`` (raises ``Division.DoesNotExist`` for an
-    unknown code), ordered by child, kind, programme and month. Nothing is written."""
+    unknown code): by child (pk), each child's lines in the order of ``GapKind`` (payments by
+    month). Nothing is written."""
     if months_back < 0:
         raise ValueError("months_back must not be negative")
     division = Division.objects.get(code=division_code)
