@@ -45,9 +45,9 @@ from typing import Any, NamedTuple
 
 from django.db.models import Exists, OuterRef, Q
 
-from tongxin.benefits import rules
+from tongxin.benefits import rules, selectors
 from tongxin.benefits.facts import BATCH, CHILD_FIELDS, ChildRecord, records_for
-from tongxin.benefits.models import BenefitEnrolment, Standard, month_start
+from tongxin.benefits.models import BenefitEnrolment, month_start
 from tongxin.benefits.policy import thresholds as policy_thresholds
 from tongxin.benefits.roll_models import PaymentLine
 from tongxin.benefits.roll_selectors import Payment, payments_for
@@ -165,26 +165,6 @@ def _missing(record: ChildRecord) -> str:
     return "；".join(record.missing)
 
 
-class _Standards:
-    """Every version of every standard, read once (the table is small)."""
-
-    def __init__(self) -> None:
-        self.versions: dict[tuple[str, str], list[tuple[date, Decimal]]] = defaultdict(list)
-        for programme, rate, start, amount in Standard.objects.order_by(
-            "effective_from"
-        ).values_list("programme", "rate", "effective_from", "monthly_amount"):
-            self.versions[(programme, rate)].append((start, amount))
-
-    def on(self, programme: str, rate: str, month: date) -> Decimal | None:
-        """The amount in force on the month's first day, as ``selectors.standard_for``."""
-        found = None
-        for start, amount in self.versions.get((programme, rate), ()):
-            if start > month:
-                break
-            found = amount
-        return found
-
-
 class _Stop(NamedTuple):
     day: date  # the event
     text: str  # the event, in Chinese
@@ -282,7 +262,7 @@ def compute_gaps(division_code: str, as_of: date, *, months_back: int = 12) -> l
     ids = _scope_ids(division.prefix, window_start)
     if not ids:
         return []
-    standards = _Standards()
+    standards = selectors.StandardTable()
     rolled = _rolled(division, window)
     gaps: list[Gap] = []
     for start in range(0, len(ids), BATCH):
@@ -298,7 +278,7 @@ def _batch_gaps(
     as_of: date,
     window: list[date],
     thresholds: rules.Thresholds,
-    standards: _Standards,
+    standards: selectors.StandardTable,
     rolled: set[tuple[str, date]],
 ) -> list[Gap]:
     month = month_start(as_of)
@@ -341,7 +321,7 @@ def _child_gaps(
     as_of: date,
     window: list[date],
     thresholds: rules.Thresholds,
-    standards: _Standards,
+    standards: selectors.StandardTable,
     rolled: set[tuple[str, date]],
     stops: dict[tuple[int, str], _Stop | None],
 ) -> list[Gap]:
@@ -473,7 +453,7 @@ def _below_standard(
     paid_month: date,
     amount: Decimal,
     by_month: dict[tuple[str, date], Decimal],
-    standards: _Standards,
+    standards: selectors.StandardTable,
 ) -> Gap | None:
     enrolment = record.enrolment_on(code, paid_month)
     rate = ""

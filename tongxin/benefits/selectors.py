@@ -4,8 +4,10 @@ standards, and enrolments — scoped by the user's division, and as receipt fact
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -34,6 +36,27 @@ def standard_for(programme: str, rate: str, month: date) -> Standard | None:
         .order_by("-effective_from")
         .first()
     )
+
+
+class StandardTable:
+    """Every version of every standard, read at once (the table is small), for a computation
+    that asks for many months: ``on`` answers as ``standard_for`` does, without a query."""
+
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, str], list[tuple[date, Decimal]]] = defaultdict(list)
+        for programme, rate, start, amount in Standard.objects.order_by(
+            "effective_from"
+        ).values_list("programme", "rate", "effective_from", "monthly_amount"):
+            self.versions[(programme, rate)].append((start, amount))
+
+    def on(self, programme: str, rate: str, month: date) -> Decimal | None:
+        """The monthly amount in force on the first day of ``month``; None when none is yet."""
+        first, found = month_start(month), None
+        for start, amount in self.versions.get((programme, rate), ()):
+            if start > first:
+                break
+            found = amount
+        return found
 
 
 def catalogue_keys() -> list[tuple[rules.Programme, str]]:

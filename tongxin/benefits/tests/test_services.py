@@ -93,6 +93,25 @@ class TestStandardFor:
         assert find(ORPHAN, "scattered", date(2024, 9, 30)).monthly_amount == Decimal("1400")
         assert find(ORPHAN, "scattered", date(2024, 10, 1)).monthly_amount == Decimal("1500")
 
+    def test_the_table_read_at_once_answers_as_the_lookup(self, actors: Actors) -> None:
+        add_standard(actors, date(2024, 1, 1), "1300")
+        add_standard(actors, date(2024, 7, 1), "1400")
+        add_standard(actors, date(2024, 9, 15), "1500")
+        table = selectors.StandardTable()
+        for day in (
+            date(2023, 12, 31),
+            date(2024, 1, 1),
+            date(2024, 6, 30),
+            date(2024, 7, 1),
+            date(2024, 9, 15),
+            date(2024, 9, 30),
+            date(2024, 10, 1),
+        ):
+            found = selectors.standard_for(ORPHAN, "scattered", day)
+            expected = found.monthly_amount if found is not None else None
+            assert table.on(ORPHAN, "scattered", day) == expected, day
+        assert table.on(ORPHAN, "institutional", date(2024, 10, 1)) is None
+
     def test_it_keeps_rates_and_programmes_apart(self, actors: Actors) -> None:
         add_standard(actors, date(2024, 1, 1), "1300")
         add_standard(actors, date(2024, 1, 1), "1800", rate="institutional")
